@@ -1,0 +1,63 @@
+namespace DpBert.Bert;
+
+/// <summary>
+/// Hugging Face's <c>BertForSequenceClassification</c>: <see cref="BertModel"/> under <c>bert.</c> and a
+/// Linear <c>classifier</c> on the pooled output. <c>num_labels == 1</c> is regression (STS-B).
+/// </summary>
+public sealed class BertForSequenceClassification
+{
+    /// <summary>The configuration.</summary>
+    public BertConfig Config { get; }
+    /// <summary>All parameters, under Hugging Face keys (<see cref="BertParameterLayout.SequenceClassification"/>).</summary>
+    public ParameterSet Parameters { get; }
+    /// <summary>The encoder.</summary>
+    public BertModel Bert { get; }
+    /// <summary>The classification head <c>[num_labels, H]</c>.</summary>
+    public Linear Classifier { get; }
+    /// <summary>True for a regression head (<c>num_labels == 1</c>).</summary>
+    public bool IsRegression => Config.NumLabels == 1;
+
+    /// <summary>Binds a model to existing parameters laid out by <see cref="BertParameterLayout.SequenceClassification"/>.</summary>
+    public BertForSequenceClassification(BertConfig config, ParameterSet parameters)
+    {
+        config.Validate();
+        Config = config;
+        Parameters = parameters;
+        Bert = new BertModel(parameters, config);
+        Classifier = new Linear(parameters, "classifier");
+    }
+
+    /// <summary>A model with zeroed parameters (to be loaded or initialised).</summary>
+    public static BertForSequenceClassification CreateEmpty(BertConfig config) =>
+        new(config, new ParameterSet(BertParameterLayout.SequenceClassification(config)));
+
+    /// <summary>Runs the model and returns the logits (B, num_labels), row-major.</summary>
+    /// <param name="batch">The input.</param>
+    /// <param name="hiddenStates">Optional: receives the embedding output and every layer's output.</param>
+    /// <param name="runLayer">Optional per-layer switch (a skipped layer is the identity).</param>
+    public float[] Forward(BertBatch batch, List<float[]>? hiddenStates = null, Func<int, bool>? runLayer = null)
+    {
+        Bert.Forward(batch, hiddenStates, runLayer);
+        var logits = new float[batch.BatchSize * Config.NumLabels];
+        Classifier.Forward(logits, Bert.Activations.Pooled, batch.BatchSize);
+        return logits;
+    }
+
+    /// <summary>The pooled output of the last <see cref="Forward"/> call (B, H).</summary>
+    public ReadOnlySpan<float> LastPooledOutput(int batchSize) => Bert.Activations.Pooled.AsSpan(0, batchSize * Config.HiddenSize);
+
+    /// <summary>Softmax over each row of logits (classification); regression logits are returned unchanged.</summary>
+    public float[] Probabilities(float[] logits)
+    {
+        if (IsRegression) return (float[])logits.Clone();
+        int n = Config.NumLabels;
+        var p = new float[logits.Length];
+        for (int r = 0; r < logits.Length / n; r++)
+        {
+            var row = p.AsSpan(r * n, n);
+            logits.AsSpan(r * n, n).CopyTo(row);
+            Tensors.Softmax.Forward(row, 1f, default);
+        }
+        return p;
+    }
+}

@@ -1,0 +1,58 @@
+namespace DpBert.Bert;
+
+/// <summary>
+/// Hugging Face's <c>BertModel</c>: embeddings, <see cref="BertConfig.NumHiddenLayers"/> post-LN layers and the
+/// pooler, reading its weights from a <see cref="ParameterSet"/> under the keys of
+/// <see cref="BertParameterLayout.Encoder"/>. Inference reuses internal buffers, so one instance must not
+/// run on two threads at once.
+/// </summary>
+public sealed class BertModel
+{
+    private readonly BertConfig _config;
+
+    /// <summary>The configuration.</summary>
+    public BertConfig Config => _config;
+    /// <summary>The embeddings block.</summary>
+    public BertEmbeddings Embeddings { get; }
+    /// <summary>The encoder layers, in order.</summary>
+    public IReadOnlyList<BertLayer> Layers { get; }
+    /// <summary>The pooler.</summary>
+    public BertPooler Pooler { get; }
+    /// <summary>The inference buffers.</summary>
+    public BertActivations Activations { get; }
+
+    /// <summary>Binds to the parameters under <paramref name="prefix"/> (<c>bert.</c> inside task models).</summary>
+    public BertModel(ParameterSet parameters, BertConfig config, string prefix = "bert.")
+    {
+        _config = config;
+        Embeddings = new BertEmbeddings(parameters, config, prefix);
+        Layers = Enumerable.Range(0, config.NumHiddenLayers).Select(i => new BertLayer(parameters, config, i, prefix)).ToArray();
+        Pooler = new BertPooler(parameters, config, prefix);
+        Activations = new BertActivations(config);
+    }
+
+    /// <summary>
+    /// Runs embeddings and the layers selected by <paramref name="runLayer"/> (all when null) over the batch;
+    /// the last hidden state is left in <see cref="BertActivations.Hidden"/> and the pooled output in
+    /// <see cref="BertActivations.Pooled"/>. A layer that is not run is the identity.
+    /// </summary>
+    /// <param name="batch">Input, validated against the configuration here.</param>
+    /// <param name="hiddenStates">When not null, receives a copy of the embedding output and of every layer's output, (B*S, H) each.</param>
+    /// <param name="runLayer">Optional per-layer switch.</param>
+    public void Forward(BertBatch batch, List<float[]>? hiddenStates = null, Func<int, bool>? runLayer = null)
+    {
+        batch.Validate(_config);
+        int b = batch.BatchSize, s = batch.SequenceLength, h = _config.HiddenSize, t = batch.TokenCount;
+        var ws = Activations;
+        ws.EnsureCapacity(b, s);
+        for (int i = 0; i < t; i++) ws.AdditiveMask[i] = batch.AttentionMask[i] == 1 ? 0f : float.MinValue;
+        Embeddings.Forward(ws.Hidden.AsSpan(0, t * h), batch);
+        hiddenStates?.Add(ws.Hidden.AsSpan(0, t * h).ToArray());
+        foreach (var layer in Layers)
+        {
+            if (runLayer is null || runLayer(layer.Index)) layer.Forward(ws, b, s);
+            hiddenStates?.Add(ws.Hidden.AsSpan(0, t * h).ToArray());
+        }
+        Pooler.Forward(ws.Pooled, ws.Hidden, b, s);
+    }
+}

@@ -1,0 +1,31 @@
+using DpBert.Tensors;
+
+namespace DpBert.Bert;
+
+/// <summary>Hugging Face's <c>BertPooler</c>: <c>tanh(dense(h[:, 0]))</c>, the [CLS] token of each sequence.</summary>
+public sealed class BertPooler
+{
+    private readonly int _hidden;
+
+    /// <summary><c>pooler.dense</c>.</summary>
+    public Linear Dense { get; }
+
+    /// <summary>Binds to <c>{prefix}pooler.dense</c>.</summary>
+    public BertPooler(ParameterSet parameters, BertConfig config, string prefix = "bert.")
+    {
+        _hidden = config.HiddenSize;
+        Dense = new Linear(parameters, prefix + "pooler.dense");
+    }
+
+    /// <summary>Pools the first token of each of <paramref name="batchSize"/> sequences.</summary>
+    /// <param name="pooled">Output (B, H).</param>
+    /// <param name="hidden">Last hidden states (B*S, H).</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="seqLen">S: the [CLS] rows are S*H apart.</param>
+    public void Forward(Span<float> pooled, ReadOnlySpan<float> hidden, int batchSize, int seqLen)
+    {
+        Dense.Forward(pooled, hidden, batchSize, ldx: seqLen * _hidden);
+        var y = pooled[..(batchSize * _hidden)];
+        Tanh.Forward(y, y);
+    }
+}

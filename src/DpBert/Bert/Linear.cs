@@ -1,0 +1,67 @@
+using DpBert.Tensors;
+
+namespace DpBert.Bert;
+
+/// <summary>
+/// A fully connected layer <c>y = x W^T + b</c> whose weight <c>W [out, in]</c> and bias live in a
+/// <see cref="ParameterSet"/> under their Hugging Face keys. The weight is packed for the GEMM kernels
+/// on first use and repacked whenever the parameter set's version changes.
+/// </summary>
+public sealed class Linear
+{
+    private readonly ParameterSet _parameters;
+    private PackedMatrix? _packed;
+    private int _packedVersion = -1;
+
+    /// <summary>Key prefix, e.g. <c>bert.encoder.layer.0.intermediate.dense</c>.</summary>
+    public string Name { get; }
+    /// <summary>Table entry of the weight <c>[out, in]</c>.</summary>
+    public ParameterInfo Weight { get; }
+    /// <summary>Table entry of the bias <c>[out]</c>.</summary>
+    public ParameterInfo Bias { get; }
+    /// <summary>Input width.</summary>
+    public int InFeatures { get; }
+    /// <summary>Output width.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>Binds to <c>{name}.weight</c> and <c>{name}.bias</c> in <paramref name="parameters"/>.</summary>
+    public Linear(ParameterSet parameters, string name)
+    {
+        _parameters = parameters;
+        Name = name;
+        Weight = parameters.Info(name + ".weight");
+        Bias = parameters.Info(name + ".bias");
+        if (Weight.Shape.Length != 2 || Bias.Shape.Length != 1 || Bias.Shape[0] != Weight.Shape[0])
+            throw new ArgumentException($"{name}: weight {Weight.ShapeText} and bias {Bias.ShapeText} do not form a Linear layer");
+        OutFeatures = Weight.Shape[0];
+        InFeatures = Weight.Shape[1];
+    }
+
+    /// <summary><c>y (rows, out) = (accumulate ? y : 0) + x (rows, in) W^T + b</c>, with row strides <paramref name="ldx"/> and <paramref name="ldy"/>.</summary>
+    public void Forward(Span<float> y, ReadOnlySpan<float> x, int rows, bool accumulate = false, int ldx = 0, int ldy = 0)
+    {
+        if (ldx == 0) ldx = InFeatures;
+        if (ldy == 0) ldy = OutFeatures;
+        var bias = _parameters.Span(Bias);
+        if (Gemm.Backend == GemmBackend.Managed)
+        {
+            Gemm.MultiplyPacked(y, ldy, x, ldx, Packed(), rows, accumulate, bias);
+        }
+        else
+        {
+            Gemm.Multiply(y, ldy, x, ldx, false, _parameters.Span(Weight), InFeatures, true, rows, OutFeatures, InFeatures, accumulate, bias);
+        }
+    }
+
+    private PackedMatrix Packed()
+    {
+        if (_packed is null || _packedVersion != _parameters.Version)
+        {
+            var w = _parameters.Span(Weight);
+            if (_packed is null) _packed = PackedMatrix.PackLinearWeight(w, OutFeatures, InFeatures);
+            else _packed.Repack(w, InFeatures, transB: true);
+            _packedVersion = _parameters.Version;
+        }
+        return _packed;
+    }
+}

@@ -1,0 +1,53 @@
+namespace DpBert.Tensors;
+
+/// <summary>
+/// The error function. <see cref="Reference"/> is accurate to double precision and is what the GELU
+/// reference uses; the vector kernels use the Abramowitz and Stegun 7.1.26 form (absolute error
+/// below 1.5e-7, i.e. about one float ulp near 1).
+/// </summary>
+public static class Erf
+{
+    /// <summary>erf(x) in double precision: Taylor series for |x| &lt; 2, continued fraction for erfc beyond.</summary>
+    public static double Reference(double x)
+    {
+        if (double.IsNaN(x)) return double.NaN;
+        double ax = Math.Abs(x);
+        double result;
+        if (ax < 2.0)
+        {
+            // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+            double term = ax, sum = ax, x2 = ax * ax;
+            for (int n = 1; n < 100; n++)
+            {
+                term *= -x2 / n;
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+            }
+            result = 2.0 / Math.Sqrt(Math.PI) * sum;
+        }
+        else if (ax > 6.0) result = 1.0;
+        else
+        {
+            // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated from the tail.
+            double f = ax;
+            for (int n = 120; n >= 1; n--) f = ax + n / 2.0 / f;
+            result = 1.0 - Math.Exp(-ax * ax) / Math.Sqrt(Math.PI) / f;
+        }
+        return x < 0 ? -result : result;
+    }
+
+    // Abramowitz & Stegun 7.1.26: erf(x) = 1 - t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) exp(-x^2), t = 1/(1 + p x), x >= 0.
+    internal const float P = 0.3275911f;
+    internal const float A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
+
+    /// <summary>The single-precision approximation the vector kernels use, as a scalar.</summary>
+    public static float Approximate(float x)
+    {
+        float ax = MathF.Abs(x);
+        float t = 1f / (1f + P * ax);
+        float poly = t * (A1 + t * (A2 + t * (A3 + t * (A4 + t * A5))));
+        float y = 1f - poly * MathF.Exp(-ax * ax);
+        return MathF.CopySign(y, x);
+    }
+}

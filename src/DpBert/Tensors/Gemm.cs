@@ -1,0 +1,296 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace DpBert.Tensors;
+
+/// <summary>Which implementation <see cref="Gemm"/> uses.</summary>
+public enum GemmBackend
+{
+    /// <summary>The managed, register-blocked SIMD kernels (always available).</summary>
+    Managed,
+    /// <summary><c>cblas_sgemm</c> from <c>libopenblas.so.0</c>, when it loads.</summary>
+    OpenBlas,
+    /// <summary>The scalar triple loop of <see cref="GemmReference"/> (slow; for checking the others).</summary>
+    Reference,
+}
+
+/// <summary>
+/// Single-precision matrix multiply, <c>C = (accumulate ? C : 0) + op(A) op(B) + bias</c>, with every
+/// transpose combination BERT's forward and backward passes need. Matrices are row-major with explicit
+/// leading dimensions, so a head's slice of a <c>(tokens, hidden)</c> buffer is a valid operand.
+/// </summary>
+/// <remarks>
+/// The managed path packs op(B) into column slivers (or takes a <see cref="PackedMatrix"/> packed once),
+/// reads A in place, and splits slivers and row blocks over the <see cref="ComputePool"/> when the product is
+/// large enough to pay for the hand-off. <c>DPBERT_BLAS=managed|openblas</c> chooses the default backend
+/// (managed unless set); <see cref="Backend"/> can be changed at run time.
+/// </remarks>
+public static unsafe class Gemm
+{
+    private const long ParallelFlopThreshold = 1L << 22;
+
+    /// <summary>The backend used by <see cref="Multiply"/>. Setting <see cref="GemmBackend.OpenBlas"/> requires <see cref="OpenBlas.IsAvailable"/>.</summary>
+    public static GemmBackend Backend
+    {
+        get => _backend;
+        set
+        {
+            if (value == GemmBackend.OpenBlas && !OpenBlas.IsAvailable)
+                throw new InvalidOperationException($"OpenBLAS is not available: {OpenBlas.LoadError}");
+            _backend = value;
+        }
+    }
+    private static GemmBackend _backend = DefaultBackend();
+
+    private static GemmBackend DefaultBackend()
+    {
+        string? wanted = Environment.GetEnvironmentVariable("DPBERT_BLAS")?.Trim().ToLowerInvariant();
+        return wanted switch
+        {
+            null or "" or "managed" => GemmBackend.Managed,
+            "reference" => GemmBackend.Reference,
+            "openblas" => OpenBlas.IsAvailable ? GemmBackend.OpenBlas
+                : throw new InvalidOperationException($"DPBERT_BLAS=openblas but OpenBLAS is not available: {OpenBlas.LoadError}"),
+            _ => throw new InvalidOperationException($"DPBERT_BLAS=\"{wanted}\" is not one of managed, openblas, reference"),
+        };
+    }
+
+    /// <summary>
+    /// <c>C[m, n] = (accumulate ? C : 0) + op(A)[m, k] op(B)[k, n] + bias[n]</c>.
+    /// </summary>
+    /// <param name="c">Output, row stride <paramref name="ldc"/>.</param>
+    /// <param name="ldc">Row stride of C (at least n).</param>
+    /// <param name="a">A as stored: <c>(m, k)</c>, or <c>(k, m)</c> when <paramref name="transA"/>.</param>
+    /// <param name="lda">Row stride of A as stored.</param>
+    /// <param name="transA">Use A transposed.</param>
+    /// <param name="b">B as stored: <c>(k, n)</c>, or <c>(n, k)</c> when <paramref name="transB"/> (a Linear weight).</param>
+    /// <param name="ldb">Row stride of B as stored.</param>
+    /// <param name="transB">Use B transposed.</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The reduction length.</param>
+    /// <param name="accumulate">Add to C instead of overwriting it (backward passes accumulate gradients).</param>
+    /// <param name="bias">Optional length-n vector added to every row.</param>
+    public static void Multiply(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, bool transA,
+        ReadOnlySpan<float> b, int ldb, bool transB, int m, int n, int k,
+        bool accumulate = false, ReadOnlySpan<float> bias = default)
+    {
+        CheckShapes(c, ldc, a, lda, transA, m, n, k, bias);
+        CheckOperand(b, ldb, transB, k, n, "b");
+        if (m == 0 || n == 0) return;
+        fixed (float* pc = c) fixed (float* pa = a) fixed (float* pb = b) fixed (float* pbias = bias)
+        {
+            if (k == 0) { FillEmptyProduct(pc, ldc, m, n, accumulate, pbias); return; }
+            if (_backend == GemmBackend.OpenBlas)
+            {
+                OpenBlas.Multiply(pc, ldc, pa, lda, transA, pb, ldb, transB, m, n, k, accumulate, pbias);
+                return;
+            }
+            if (_backend == GemmBackend.Reference)
+            {
+                GemmReference.Multiply(c, ldc, a, lda, transA, b, ldb, transB, m, n, k, accumulate, bias);
+                return;
+            }
+            MultiplyManaged(Simd.Best, pc, ldc, pa, lda, transA, pb, ldb, transB, m, n, k, accumulate, pbias);
+        }
+    }
+
+    /// <summary>The managed path at a chosen vector width (tests compare every width with the reference).</summary>
+    internal static void MultiplyManaged(SimdWidth width, Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, bool transA,
+        ReadOnlySpan<float> b, int ldb, bool transB, int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default)
+    {
+        CheckShapes(c, ldc, a, lda, transA, m, n, k, bias);
+        CheckOperand(b, ldb, transB, k, n, "b");
+        if (m == 0 || n == 0) return;
+        fixed (float* pc = c) fixed (float* pa = a) fixed (float* pb = b) fixed (float* pbias = bias)
+        {
+            if (k == 0) { FillEmptyProduct(pc, ldc, m, n, accumulate, pbias); return; }
+            MultiplyManaged(width, pc, ldc, pa, lda, transA, pb, ldb, transB, m, n, k, accumulate, pbias);
+        }
+    }
+
+    private static void MultiplyManaged(SimdWidth width, float* pc, int ldc, float* pa, int lda, bool transA,
+        float* pb, int ldb, bool transB, int m, int n, int k, bool accumulate, float* pbias)
+    {
+        {
+            int sliver = SliverWidthFor(width);
+            int slivers = (n + sliver - 1) / sliver;
+            long packedLength = (long)slivers * sliver * k;
+            float* packed = PackScratch.Get(packedLength);
+            var job = GemmJob.Rent();
+            job.Set(pc, ldc, pa, lda, transA, pb, ldb, transB, packed, sliver, m, n, k, accumulate, pbias, width);
+            job.Run(packB: true);
+        }
+    }
+
+    /// <summary>
+    /// <c>C[m, n] = (accumulate ? C : 0) + A[m, k] B + bias</c> with B packed in advance (the fast path
+    /// for model weights). A is not transposed here; use <paramref name="lda"/> for strided rows.
+    /// </summary>
+    public static void MultiplyPacked(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, PackedMatrix b, int m,
+        bool accumulate = false, ReadOnlySpan<float> bias = default)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        int n = b.N, k = b.K;
+        CheckShapes(c, ldc, a, lda, transA: false, m, n, k, bias);
+        if (b.SliverWidth != SliverWidthFor(Simd.Best))
+            throw new ArgumentException($"the packed matrix has slivers of {b.SliverWidth} columns; this processor's kernels take {SliverWidthFor(Simd.Best)}", nameof(b));
+        if (m == 0 || n == 0) return;
+        fixed (float* pc = c) fixed (float* pa = a) fixed (float* pbias = bias)
+        {
+            if (k == 0) { FillEmptyProduct(pc, ldc, m, n, accumulate, pbias); return; }
+            var job = GemmJob.Rent();
+            job.Set(pc, ldc, pa, lda, false, null, 0, false, b.Pointer, b.SliverWidth, m, n, k, accumulate, pbias, Simd.Best);
+            job.Run(packB: false);
+        }
+    }
+
+    /// <summary>Columns per packed sliver for the kernels of <paramref name="width"/>.</summary>
+    internal static int SliverWidthFor(SimdWidth width) => width switch
+    {
+        SimdWidth.V512 => 32,
+        SimdWidth.V256 => 16,
+        _ => 16,
+    };
+
+    private static void FillEmptyProduct(float* c, int ldc, int m, int n, bool accumulate, float* bias)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float v = bias != null ? bias[j] : 0f;
+                c[(nint)i * ldc + j] = accumulate ? c[(nint)i * ldc + j] + v : v;
+            }
+        }
+    }
+
+    private static void CheckShapes(ReadOnlySpan<float> c, int ldc, ReadOnlySpan<float> a, int lda, bool transA,
+        int m, int n, int k, ReadOnlySpan<float> bias)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must not be negative (m={m}, n={n}, k={k})");
+        if (ldc < n) throw new ArgumentOutOfRangeException(nameof(ldc), $"ldc {ldc} is smaller than n {n}");
+        if (m > 0 && n > 0 && c.Length < (long)(m - 1) * ldc + n)
+            throw new ArgumentException($"c holds {c.Length} floats; a ({m}, {n}) matrix with row stride {ldc} needs {(long)(m - 1) * ldc + n}", nameof(c));
+        CheckOperand(a, lda, transA, m, k, "a");
+        if (!bias.IsEmpty && bias.Length < n) throw new ArgumentException($"bias holds {bias.Length} floats; n is {n}", nameof(bias));
+    }
+
+    /// <summary>Checks that <paramref name="x"/> holds op(X) of shape (rows, cols) with stride <paramref name="ld"/>.</summary>
+    internal static void CheckOperand(ReadOnlySpan<float> x, int ld, bool trans, int rows, int cols, string name)
+    {
+        int storedRows = trans ? cols : rows, storedCols = trans ? rows : cols;
+        if (ld < storedCols) throw new ArgumentOutOfRangeException(name, $"{name}: leading dimension {ld} is smaller than its stored width {storedCols}");
+        if (storedRows > 0 && storedCols > 0 && x.Length < (long)(storedRows - 1) * ld + storedCols)
+            throw new ArgumentException($"{name} holds {x.Length} floats; a stored ({storedRows}, {storedCols}) matrix with row stride {ld} needs {(long)(storedRows - 1) * ld + storedCols}", name);
+    }
+
+    /// <summary>Per-thread, pinned, 64-byte-aligned scratch for packing op(B).</summary>
+    private static class PackScratch
+    {
+        [ThreadStatic] private static float[]? _buffer;
+
+        public static float* Get(long length)
+        {
+            if (_buffer is null || _buffer.Length < length + 16)
+            {
+                _buffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(length + 16, 1 << 16)), pinned: true);
+            }
+            float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer));
+            return (float*)(((nint)p + 63) & ~(nint)63);
+        }
+    }
+
+    /// <summary>One GEMM's state, shared by the threads that split it. One instance per calling thread.</summary>
+    private sealed class GemmJob : ParallelWork
+    {
+        [ThreadStatic] private static GemmJob? _instance;
+
+        private float* _c, _a, _b, _packed, _bias;
+        private nint _ldc, _lda, _ldb, _aRowStride, _aKStride;
+        private bool _transB, _accumulate, _packB;
+        private int _m, _n, _k, _sliver, _slivers, _rowChunks, _panelsPerChunk;
+        private SimdWidth _width;
+
+        public static GemmJob Rent() => _instance ??= new GemmJob();
+
+        public void Set(float* c, int ldc, float* a, int lda, bool transA, float* b, int ldb, bool transB,
+            float* packed, int sliver, int m, int n, int k, bool accumulate, float* bias, SimdWidth width)
+        {
+            _c = c; _ldc = ldc; _a = a; _lda = lda; _b = b; _ldb = ldb; _transB = transB;
+            _packed = packed; _sliver = sliver; _m = m; _n = n; _k = k; _accumulate = accumulate; _bias = bias; _width = width;
+            // op(A)[i, p] lives at a[i * rowStride + p * kStride].
+            _aRowStride = transA ? 1 : lda;
+            _aKStride = transA ? lda : 1;
+            _slivers = (n + sliver - 1) / sliver;
+        }
+
+        public void Run(bool packB)
+        {
+            int panels = (_m + GemmKernels.Rows - 1) / GemmKernels.Rows;
+            long flops = 2L * _m * _n * _k;
+            bool parallel = flops >= ParallelFlopThreshold && ComputePool.Parallelism > 1 && !ComputePool.IsInsideParallelWork;
+            if (!parallel)
+            {
+                _packB = packB;
+                _rowChunks = 1;
+                _panelsPerChunk = panels;
+                for (int s = 0; s < _slivers; s++) Execute(s);
+                return;
+            }
+            // Enough tasks for dynamic balancing: at least ~4 per thread, splitting rows when slivers are few.
+            int wanted = 4 * ComputePool.Parallelism;
+            _rowChunks = Math.Clamp((wanted + _slivers - 1) / _slivers, 1, panels);
+            _panelsPerChunk = (panels + _rowChunks - 1) / _rowChunks;
+            _rowChunks = (panels + _panelsPerChunk - 1) / _panelsPerChunk;
+            if (packB && _rowChunks > 1)
+            {
+                // Several tasks share a sliver: pack all of B first, in parallel, then multiply.
+                _packB = true;
+                int saved = _rowChunks;
+                _rowChunks = 0; // pack-only phase
+                ComputePool.Run(this, _slivers);
+                _rowChunks = saved;
+                _packB = false;
+            }
+            else _packB = packB;
+            ComputePool.Run(this, _slivers * _rowChunks);
+        }
+
+        public override void Execute(int index)
+        {
+            if (_rowChunks == 0) { PackSliver(index); return; }
+            int s = index / _rowChunks, chunk = index % _rowChunks;
+            if (_packB) PackSliver(s);
+            float* sliverData = _packed + (long)s * _sliver * _k;
+            int j0 = s * _sliver, cols = Math.Min(_sliver, _n - j0);
+            float* bias = _bias == null ? null : _bias + j0;
+            int firstPanel = chunk * _panelsPerChunk;
+            int endRow = Math.Min(_m, (firstPanel + _panelsPerChunk) * GemmKernels.Rows);
+            for (int i = firstPanel * GemmKernels.Rows; i < endRow; i += GemmKernels.Rows)
+            {
+                int rows = Math.Min(GemmKernels.Rows, _m - i);
+                float* a = _a + i * _aRowStride;
+                float* c = _c + i * _ldc + j0;
+                switch (_width)
+                {
+                    case SimdWidth.V512:
+                        GemmKernels.Tile512(a, _aRowStride, _aKStride, sliverData, _k, c, _ldc, rows, cols, _accumulate, bias);
+                        break;
+                    case SimdWidth.V256:
+                        GemmKernels.Tile256(a, _aRowStride, _aKStride, sliverData, _k, c, _ldc, rows, cols, _accumulate, bias);
+                        break;
+                    default:
+                        GemmKernels.TilePortable(a, _aRowStride, _aKStride, sliverData, _sliver, _k, c, _ldc, rows, cols, _accumulate, bias);
+                        break;
+                }
+            }
+        }
+
+        private void PackSliver(int s)
+        {
+            int j0 = s * _sliver;
+            GemmPacking.PackSliver(_packed + (long)s * _sliver * _k, _b, _ldb, _transB, _k, j0, Math.Min(_sliver, _n - j0), _sliver);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace DpBert.Tensors;
+
+/// <summary>Rearranges GEMM operands into the layout the micro-kernels read.</summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Writes columns <c>[j0, j0 + cols)</c> of op(B) (k rows) to <paramref name="dst"/> as a
+    /// <c>(k, width)</c> row-major sliver, zero-filling columns past <paramref name="cols"/>.
+    /// </summary>
+    public static void PackSliver(float* dst, float* b, nint ldb, bool transB, int k, int j0, int cols, int width)
+    {
+        if (!transB)
+        {
+            // op(B)[p, j] = b[p * ldb + j]: each sliver row is a contiguous run.
+            for (int p = 0; p < k; p++)
+            {
+                float* src = b + p * ldb + j0;
+                float* d = dst + (nint)p * width;
+                new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(d, cols));
+                if (cols < width) new Span<float>(d + cols, width - cols).Clear();
+            }
+            return;
+        }
+        // op(B)[p, j] = b[j * ldb + p]: read each stored row once, sequentially; write it as a sliver column.
+        if (cols < width)
+        {
+            for (int p = 0; p < k; p++) new Span<float>(dst + (nint)p * width + cols, width - cols).Clear();
+        }
+        for (int j = 0; j < cols; j++)
+        {
+            float* src = b + (nint)(j0 + j) * ldb;
+            float* d = dst + j;
+            for (int p = 0; p < k; p++) d[(nint)p * width] = src[p];
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using DpBert.Bert;
+
+namespace DpBert.Tensors;
+
+/// <summary>
+/// Row-wise kernels over whole activation buffers, split across the <see cref="ComputePool"/> when the
+/// buffer is large enough to repay the hand-off (each task takes a contiguous block of rows).
+/// </summary>
+internal static class RowKernels
+{
+    private const int ParallelElements = 1 << 16;
+
+    /// <summary>In-place LayerNorm of the first <paramref name="rows"/> rows of <paramref name="x"/>.</summary>
+    public static void LayerNorm(float[] x, ParameterSet p, ParameterInfo weight, ParameterInfo bias, int rows, int c, float eps)
+    {
+        var work = LayerNormWork.Instance ??= new LayerNormWork();
+        work.Set(x, p.Data, (int)weight.Offset, (int)bias.Offset, rows, c, eps);
+        Run(work, rows, c);
+    }
+
+    /// <summary>In-place exact GELU of the first <paramref name="count"/> elements of <paramref name="x"/>.</summary>
+    public static void Gelu(float[] x, int count)
+    {
+        var work = GeluWork.Instance ??= new GeluWork();
+        work.Set(x, count);
+        // Treat the buffer as rows of 1024 elements for splitting.
+        Run(work, (count + GeluWork.Block - 1) / GeluWork.Block, GeluWork.Block);
+    }
+
+    private static void Run(BlockWork work, int rows, int rowWidth)
+    {
+        long elements = (long)rows * rowWidth;
+        int tasks = elements < ParallelElements || ComputePool.IsInsideParallelWork ? 1 : Math.Min(rows, 2 * ComputePool.Parallelism);
+        work.RowsPerTask = (rows + tasks - 1) / tasks;
+        work.Rows = rows;
+        ComputePool.Run(work, tasks);
+    }
+
+    private abstract class BlockWork : ParallelWork
+    {
+        public int Rows, RowsPerTask;
+
+        public override void Execute(int index)
+        {
+            int first = index * RowsPerTask, end = Math.Min(Rows, first + RowsPerTask);
+            if (first < end) ExecuteRows(first, end);
+        }
+
+        protected abstract void ExecuteRows(int first, int end);
+    }
+
+    private sealed class LayerNormWork : BlockWork
+    {
+        [ThreadStatic] public static LayerNormWork? Instance;
+        private float[] _x = [], _p = [];
+        private int _weight, _bias, _c;
+        private float _eps;
+
+        public void Set(float[] x, float[] p, int weight, int bias, int rows, int c, float eps) =>
+            (_x, _p, _weight, _bias, Rows, _c, _eps) = (x, p, weight, bias, rows, c, eps);
+
+        protected override void ExecuteRows(int first, int end)
+        {
+            var x = _x.AsSpan(first * _c, (end - first) * _c);
+            Tensors.LayerNorm.Forward(x, default, default, x, _p.AsSpan(_weight, _c), _p.AsSpan(_bias, _c), end - first, _c, _eps);
+        }
+    }
+
+    private sealed class GeluWork : BlockWork
+    {
+        public const int Block = 1024;
+        [ThreadStatic] public static GeluWork? Instance;
+        private float[] _x = [];
+        private int _count;
+
+        public void Set(float[] x, int count) => (_x, _count) = (x, count);
+
+        protected override void ExecuteRows(int first, int end)
+        {
+            int start = first * Block, stop = Math.Min(_count, end * Block);
+            var x = _x.AsSpan(start, stop - start);
+            Tensors.Gelu.Forward(x, x);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.Intrinsics;
+
+namespace DpBert.Tensors;
+
+/// <summary>
+/// Row softmax with a scale and an additive mask, as BERT's attention computes it:
+/// <c>p = softmax(scale * s + mask)</c>. A padding mask holds 0 for kept keys and
+/// <see cref="float.MinValue"/> for masked ones (Hugging Face's <c>(1 - mask) * finfo.min</c>).
+/// </summary>
+public static class Softmax
+{
+    /// <summary>In place over one row; <paramref name="mask"/> is empty or as long as the row.</summary>
+    public static void Forward(Span<float> row, float scale, ReadOnlySpan<float> mask) => Forward(Simd.Best, row, scale, mask);
+
+    internal static void Forward(SimdWidth width, Span<float> row, float scale, ReadOnlySpan<float> mask)
+    {
+        if (!mask.IsEmpty && mask.Length != row.Length) throw new ArgumentException($"mask holds {mask.Length} floats, the row {row.Length}", nameof(mask));
+        if (row.IsEmpty) return;
+        ScaleAddMask(width, row, scale, mask);
+        float max = Reductions.Max(width, row);
+        float sum = ExpShiftInPlace(width, row, max);
+        Elementwise.Scale(width, row, 1f / sum);
+    }
+
+    /// <summary>The scalar reference, in double precision.</summary>
+    public static void ForwardReference(Span<float> row, float scale, ReadOnlySpan<float> mask)
+    {
+        if (row.IsEmpty) return;
+        double max = double.NegativeInfinity;
+        for (int i = 0; i < row.Length; i++)
+        {
+            row[i] = row[i] * scale + (mask.IsEmpty ? 0f : mask[i]);
+            max = Math.Max(max, row[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < row.Length; i++) sum += Math.Exp(row[i] - max);
+        for (int i = 0; i < row.Length; i++) row[i] = (float)(Math.Exp(row[i] - max) / sum);
+    }
+
+    private static void ScaleAddMask(SimdWidth width, Span<float> row, float scale, ReadOnlySpan<float> mask)
+    {
+        int i = 0;
+        if (width == SimdWidth.V512)
+        {
+            for (; i <= row.Length - 16; i += 16)
+            {
+                var v = Vector512.Create(row.Slice(i, 16)) * scale;
+                if (!mask.IsEmpty) v += Vector512.Create(mask.Slice(i, 16));
+                v.CopyTo(row.Slice(i, 16));
+            }
+        }
+        else if (width == SimdWidth.V256)
+        {
+            for (; i <= row.Length - 8; i += 8)
+            {
+                var v = Vector256.Create(row.Slice(i, 8)) * scale;
+                if (!mask.IsEmpty) v += Vector256.Create(mask.Slice(i, 8));
+                v.CopyTo(row.Slice(i, 8));
+            }
+        }
+        else if (width == SimdWidth.V128)
+        {
+            for (; i <= row.Length - 4; i += 4)
+            {
+                var v = Vector128.Create(row.Slice(i, 4)) * scale;
+                if (!mask.IsEmpty) v += Vector128.Create(mask.Slice(i, 4));
+                v.CopyTo(row.Slice(i, 4));
+            }
+        }
+        for (; i < row.Length; i++) row[i] = row[i] * scale + (mask.IsEmpty ? 0f : mask[i]);
+    }
+
+    /// <summary><c>x = exp(x - max)</c>; returns the sum.</summary>
+    private static float ExpShiftInPlace(SimdWidth width, Span<float> x, float max)
+    {
+        int i = 0;
+        float sum = 0;
+        if (width == SimdWidth.V512 && x.Length >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            var m = Vector512.Create(max);
+            for (; i <= x.Length - 16; i += 16)
+            {
+                var e = Vector512.Exp(Vector512.Create(x.Slice(i, 16)) - m);
+                e.CopyTo(x.Slice(i, 16));
+                acc += e;
+            }
+            sum = Vector512.Sum(acc);
+        }
+        else if (width == SimdWidth.V256 && x.Length >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            var m = Vector256.Create(max);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var e = Vector256.Exp(Vector256.Create(x.Slice(i, 8)) - m);
+                e.CopyTo(x.Slice(i, 8));
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        else if (width == SimdWidth.V128 && x.Length >= 4)
+        {
+            var acc = Vector128<float>.Zero;
+            var m = Vector128.Create(max);
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var e = Vector128.Exp(Vector128.Create(x.Slice(i, 4)) - m);
+                e.CopyTo(x.Slice(i, 4));
+                acc += e;
+            }
+            sum = Vector128.Sum(acc);
+        }
+        for (; i < x.Length; i++) { float e = MathF.Exp(x[i] - max); x[i] = e; sum += e; }
+        return sum;
+    }
+}

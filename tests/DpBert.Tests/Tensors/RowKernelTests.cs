@@ -1,0 +1,124 @@
+using DpBert.Tensors;
+
+namespace DpBert.Tests.Tensors;
+
+/// <summary>Every vector kernel at every supported width against its scalar reference, lengths 0..256.</summary>
+public class RowKernelTests
+{
+    public static TheoryData<SimdWidth> Widths => KernelAssert.Widths();
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Gelu_matches_erf_reference(SimdWidth width)
+    {
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = KernelAssert.Random(n, n, scale: 6f);
+            var expected = new float[n];
+            var actual = new float[n];
+            Gelu.ForwardReference(expected, x);
+            Gelu.Forward(width, actual, x);
+            KernelAssert.Close(expected, actual, 5e-7, 2e-6, $"gelu {width} n={n}");
+        }
+    }
+
+    [Fact]
+    public void Gelu_reference_has_known_values()
+    {
+        // gelu(x) = x * Phi(x); Phi(1) = 0.841344746068543, Phi(-2) = 0.0227501319481792.
+        var y = new float[3];
+        Gelu.ForwardReference(y, [1f, -2f, 0f]);
+        Assert.Equal(0.841344746f, y[0], 6);
+        Assert.Equal(-2 * 0.0227501319f, y[1], 6);
+        Assert.Equal(0f, y[2]);
+        Assert.Equal(0.9953222650189527, Erf.Reference(2.0), 14);
+        Assert.Equal(0.5204998778130465, Erf.Reference(0.5), 14);
+        Assert.Equal(-0.9999999845827421, Erf.Reference(-4.0), 14);
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Tanh_matches_reference(SimdWidth width)
+    {
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = KernelAssert.Random(n, 1000 + n, scale: n % 3 == 0 ? 0.1f : 8f);
+            var expected = new float[n];
+            var actual = new float[n];
+            Tanh.ForwardReference(expected, x);
+            Tanh.Forward(width, actual, x);
+            KernelAssert.Close(expected, actual, 3e-7, 1e-6, $"tanh {width} n={n}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Softmax_with_mask_matches_reference(SimdWidth width)
+    {
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = KernelAssert.Random(n, 2000 + n, scale: 10f);
+            var mask = new float[n];
+            for (int i = 0; i < n; i++) mask[i] = i % 5 == 4 ? float.MinValue : 0f;
+            var expected = (float[])x.Clone();
+            var actual = (float[])x.Clone();
+            Softmax.ForwardReference(expected, 0.125f, mask);
+            Softmax.Forward(width, actual, 0.125f, mask);
+            KernelAssert.Close(expected, actual, 1e-7, 1e-5, $"softmax {width} n={n}");
+            for (int i = 4; i < n; i += 5) Assert.Equal(0f, actual[i]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void LayerNorm_matches_reference(SimdWidth width)
+    {
+        for (int c = 1; c <= 256; c++)
+        {
+            const int rows = 3;
+            var x = KernelAssert.Random(rows * c, 3000 + c, scale: 3f);
+            for (int i = 0; i < x.Length; i++) x[i] += 5f; // a large mean tests the two-pass variance
+            var weight = KernelAssert.Random(c, 4000 + c);
+            var bias = KernelAssert.Random(c, 5000 + c);
+            var expected = new float[rows * c];
+            var actual = new float[rows * c];
+            var mean = new float[rows];
+            var rstd = new float[rows];
+            LayerNorm.ForwardReference(expected, x, weight, bias, rows, c, 1e-12f);
+            LayerNorm.Forward(width, actual, mean, rstd, x, weight, bias, rows, c, 1e-12f);
+            // c = 1 has zero variance: output is the bias exactly, rstd is 1/sqrt(eps).
+            KernelAssert.Close(expected, actual, 2e-5, 2e-5, $"layernorm {width} c={c}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Elementwise_matches_reference(SimdWidth width)
+    {
+        for (int n = 0; n <= 256; n++)
+        {
+            var y = KernelAssert.Random(n, 6000 + n);
+            var x = KernelAssert.Random(n, 7000 + n);
+            var expected = (float[])y.Clone();
+            var actual = (float[])y.Clone();
+            Elementwise.AddInPlaceReference(expected, x);
+            Elementwise.AddInPlace(width, actual, x);
+            Assert.Equal(expected, actual);
+            Elementwise.ScaleReference(expected, 0.37f);
+            Elementwise.Scale(width, actual, 0.37f);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
+    public void Row_kernels_split_over_threads_match_serial_results()
+    {
+        const int rows = 200, c = 768;
+        var x = KernelAssert.Random(rows * c, 9, 4f);
+        var serial = (float[])x.Clone();
+        var parallel = (float[])x.Clone();
+        Gelu.Forward(serial, serial);
+        RowKernels.Gelu(parallel, parallel.Length);
+        Assert.Equal(serial, parallel);
+    }
+}
