@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text.Json;
+using DpBert.Bert;
+using DpBert.Tensors;
+
+namespace DpBert.Benchmarks;
+
+/// <summary>
+/// Speed benchmarks, each preceded by a correctness check. Prints a table and one JSON line per figure.
+/// <code>
+/// gemm                     GFLOP/s at 768x768x768 and 128x3072x768 (managed, OpenBLAS when present)
+/// bert [--shape base|mini|...] [--batch B] [--seq S]   forward latency with random weights
+/// tokenizer                tokens/s over the SST-2 training sentences (one thread)
+/// all                      everything above at the issue's shapes
+/// </code>
+/// </summary>
+internal static class BenchmarkProgram
+{
+    public static int Run(string[] args)
+    {
+        string what = args.Length > 0 ? args[0] : "all";
+        var options = Options.Parse(args.Skip(1).ToArray());
+        Console.WriteLine($"# DpBert benchmarks: {Environment.ProcessorCount} cores, SIMD {Simd.Best}, threads {Environment.GetEnvironmentVariable("DPBERT_THREADS") ?? "all"}, OpenBLAS {(OpenBlas.IsAvailable ? "available" : "absent")}");
+        switch (what)
+        {
+            case "gemm": GemmBenchmark.Run(); break;
+            case "bert": BertBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.Get("backend", "managed")); break;
+            case "tokenizer": TokenizerBenchmark.Run(); break;
+            case "all":
+                GemmBenchmark.Run();
+                BertBenchmark.Run("base", 1, 128, "managed");
+                BertBenchmark.Run("base", 8, 128, "managed");
+                BertBenchmark.Run("mini", 1, 128, "managed");
+                if (OpenBlas.IsAvailable)
+                {
+                    BertBenchmark.Run("base", 1, 128, "openblas");
+                    BertBenchmark.Run("base", 8, 128, "openblas");
+                    BertBenchmark.Run("mini", 1, 128, "openblas");
+                }
+                TokenizerBenchmark.Run();
+                break;
+            default:
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer or all");
+                return 2;
+        }
+        return 0;
+    }
+
+    /// <summary>Prints one machine-readable result line.</summary>
+    public static void Report(object result) => Console.WriteLine("JSON " + JsonSerializer.Serialize(result));
+
+    private sealed class Options(Dictionary<string, string> values)
+    {
+        public static Options Parse(string[] args)
+        {
+            var values = new Dictionary<string, string>();
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                    throw new ArgumentException($"expected --name value, got \"{args[i]}\"");
+                values[args[i][2..]] = args[++i];
+            }
+            return new Options(values);
+        }
+
+        public string Get(string name, string fallback) => values.TryGetValue(name, out var v) ? v : fallback;
+        public int GetInt(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+    }
+}

@@ -1,0 +1,24 @@
+using System.Diagnostics;
+
+namespace DpBert.Benchmarks;
+
+/// <summary>Wall-clock statistics of repeated runs, in milliseconds.</summary>
+internal sealed record Timing(double MedianMs, double P10Ms, double P90Ms, int Runs)
+{
+    /// <summary>Warms up, then times <paramref name="action"/> until both <paramref name="minRuns"/> and <paramref name="minSeconds"/> are reached.</summary>
+    public static Timing Measure(Action action, int warmup = 3, int minRuns = 10, double minSeconds = 2.0, int maxRuns = 1000)
+    {
+        for (int i = 0; i < warmup; i++) action();
+        var samples = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (samples.Count < maxRuns && (samples.Count < minRuns || total.Elapsed.TotalSeconds < minSeconds))
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        samples.Sort();
+        double At(double q) => samples[(int)Math.Min(samples.Count - 1, Math.Round(q * (samples.Count - 1)))];
+        return new Timing(At(0.5), At(0.1), At(0.9), samples.Count);
+    }
+}
