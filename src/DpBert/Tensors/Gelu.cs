@@ -50,7 +50,7 @@ public static class Gelu
         var az = Vector512.Abs(z);
         var t = Vector512<float>.One / (Vector512<float>.One + az * Erf.P);
         var poly = t * (Vector512.Create(Erf.A1) + t * (Vector512.Create(Erf.A2) + t * (Vector512.Create(Erf.A3) + t * (Vector512.Create(Erf.A4) + t * Erf.A5))));
-        var erfAbs = Vector512<float>.One - poly * Vector512.Exp(-(az * az));
+        var erfAbs = Vector512<float>.One - poly * VectorExp.Exp(-(az * az));
         var erf = Vector512.CopySign(erfAbs, z);
         return 0.5f * x * (Vector512<float>.One + erf);
     }
@@ -61,7 +61,7 @@ public static class Gelu
         var az = Vector256.Abs(z);
         var t = Vector256<float>.One / (Vector256<float>.One + az * Erf.P);
         var poly = t * (Vector256.Create(Erf.A1) + t * (Vector256.Create(Erf.A2) + t * (Vector256.Create(Erf.A3) + t * (Vector256.Create(Erf.A4) + t * Erf.A5))));
-        var erfAbs = Vector256<float>.One - poly * Vector256.Exp(-(az * az));
+        var erfAbs = Vector256<float>.One - poly * VectorExp.Exp(-(az * az));
         var erf = Vector256.CopySign(erfAbs, z);
         return 0.5f * x * (Vector256<float>.One + erf);
     }
@@ -72,7 +72,7 @@ public static class Gelu
         var az = Vector128.Abs(z);
         var t = Vector128<float>.One / (Vector128<float>.One + az * Erf.P);
         var poly = t * (Vector128.Create(Erf.A1) + t * (Vector128.Create(Erf.A2) + t * (Vector128.Create(Erf.A3) + t * (Vector128.Create(Erf.A4) + t * Erf.A5))));
-        var erfAbs = Vector128<float>.One - poly * Vector128.Exp(-(az * az));
+        var erfAbs = Vector128<float>.One - poly * VectorExp.Exp(-(az * az));
         var erf = Vector128.CopySign(erfAbs, z);
         return 0.5f * x * (Vector128<float>.One + erf);
     }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace DpBert.Tensors;
 
 /// <summary>Rearranges GEMM operands into the layout the micro-kernels read.</summary>
@@ -21,12 +23,24 @@ internal static unsafe class GemmPacking
             }
             return;
         }
-        // op(B)[p, j] = b[j * ldb + p]: read each stored row once, sequentially; write it as a sliver column.
+        // op(B)[p, j] = b[j * ldb + p]: eight stored rows are read side by side so that every write
+        // to the sliver is eight contiguous floats instead of one float per cache line.
         if (cols < width)
         {
             for (int p = 0; p < k; p++) new Span<float>(dst + (nint)p * width + cols, width - cols).Clear();
         }
-        for (int j = 0; j < cols; j++)
+        int j = 0;
+        for (; j + 8 <= cols; j += 8)
+        {
+            float* s0 = b + (nint)(j0 + j) * ldb;
+            float* s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb, s4 = s3 + ldb, s5 = s4 + ldb, s6 = s5 + ldb, s7 = s6 + ldb;
+            float* d = dst + j;
+            for (int p = 0; p < k; p++, d += width)
+            {
+                Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]).Store(d);
+            }
+        }
+        for (; j < cols; j++)
         {
             float* src = b + (nint)(j0 + j) * ldb;
             float* d = dst + j;

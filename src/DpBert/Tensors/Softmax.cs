@@ -81,7 +81,7 @@ public static class Softmax
             var m = Vector512.Create(max);
             for (; i <= x.Length - 16; i += 16)
             {
-                var e = Vector512.Exp(Vector512.Create(x.Slice(i, 16)) - m);
+                var e = VectorExp.Exp(Vector512.Create(x.Slice(i, 16)) - m);
                 e.CopyTo(x.Slice(i, 16));
                 acc += e;
             }
@@ -93,7 +93,7 @@ public static class Softmax
             var m = Vector256.Create(max);
             for (; i <= x.Length - 8; i += 8)
             {
-                var e = Vector256.Exp(Vector256.Create(x.Slice(i, 8)) - m);
+                var e = VectorExp.Exp(Vector256.Create(x.Slice(i, 8)) - m);
                 e.CopyTo(x.Slice(i, 8));
                 acc += e;
             }
@@ -105,7 +105,7 @@ public static class Softmax
             var m = Vector128.Create(max);
             for (; i <= x.Length - 4; i += 4)
             {
-                var e = Vector128.Exp(Vector128.Create(x.Slice(i, 4)) - m);
+                var e = VectorExp.Exp(Vector128.Create(x.Slice(i, 4)) - m);
                 e.CopyTo(x.Slice(i, 4));
                 acc += e;
             }

@@ -21,7 +21,7 @@ public static class Tanh
             {
                 var v = Vector512.Create(x.Slice(i, 16));
                 var a = Vector512.Min(Vector512.Abs(v), Vector512.Create(10f));
-                var large = Vector512<float>.One - Vector512.Create(2f) / (Vector512.Exp(a + a) + Vector512<float>.One);
+                var large = Vector512<float>.One - Vector512.Create(2f) / (VectorExp.Exp(a + a) + Vector512<float>.One);
                 var a2 = a * a;
                 var small = a * (Vector512<float>.One + a2 * (Vector512.Create(-1f / 3f) + a2 * (Vector512.Create(2f / 15f) + a2 * (-17f / 315f))));
                 Vector512.CopySign(Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(Small)), small, large), v).CopyTo(y.Slice(i, 16));
@@ -33,7 +33,7 @@ public static class Tanh
             {
                 var v = Vector256.Create(x.Slice(i, 8));
                 var a = Vector256.Min(Vector256.Abs(v), Vector256.Create(10f));
-                var large = Vector256<float>.One - Vector256.Create(2f) / (Vector256.Exp(a + a) + Vector256<float>.One);
+                var large = Vector256<float>.One - Vector256.Create(2f) / (VectorExp.Exp(a + a) + Vector256<float>.One);
                 var a2 = a * a;
                 var small = a * (Vector256<float>.One + a2 * (Vector256.Create(-1f / 3f) + a2 * (Vector256.Create(2f / 15f) + a2 * (-17f / 315f))));
                 Vector256.CopySign(Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(Small)), small, large), v).CopyTo(y.Slice(i, 8));
@@ -45,7 +45,7 @@ public static class Tanh
             {
                 var v = Vector128.Create(x.Slice(i, 4));
                 var a = Vector128.Min(Vector128.Abs(v), Vector128.Create(10f));
-                var large = Vector128<float>.One - Vector128.Create(2f) / (Vector128.Exp(a + a) + Vector128<float>.One);
+                var large = Vector128<float>.One - Vector128.Create(2f) / (VectorExp.Exp(a + a) + Vector128<float>.One);
                 var a2 = a * a;
                 var small = a * (Vector128<float>.One + a2 * (Vector128.Create(-1f / 3f) + a2 * (Vector128.Create(2f / 15f) + a2 * (-17f / 315f))));
                 Vector128.CopySign(Vector128.ConditionalSelect(Vector128.LessThan(a, Vector128.Create(Small)), small, large), v).CopyTo(y.Slice(i, 4));

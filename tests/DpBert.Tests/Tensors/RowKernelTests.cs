@@ -122,3 +122,31 @@ public class RowKernelTests
         Assert.Equal(serial, parallel);
     }
 }
+
+public class VectorExpTests
+{
+    [Fact]
+    public void Exp_matches_double_precision_across_the_float_range()
+    {
+        var rng = new Random(11);
+        for (int trial = 0; trial < 20000; trial++)
+        {
+            float x = trial < 10000 ? (float)(rng.NextDouble() * 176 - 87.3) : (float)(rng.NextDouble() * 20 - 10);
+            double expected = Math.Exp(x);
+            float v512 = VectorExp.Exp(System.Runtime.Intrinsics.Vector512.Create(x))[3];
+            float v256 = VectorExp.Exp(System.Runtime.Intrinsics.Vector256.Create(x))[5];
+            float v128 = VectorExp.Exp(System.Runtime.Intrinsics.Vector128.Create(x))[1];
+            foreach (float actual in new[] { v512, v256, v128 })
+                Assert.True(Math.Abs(actual - expected) <= 4e-7 * expected, $"exp({x:R}) = {actual:R}, expected {expected:R}");
+        }
+    }
+
+    [Fact]
+    public void Exp_underflows_to_exact_zero_and_overflows_to_infinity()
+    {
+        Assert.Equal(0f, VectorExp.Exp(System.Runtime.Intrinsics.Vector512.Create(float.MinValue))[0]);
+        Assert.Equal(0f, VectorExp.Exp(System.Runtime.Intrinsics.Vector256.Create(-100f))[0]);
+        Assert.Equal(float.PositiveInfinity, VectorExp.Exp(System.Runtime.Intrinsics.Vector128.Create(100f))[0]);
+        Assert.Equal(1f, VectorExp.Exp(System.Runtime.Intrinsics.Vector512.Create(0f))[0]);
+    }
+}
