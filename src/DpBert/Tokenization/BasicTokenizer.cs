@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace DpBert.Tokenization;
 
@@ -14,9 +17,15 @@ namespace DpBert.Tokenization;
 /// results do not depend on the .NET version or on InvariantGlobalization. Instances are immutable and
 /// safe to share between threads.
 /// </remarks>
+[SkipLocalsInit]
 public sealed class BasicTokenizer
 {
+    private const int StackChars = 1024;
+    // ASCII 33-47, 58-64, 91-96, 123-126 (BERT's ASCII punctuation) as two 64-bit masks.
+    private const ulong AsciiPunctuationLow = 0xFC00FFFE00000000UL, AsciiPunctuationHigh = 0x78000001F8000001UL;
+
     private readonly string[] _neverSplit;
+    private readonly string _neverSplitFirstChars;
 
     /// <summary>Creates a basic tokenizer with Hugging Face's parameters.</summary>
     /// <param name="doLowerCase">Lower-case words (and, unless <paramref name="stripAccents"/> is false, strip accents).</param>
@@ -30,6 +39,7 @@ public sealed class BasicTokenizer
         StripAccents = stripAccents;
         TokenizeChineseChars = tokenizeChineseChars;
         _neverSplit = neverSplit?.Where(t => !string.IsNullOrEmpty(t)).Distinct(StringComparer.Ordinal).ToArray() ?? [];
+        _neverSplitFirstChars = new string(_neverSplit.Select(t => t[0]).Distinct().ToArray());
     }
 
     /// <summary>Whether words are lower-cased.</summary>
@@ -66,12 +76,32 @@ public sealed class BasicTokenizer
     {
         if (text.IsEmpty) return true;
         bool lowerFirst = lowerCaseEachCharacterFirst && DoLowerCase;
-        char[] cleaned = ArrayPool<char>.Shared.Rent(text.Length * 3);   // a CJK ideograph becomes " x "
-        char[]? normalized = null, scratch = null;
+        int cleanedMax = text.Length * 3;   // a CJK ideograph becomes " x "
+        char[]? cleanedArray = null, normalized = null, scratch = null;
+        Span<char> cleaned = cleanedMax <= StackChars ? stackalloc char[StackChars] : (cleanedArray = ArrayPool<char>.Shared.Rent(cleanedMax));
         try
         {
-            int length = Clean(text, cleaned, lowerFirst, out bool needsNfc, out bool hasNonAscii);
-            Span<char> words = cleaned.AsSpan(0, length);
+            int length;
+            bool needsNfc = false, hasNonAscii = false;
+            if (!text.ContainsAnyExceptInRange(' ', '~'))
+            {
+                // Printable ASCII only (the common case): nothing to remove, no NFC, no accents.
+                if (lowerFirst)
+                {
+                    var status = Ascii.ToLower(text, cleaned, out length);
+                    Debug.Assert(status == OperationStatus.Done);
+                }
+                else
+                {
+                    text.CopyTo(cleaned);
+                    length = text.Length;
+                }
+            }
+            else
+            {
+                length = Clean(text, cleaned, lowerFirst, out needsNfc, out hasNonAscii);
+            }
+            Span<char> words = cleaned[..length];
             if (needsNfc)
             {
                 normalized = ArrayPool<char>.Shared.Rent(length * CanonicalNormalizer.MaxExpansion);
@@ -94,7 +124,7 @@ public sealed class BasicTokenizer
         }
         finally
         {
-            ArrayPool<char>.Shared.Return(cleaned);
+            if (cleanedArray is not null) ArrayPool<char>.Shared.Return(cleanedArray);
             if (normalized is not null) ArrayPool<char>.Shared.Return(normalized);
             if (scratch is not null) ArrayPool<char>.Shared.Return(scratch);
         }
@@ -160,7 +190,7 @@ public sealed class BasicTokenizer
     }
 
     /// <summary>One whitespace-separated word: lower-case, strip accents, split off punctuation.</summary>
-    private bool SplitWord<TSink>(ReadOnlySpan<char> token, bool alreadyLowerCased, bool hasNonAscii, ref char[]? scratch, ref TSink sink)
+    private bool SplitWord<TSink>(scoped ReadOnlySpan<char> token, bool alreadyLowerCased, bool hasNonAscii, ref char[]? scratch, ref TSink sink)
         where TSink : IWordSink, allows ref struct
     {
         if (IsNeverSplit(token)) return sink.Accept(token, neverSplit: true);
@@ -184,9 +214,10 @@ public sealed class BasicTokenizer
         int wordStart = 0;
         for (int i = 0; i < word.Length;)
         {
-            int cp = word[i] < 0x80 ? word[i] : CharacterProperties.ReadCodePoint(word, i, out _);
+            char c = word[i];
+            int cp = c < 0x80 ? c : CharacterProperties.ReadCodePoint(word, i, out _);
             int length = cp > 0xFFFF ? 2 : 1;
-            if (CharacterProperties.GetClass(cp) == CharacterFlags.Punctuation)
+            if (c < 0x80 ? IsAsciiPunctuation(c) : CharacterProperties.GetClass(cp) == CharacterFlags.Punctuation)
             {
                 if (i > wordStart && !sink.Accept(word[wordStart..i], neverSplit: false)) return false;
                 if (!sink.Accept(word.Slice(i, length), neverSplit: false)) return false;
@@ -213,8 +244,13 @@ public sealed class BasicTokenizer
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsAsciiPunctuation(char c) =>
+        ((c < 64 ? AsciiPunctuationLow >> c : AsciiPunctuationHigh >> (c - 64)) & 1) != 0;
+
     private bool IsNeverSplit(ReadOnlySpan<char> token)
     {
+        if (token.IsEmpty || !_neverSplitFirstChars.Contains(token[0])) return false;
         foreach (string special in _neverSplit)
             if (token.SequenceEqual(special)) return true;
         return false;
@@ -231,7 +267,7 @@ public sealed class BasicTokenizer
     {
         public List<string> Words { get; } = words;
 
-        public bool Accept(ReadOnlySpan<char> word, bool neverSplit)
+        public bool Accept(scoped ReadOnlySpan<char> word, bool neverSplit)
         {
             Words.Add(word.ToString());
             return true;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace DpBert.Tokenization;
@@ -16,6 +17,7 @@ namespace DpBert.Tokenization;
 /// <see cref="EncodeToIds"/>) do not allocate per token: buffers come from <see cref="ArrayPool{T}"/> per call
 /// and vocabulary lookups take spans.
 /// </remarks>
+[SkipLocalsInit]
 public sealed class BertTokenizer
 {
     /// <summary>File name of the WordPiece vocabulary in a model folder.</summary>
@@ -352,7 +354,7 @@ public sealed class BertTokenizer
 
         public int Count { get; private set; }
 
-        public bool Accept(ReadOnlySpan<char> word, bool neverSplit)
+        public bool Accept(scoped ReadOnlySpan<char> word, bool neverSplit)
         {
             // A never-split word is a special token that surfaced only after clean-up; it is in the
             // vocabulary, so WordPiece returns its id whole, as Hugging Face's lookup does.
@@ -360,6 +362,12 @@ public sealed class BertTokenizer
             {
                 // More UTF-16 chars than twice the code point limit: surely too long.
                 return Append([_wordPiece.UnknownId]);
+            }
+            if (Count + word.Length <= Math.Min(_limit, _ids.Length))
+            {
+                // Room for the most pieces the word can have: write them in place.
+                Count += _wordPiece.TokenizeToIds(word, _ids[Count..]);
+                return Count < _limit;
             }
             return Append(_pieces[.._wordPiece.TokenizeToIds(word, _pieces)]);
         }

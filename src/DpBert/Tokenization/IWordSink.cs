@@ -7,5 +7,5 @@ internal interface IWordSink
     /// Takes one word. <paramref name="neverSplit"/> marks a never-split token (kept whole, not
     /// normalised). Returns false to stop the tokenizer early (for example when an id buffer is full).
     /// </summary>
-    bool Accept(ReadOnlySpan<char> word, bool neverSplit);
+    bool Accept(scoped ReadOnlySpan<char> word, bool neverSplit);
 }

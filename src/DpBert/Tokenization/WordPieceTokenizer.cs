@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
 namespace DpBert.Tokenization;
 
 /// <summary>
@@ -6,6 +9,7 @@ namespace DpBert.Tokenization;
 /// has more than <see cref="MaxInputCharsPerWord"/> characters (Unicode code points, as Python counts
 /// them), becomes the single unknown token. Immutable and thread-safe.
 /// </summary>
+[SkipLocalsInit]
 public sealed class WordPieceTokenizer
 {
     /// <summary>Creates a WordPiece tokenizer over <paramref name="vocabulary"/>.</summary>
@@ -59,28 +63,42 @@ public sealed class WordPieceTokenizer
             return 1;
         }
 
-        int count = 0;
-        for (int start = 0; start < word.Length;)
+        int longestWhole = Vocabulary.MaxTokenLength, longestContinuation = Vocabulary.MaxContinuationLength;
+        int longest = Math.Max(longestWhole, longestContinuation);
+        uint[]? rented = null;
+        Span<uint> prefixHashes = longest <= 128 ? stackalloc uint[128] : (rented = ArrayPool<uint>.Shared.Rent(longest));
+        try
         {
-            // Longest match first; pieces longer than the longest vocabulary token cannot match.
-            int longest = start == 0 ? Vocabulary.MaxTokenLength : Vocabulary.MaxContinuationLength;
-            int end = Math.Min(word.Length, start + longest);
-            int id = -1;
-            for (; end > start; end--)
+            int count = 0;
+            for (int start = 0; start < word.Length;)
             {
-                if (end < word.Length && char.IsLowSurrogate(word[end]) && char.IsHighSurrogate(word[end - 1])) continue;
-                var piece = word[start..end];
-                if (start == 0 ? Vocabulary.TryGetId(piece, out id) : Vocabulary.TryGetContinuationId(piece, out id)) break;
+                // Longest match first. Pieces longer than the longest vocabulary token cannot match; the
+                // hashes of all candidate pieces come from one pass (FNV extends char by char).
+                var table = start == 0 ? Vocabulary.Ids : Vocabulary.ContinuationIds;
+                int maxEnd = Math.Min(word.Length, start + (start == 0 ? longestWhole : longestContinuation));
+                uint hash = TokenIdTable.EmptyHash;
+                for (int k = start; k < maxEnd; k++) prefixHashes[k - start] = hash = TokenIdTable.Extend(hash, word[k]);
+
+                int end = maxEnd, id = -1;
+                for (; end > start; end--)
+                {
+                    if (end < word.Length && char.IsLowSurrogate(word[end]) && char.IsHighSurrogate(word[end - 1])) continue;
+                    if (table.TryGetId(word[start..end], prefixHashes[end - start - 1], out id)) break;
+                }
+                if (end == start)
+                {
+                    ids[0] = UnknownId;
+                    return 1;
+                }
+                ids[count++] = id;
+                start = end;
             }
-            if (end == start)
-            {
-                ids[0] = UnknownId;
-                return 1;
-            }
-            ids[count++] = id;
-            start = end;
+            return count;
         }
-        return count;
+        finally
+        {
+            if (rented is not null) ArrayPool<uint>.Shared.Return(rented);
+        }
     }
 
     private static int CountCodePoints(ReadOnlySpan<char> word)

@@ -5,34 +5,36 @@ namespace DpBert.Tokenization;
 
 /// <summary>
 /// A WordPiece vocabulary as in BERT's <c>vocab.txt</c>: one token per line, the id is the line index
-/// (from 0). Continuation pieces carry a <c>##</c> prefix. Lookups take spans and do not allocate.
+/// (from 0). Continuation pieces carry a <c>##</c> prefix. Lookups take spans and do not allocate
+/// (an open-addressing table over one block of chars rather than a <see cref="Dictionary{TKey, TValue}"/>:
+/// WordPiece probes it several times per word).
 /// </summary>
 public sealed class WordPieceVocabulary
 {
     private const string ContinuationPrefix = "##";
 
-    private readonly string[] _tokens;                                                     // id -> token
-    private readonly Dictionary<string, int> _ids;                                         // token -> id
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _idsBySpan;
-    private readonly Dictionary<string, int> _continuationIds;                             // "##x" stored as "x"
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _continuationIdsBySpan;
+    private readonly string[] _tokens;                 // id -> token
+    private readonly TokenIdTable _ids;                // token -> id
+    private readonly TokenIdTable _continuationIds;    // "##x" -> id, keyed by "x"
 
-    private WordPieceVocabulary(string[] tokens, Dictionary<string, int> ids, string source)
+    private WordPieceVocabulary(string[] tokens, string source)
     {
         _tokens = tokens;
-        _ids = ids;
-        _idsBySpan = ids.GetAlternateLookup<ReadOnlySpan<char>>();
-        _continuationIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (token, id) in ids)
+        var whole = new List<(string, int)>(tokens.Length);
+        var continuation = new List<(string, int)>();
+        for (int id = 0; id < tokens.Length; id++)
         {
+            string token = tokens[id];
+            whole.Add((token, id));
             MaxTokenLength = Math.Max(MaxTokenLength, token.Length);
             if (token.StartsWith(ContinuationPrefix, StringComparison.Ordinal))
             {
-                _continuationIds[token[ContinuationPrefix.Length..]] = id;
+                continuation.Add((token[ContinuationPrefix.Length..], id));
                 MaxContinuationLength = Math.Max(MaxContinuationLength, token.Length - ContinuationPrefix.Length);
             }
         }
-        _continuationIdsBySpan = _continuationIds.GetAlternateLookup<ReadOnlySpan<char>>();
+        _ids = new TokenIdTable(whole);
+        _continuationIds = new TokenIdTable(continuation);
         Source = source;
     }
 
@@ -75,7 +77,7 @@ public sealed class WordPieceVocabulary
         ArgumentNullException.ThrowIfNull(tokens);
         var array = tokens.ToArray();
         if (array.Length == 0) throw new InvalidDataException($"{source}: the vocabulary is empty (one token per line expected)");
-        var ids = new Dictionary<string, int>(array.Length, StringComparer.Ordinal);
+        var ids = new Dictionary<string, int>(array.Length, StringComparer.Ordinal);   // only to find duplicates
         for (int id = 0; id < array.Length; id++)
         {
             string token = array[id] ?? throw new ArgumentException($"{source}: token {id} is null", nameof(tokens));
@@ -85,7 +87,7 @@ public sealed class WordPieceVocabulary
                     $"{source}: line {id + 1}: duplicate token \"{token}\" (first on line {ids[token] + 1}); every token must be unique");
             }
         }
-        return new WordPieceVocabulary(array, ids, source);
+        return new WordPieceVocabulary(array, source);
     }
 
     /// <summary>The token with id <paramref name="id"/>.</summary>
@@ -109,25 +111,27 @@ public sealed class WordPieceVocabulary
     public int GetId(string token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        return _ids.TryGetValue(token, out int id) ? id
+        return _ids.TryGetId(token, out int id) ? id
             : throw new KeyNotFoundException($"{Source}: token \"{token}\" is not in the vocabulary");
     }
 
     /// <summary>Looks up a token (continuation pieces with their <c>##</c>).</summary>
-    public bool TryGetId(ReadOnlySpan<char> token, out int id) => _idsBySpan.TryGetValue(token, out id);
-
-    /// <summary>Looks up a continuation piece given without its <c>##</c> prefix.</summary>
-    internal bool TryGetContinuationId(ReadOnlySpan<char> pieceWithoutPrefix, out int id) =>
-        _continuationIdsBySpan.TryGetValue(pieceWithoutPrefix, out id);
+    public bool TryGetId(ReadOnlySpan<char> token, out int id) => _ids.TryGetId(token, out id);
 
     /// <summary>Whether the vocabulary has <paramref name="token"/>.</summary>
-    public bool Contains(ReadOnlySpan<char> token) => _idsBySpan.ContainsKey(token);
+    public bool Contains(ReadOnlySpan<char> token) => _ids.TryGetId(token, out _);
+
+    /// <summary>Every token, keyed by its text.</summary>
+    internal TokenIdTable Ids => _ids;
+
+    /// <summary>Continuation pieces, keyed by their text without <c>##</c>.</summary>
+    internal TokenIdTable ContinuationIds => _continuationIds;
 
     /// <summary>The ids of [PAD], [UNK], [CLS], [SEP] and [MASK].</summary>
     /// <exception cref="InvalidDataException">One is missing; the message names it and the file.</exception>
     public SpecialTokenIds GetSpecialTokenIds()
     {
-        int Require(string token) => _ids.TryGetValue(token, out int id) ? id
+        int Require(string token) => _ids.TryGetId(token, out int id) ? id
             : throw new InvalidDataException($"{Source}: special token {token} is not in the vocabulary");
         return new SpecialTokenIds(Require("[PAD]"), Require("[UNK]"), Require("[CLS]"), Require("[SEP]"), Require("[MASK]"));
     }
