@@ -97,20 +97,8 @@ public sealed class BertTokenizer
     /// </summary>
     public int TokenizeToIds(ReadOnlySpan<char> text, Span<int> ids)
     {
-        int[]? rentedPieces = null;
-        int piecesLength = 2 * Options.MaxInputCharsPerWord;   // a word that is not [UNK] has at most this many UTF-16 chars
-        Span<int> pieces = piecesLength <= 512 ? stackalloc int[piecesLength]
-            : (rentedPieces = ArrayPool<int>.Shared.Rent(piecesLength)).AsSpan(0, piecesLength);
-        try
-        {
-            var sink = new IdSink(WordPiece, pieces, ids, rented: null, limit: ids.Length);
-            Tokenize(text, ref sink);
-            return sink.Count;
-        }
-        finally
-        {
-            if (rentedPieces is not null) ArrayPool<int>.Shared.Return(rentedPieces);
-        }
+        int[]? fixedSize = null;
+        return TokenizeCore(text, ids, ref fixedSize, ids.Length);
     }
 
     /// <summary>
@@ -288,22 +276,27 @@ public sealed class BertTokenizer
     /// <summary>Up to <paramref name="limit"/> token ids in a pooled array that grows as needed.</summary>
     private int[] TokenizeRented(string text, int limit, out int count)
     {
-        int[] rented = ArrayPool<int>.Shared.Rent(Math.Max(16, Math.Min(limit, text.Length + 16)));
+        int[]? rented = ArrayPool<int>.Shared.Rent(Math.Max(16, Math.Min(limit, text.Length + 16)));
+        count = TokenizeCore(text, rented, ref rented, limit);
+        return rented!;
+    }
+
+    /// <summary>
+    /// Tokenizes into <paramref name="ids"/>, up to <paramref name="limit"/> ids. When <paramref name="growable"/>
+    /// is the pooled array behind <paramref name="ids"/>, it is replaced by a larger one as needed.
+    /// </summary>
+    private int TokenizeCore(ReadOnlySpan<char> text, Span<int> ids, ref int[]? growable, int limit)
+    {
         int[]? rentedPieces = null;
-        int piecesLength = 2 * Options.MaxInputCharsPerWord;
+        int piecesLength = 2 * Options.MaxInputCharsPerWord;   // a word that is not [UNK] has at most this many UTF-16 chars
         Span<int> pieces = piecesLength <= 512 ? stackalloc int[piecesLength]
             : (rentedPieces = ArrayPool<int>.Shared.Rent(piecesLength)).AsSpan(0, piecesLength);
         try
         {
-            var sink = new IdSink(WordPiece, pieces, rented, rented, limit);
-            Tokenize(text, ref sink);
-            count = sink.Count;
-            return sink.Rented!;
-        }
-        catch
-        {
-            ArrayPool<int>.Shared.Return(rented);
-            throw;
+            var sink = new IdSink(WordPiece, pieces, ids, growable, limit);
+            TokenizeSegments(text, ref sink);
+            growable = sink.Rented;
+            return sink.Count;
         }
         finally
         {
@@ -316,7 +309,7 @@ public sealed class BertTokenizer
     /// Hugging Face lower-cases each character of that text on its own first (a regex over single
     /// characters), which the basic tokenizer reproduces.
     /// </summary>
-    private void Tokenize(ReadOnlySpan<char> text, ref IdSink sink)
+    private void TokenizeSegments(ReadOnlySpan<char> text, ref IdSink sink)
     {
         while (true)
         {

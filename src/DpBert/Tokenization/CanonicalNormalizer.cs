@@ -40,27 +40,6 @@ internal static class CanonicalNormalizer
         }
     }
 
-    /// <summary>Code points around which NFC may change text: ccc != 0, or NFC_Quick_Check No/Maybe.</summary>
-    internal static IEnumerable<int> NfcSensitiveCodePoints()
-    {
-        foreach (int cp in s_combiningClass.Keys) yield return cp;
-        foreach (var (cp, (first, second)) in s_decomposition)
-        {
-            if (second < 0 || !s_composition.ContainsKey(PairKey(first, second))) yield return cp;  // NFC_QC = No
-            else yield return second;                                                               // NFC_QC = Maybe
-        }
-        for (int v = HangulVBase; v < HangulVBase + HangulVCount; v++) yield return v;
-        for (int t = HangulTBase + 1; t < HangulTBase + HangulTCount; t++) yield return t;
-    }
-
-    /// <summary>Code points NFD changes or may reorder: a canonical decomposition, or ccc != 0.</summary>
-    internal static IEnumerable<int> NfdSensitiveCodePoints()
-    {
-        foreach (int cp in s_combiningClass.Keys) yield return cp;
-        foreach (int cp in s_decomposition.Keys) yield return cp;
-        for (int s = HangulSBase; s < HangulSBase + HangulSCount; s++) yield return s;
-    }
-
     /// <summary>The canonical combining class (0 for starters).</summary>
     public static int CombiningClass(int codePoint) =>
         codePoint < 0x300 ? 0 : s_combiningClass.TryGetValue(codePoint, out byte c) ? c : 0;

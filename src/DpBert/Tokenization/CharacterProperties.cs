@@ -46,7 +46,11 @@ internal static class CharacterProperties
     private static readonly ushort[] s_blockIndex;      // (CodePointCount / BlockSize) -> block number
     private static readonly byte[] s_blocks;            // (blocks * BlockSize) flags
 
-    static CharacterProperties()
+    static CharacterProperties() => (s_blockIndex, s_blocks) = BuildTables();
+
+    // Runs once; optimised straight away rather than through tier-0 code (it loops over 1.1M code points).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (ushort[] BlockIndex, byte[] Blocks) BuildTables()
     {
         var flags = new byte[CodePointCount];
         var runs = UnicodeCharacterData.CharacterRuns;
@@ -56,8 +60,7 @@ internal static class CharacterProperties
             flags.AsSpan(start, end - start).Fill((byte)runs[r + 1]);
         }
 
-        foreach (int cp in CanonicalNormalizer.NfcSensitiveCodePoints()) flags[cp] |= (byte)CharacterFlags.NfcSensitive;
-        foreach (int cp in CanonicalNormalizer.NfdSensitiveCodePoints()) flags[cp] |= (byte)CharacterFlags.NfdSensitive;
+        MarkNormalizationSensitive(flags);
 
         // BERT's _is_chinese_char ranges (the CJK Unified Ideographs blocks and their compatibility forms).
         ReadOnlySpan<int> cjk =
@@ -68,23 +71,56 @@ internal static class CharacterProperties
         for (int r = 0; r < cjk.Length; r += 2)
             for (int cp = cjk[r]; cp <= cjk[r + 1]; cp++) flags[cp] |= (byte)CharacterFlags.CjkIdeograph;
 
-        s_blockIndex = new ushort[CodePointCount / BlockSize];
+        var blockIndex = new ushort[CodePointCount / BlockSize];
         var blocks = new List<byte[]>();
-        var seen = new Dictionary<string, ushort>(StringComparer.Ordinal);
-        for (int b = 0; b < s_blockIndex.Length; b++)
+        var uniform = new Dictionary<byte, ushort>();                            // most blocks hold one value
+        var mixed = new Dictionary<string, ushort>(StringComparer.Ordinal);      // the others, keyed by content
+        for (int b = 0; b < blockIndex.Length; b++)
         {
             var block = flags.AsSpan(b * BlockSize, BlockSize);
-            string key = Convert.ToBase64String(block);
-            if (!seen.TryGetValue(key, out ushort index))
+            bool isUniform = !block.ContainsAnyExcept(block[0]);
+            string? key = isUniform ? null : Convert.ToBase64String(block);
+            if (!(isUniform ? uniform.TryGetValue(block[0], out ushort index) : mixed.TryGetValue(key!, out index)))
             {
                 index = checked((ushort)blocks.Count);
-                seen.Add(key, index);
+                if (isUniform) uniform.Add(block[0], index);
+                else mixed.Add(key!, index);
                 blocks.Add(block.ToArray());
             }
-            s_blockIndex[b] = index;
+            blockIndex[b] = index;
         }
-        s_blocks = new byte[blocks.Count * BlockSize];
-        for (int i = 0; i < blocks.Count; i++) blocks[i].CopyTo(s_blocks, i * BlockSize);
+        var packed = new byte[blocks.Count * BlockSize];
+        for (int i = 0; i < blocks.Count; i++) blocks[i].CopyTo(packed, i * BlockSize);
+        return (blockIndex, packed);
+    }
+
+    /// <summary>
+    /// NFD touches code points with a canonical decomposition or a non-zero combining class. NFC may change
+    /// text around code points with a non-zero class or NFC_Quick_Check No/Maybe: decompositions that never
+    /// recompose (singletons, exclusions), and the second half of every composable pair (Hangul V and T too).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MarkNormalizationSensitive(byte[] flags)
+    {
+        const byte Both = (byte)(CharacterFlags.NfcSensitive | CharacterFlags.NfdSensitive);
+        var ccc = UnicodeCharacterData.CombiningClassRuns;
+        for (int r = 0; r < ccc.Length; r += 2)
+        {
+            if (ccc[r + 1] == 0) continue;
+            int end = r + 2 < ccc.Length ? ccc[r + 2] : CodePointCount;
+            for (int cp = ccc[r]; cp < end; cp++) flags[cp] |= Both;
+        }
+        var exclusions = UnicodeCharacterData.CompositionExclusions;   // ascending
+        var d = UnicodeCharacterData.Decompositions;                   // (code point, first, second or -1)
+        for (int i = 0; i < d.Length; i += 3)
+        {
+            flags[d[i]] |= (byte)CharacterFlags.NfdSensitive;
+            bool recomposes = d[i + 2] >= 0 && exclusions.BinarySearch(d[i]) < 0;
+            flags[recomposes ? d[i + 2] : d[i]] |= (byte)CharacterFlags.NfcSensitive;
+        }
+        for (int cp = 0xAC00; cp <= 0xD7A3; cp++) flags[cp] |= (byte)CharacterFlags.NfdSensitive;   // Hangul syllables
+        for (int cp = 0x1161; cp <= 0x1175; cp++) flags[cp] |= (byte)CharacterFlags.NfcSensitive;   // Hangul V
+        for (int cp = 0x11A8; cp <= 0x11C2; cp++) flags[cp] |= (byte)CharacterFlags.NfcSensitive;   // Hangul T
     }
 
     /// <summary>The flags of a code point (0 ... 0x10FFFF; surrogates count as removed).</summary>
