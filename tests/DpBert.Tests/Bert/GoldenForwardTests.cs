@@ -2,7 +2,6 @@ using System.Text.Json;
 using DpBert.Bert;
 using DpBert.Checkpoints;
 using DpBert.Tensors;
-using DpBert.Tests.Checkpoints;
 using DpBert.Tests.Tensors;
 
 namespace DpBert.Tests.Bert;

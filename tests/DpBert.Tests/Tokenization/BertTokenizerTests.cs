@@ -1,4 +1,3 @@
-using DpBert.Tests.Checkpoints;
 using DpBert.Tokenization;
 
 namespace DpBert.Tests.Tokenization;

@@ -1,4 +1,4 @@
-namespace DpBert.Tests.Checkpoints;
+namespace DpBert.Tests;
 
 /// <summary>
 /// Locates the shared Hugging Face goldens: walks up from the test binaries to a folder named

@@ -1,4 +1,4 @@
-namespace DpBert.Tests.Checkpoints;
+namespace DpBert.Tests;
 
 /// <summary>A fresh folder under the system temp path, deleted with everything in it on dispose.</summary>
 internal sealed class TempFolder : IDisposable

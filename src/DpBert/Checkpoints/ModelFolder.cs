@@ -1,0 +1,61 @@
+using DpBert.Bert;
+using DpBert.Tokenization;
+
+namespace DpBert.Checkpoints;
+
+/// <summary>
+/// A Hugging Face style model folder: <c>config.json</c>, <c>model.safetensors</c>, <c>vocab.txt</c> and an
+/// optional <c>tokenizer_config.json</c> (whose <c>do_lower_case</c>, <c>strip_accents</c> and
+/// <c>tokenize_chinese_chars</c> the tokenizer honours, so a cased model stays cased).
+/// </summary>
+public static class ModelFolder
+{
+    /// <summary>File name of the configuration.</summary>
+    public const string ConfigFileName = "config.json";
+    /// <summary>File name of the weights.</summary>
+    public const string WeightsFileName = "model.safetensors";
+
+    /// <summary>Loads a sequence-classification model and its tokenizer.</summary>
+    /// <param name="folder">The model folder.</param>
+    /// <param name="options">Which keys may be missing or ignored (default: none missing; <c>cls.*</c> and <c>position_ids</c> ignored).</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A required file is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or does not match the configuration; the message names the file and key.</exception>
+    public static LoadedModel LoadSequenceClassifier(string folder, ParameterLoadOptions? options = null)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"model folder not found: {folder}");
+        string configPath = Required(folder, ConfigFileName);
+        string weightsPath = Path.Combine(folder, WeightsFileName);
+        if (!File.Exists(weightsPath))
+        {
+            string bin = Path.Combine(folder, "pytorch_model.bin");
+            throw new FileNotFoundException(File.Exists(bin)
+                ? $"{folder}: has pytorch_model.bin but no {WeightsFileName}; only safetensors weights can be loaded so far"
+                : $"{folder}: {WeightsFileName} not found", weightsPath);
+        }
+        Required(folder, BertTokenizer.VocabFileName);
+        var config = BertConfig.Load(configPath);
+        var model = BertForSequenceClassification.CreateEmpty(config);
+        var report = ParameterCheckpoint.Load(model.Parameters, weightsPath, options);
+        model.Parameters.MarkChanged();
+        var tokenizer = BertTokenizer.FromFolder(folder);
+        if (tokenizer.Vocabulary.Count > config.VocabSize)
+            throw new InvalidDataException($"{Path.Combine(folder, BertTokenizer.VocabFileName)}: {tokenizer.Vocabulary.Count} tokens, but config.json has vocab_size {config.VocabSize}");
+        return new LoadedModel(folder, config, model, tokenizer, report);
+    }
+
+    private static string Required(string folder, string name)
+    {
+        string path = Path.Combine(folder, name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: {name} not found", path);
+        return path;
+    }
+}
+
+/// <summary>A model loaded from a folder, with its tokenizer and what the loader did.</summary>
+/// <param name="Folder">Where it came from.</param>
+/// <param name="Config">The configuration.</param>
+/// <param name="Model">The model, weights loaded.</param>
+/// <param name="Tokenizer">The tokenizer with the folder's settings.</param>
+/// <param name="LoadReport">Keys loaded, renamed, ignored or missing.</param>
+public sealed record LoadedModel(string Folder, BertConfig Config, BertForSequenceClassification Model, BertTokenizer Tokenizer, ParameterLoadReport LoadReport);
