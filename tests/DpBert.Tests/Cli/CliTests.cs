@@ -43,7 +43,7 @@ public class CliTests
         Assert.True(code == 0, stderr);
         var tokens = TextClassifier.Load(TinyModel).Predict("hello world", "a second segment").Tokens;
         Assert.Contains($"tokens ({tokens.Length}): {string.Join(' ', tokens)}", stdout);
-        Assert.StartsWith("[CLS] hello world [SEP] a second", string.Join(' ', tokens));
+        Assert.StartsWith("[CLS] hell ##o world [SEP] a second", string.Join(' ', tokens));
         Assert.Contains("<- predicted", stdout);
         Assert.Matches(@"time: +[0-9.]+ ms", stdout);
     }
