@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace DpBert.Tensors;
@@ -44,7 +45,8 @@ public static class Gelu
     public static double DerivativeReference(double x) =>
         0.5 * (1.0 + Erf.Reference(x / Math.Sqrt(2.0))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2.0 * Math.PI);
 
-    private static Vector512<float> Apply512(this Vector512<float> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Apply512(this Vector512<float> x)
     {
         var z = x * InvSqrt2;
         var az = Vector512.Abs(z);
@@ -55,7 +57,8 @@ public static class Gelu
         return 0.5f * x * (Vector512<float>.One + erf);
     }
 
-    private static Vector256<float> Apply256(this Vector256<float> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Apply256(this Vector256<float> x)
     {
         var z = x * InvSqrt2;
         var az = Vector256.Abs(z);
@@ -66,7 +69,8 @@ public static class Gelu
         return 0.5f * x * (Vector256<float>.One + erf);
     }
 
-    private static Vector128<float> Apply128(this Vector128<float> x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Apply128(this Vector128<float> x)
     {
         var z = x * InvSqrt2;
         var az = Vector128.Abs(z);

@@ -265,6 +265,7 @@ public static unsafe class Gemm
             float* sliverData = _packed + (long)s * _sliver * _k;
             int j0 = s * _sliver, cols = Math.Min(_sliver, _n - j0);
             float* bias = _bias == null ? null : _bias + j0;
+            float* tile = stackalloc float[GemmKernels.TileScratch];
             int firstPanel = chunk * _panelsPerChunk;
             int endRow = Math.Min(_m, (firstPanel + _panelsPerChunk) * GemmKernels.Rows);
             for (int i = firstPanel * GemmKernels.Rows; i < endRow; i += GemmKernels.Rows)
@@ -275,13 +276,13 @@ public static unsafe class Gemm
                 switch (_width)
                 {
                     case SimdWidth.V512:
-                        GemmKernels.Tile512(a, _aRowStride, _aKStride, sliverData, _k, c, _ldc, rows, cols, _accumulate, bias);
+                        GemmKernels.Tile512(a, _aRowStride, _aKStride, sliverData, _k, c, _ldc, rows, cols, _accumulate, bias, tile);
                         break;
                     case SimdWidth.V256:
-                        GemmKernels.Tile256(a, _aRowStride, _aKStride, sliverData, _k, c, _ldc, rows, cols, _accumulate, bias);
+                        GemmKernels.Tile256(a, _aRowStride, _aKStride, sliverData, _k, c, _ldc, rows, cols, _accumulate, bias, tile);
                         break;
                     default:
-                        GemmKernels.TilePortable(a, _aRowStride, _aKStride, sliverData, _sliver, _k, c, _ldc, rows, cols, _accumulate, bias);
+                        GemmKernels.TilePortable(a, _aRowStride, _aKStride, sliverData, _sliver, _k, c, _ldc, rows, cols, _accumulate, bias, tile);
                         break;
                 }
             }

@@ -14,13 +14,16 @@ internal static unsafe class GemmKernels
     /// <summary>Rows of C per micro-tile (MR).</summary>
     public const int Rows = 6;
 
+    /// <summary>Floats of the scratch tile a caller passes for partial tiles (Rows x the widest sliver).</summary>
+    public const int TileScratch = Rows * 32;
+
     /// <summary>
     /// AVX-512 6x32 tile: 12 accumulators, two B vectors and one broadcast A value per k step.
     /// <paramref name="rows"/> (1..6) and <paramref name="cols"/> (1..32) bound the valid part.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile512(float* a, nint rowStride, nint kStride, float* b, int k,
-        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias)
+        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, float* tile)
     {
         // Rows past the end read the last valid row; their results are discarded.
         float* a0 = a;
@@ -61,7 +64,6 @@ internal static unsafe class GemmKernels
             Store512(c + 5 * ldc, accumulate, c50 + bias0, c51 + bias1);
             return;
         }
-        float* tile = stackalloc float[Rows * 32];
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
@@ -81,7 +83,7 @@ internal static unsafe class GemmKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile256(float* a, nint rowStride, nint kStride, float* b, int k,
-        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias)
+        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, float* tile)
     {
         float* a0 = a;
         float* a1 = a + rowStride * Math.Min(1, rows - 1);
@@ -109,18 +111,36 @@ internal static unsafe class GemmKernels
             x = Vector256.Create(a5[o]);
             c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
         }
-        float* tile = stackalloc float[Rows * 16];
+        if (rows == Rows && cols == 16)
+        {
+            Vector256<float> bias0 = default, bias1 = default;
+            if (bias != null) { bias0 = Vector256.Load(bias); bias1 = Vector256.Load(bias + 8); }
+            Store256(c, accumulate, c00 + bias0, c01 + bias1);
+            Store256(c + ldc, accumulate, c10 + bias0, c11 + bias1);
+            Store256(c + 2 * ldc, accumulate, c20 + bias0, c21 + bias1);
+            Store256(c + 3 * ldc, accumulate, c30 + bias0, c31 + bias1);
+            Store256(c + 4 * ldc, accumulate, c40 + bias0, c41 + bias1);
+            Store256(c + 5 * ldc, accumulate, c50 + bias0, c51 + bias1);
+            return;
+        }
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
         StoreEdge(tile, 16, c, ldc, rows, cols, accumulate, bias);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, bool accumulate, Vector256<float> v0, Vector256<float> v1)
+    {
+        if (accumulate) { v0 += Vector256.Load(c); v1 += Vector256.Load(c + 8); }
+        v0.Store(c);
+        v1.Store(c + 8);
+    }
+
     /// <summary>Portable tile (Vector128 or scalar hardware): same contract, plain loops over a packed sliver.</summary>
     public static void TilePortable(float* a, nint rowStride, nint kStride, float* b, int width, int k,
-        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias)
+        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, float* tile)
     {
-        float* tile = stackalloc float[Rows * 32];
         new Span<float>(tile, Rows * width).Clear();
         for (int r = 0; r < rows; r++)
         {
@@ -136,6 +156,7 @@ internal static unsafe class GemmKernels
         StoreEdge(tile, width, c, ldc, rows, cols, accumulate, bias);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void StoreEdge(float* tile, int width, float* c, nint ldc, int rows, int cols, bool accumulate, float* bias)
     {
         for (int r = 0; r < rows; r++)
