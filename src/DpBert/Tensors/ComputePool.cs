@@ -22,7 +22,8 @@ internal abstract class ParallelWork
 internal static class ComputePool
 {
     private static readonly int WorkerCount = Math.Max(0, ThreadCount() - 1);
-    private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 us of spinning before sleeping
+    private static readonly long DefaultSpinTicks = Stopwatch.Frequency / 5000; // 200 us of spinning before sleeping
+    private static long _spinTicks = DefaultSpinTicks;
     private static readonly object Gate = new();
     private static readonly SemaphoreSlim Wake = new(0);
     [ThreadStatic] private static bool _insideParallelWork;
@@ -38,6 +39,16 @@ internal static class ComputePool
 
     /// <summary>Number of threads a job can use (workers plus the caller).</summary>
     public static int Parallelism => WorkerCount + 1;
+
+    /// <summary>
+    /// Whether idle workers spin before sleeping. A native library with threads of its own (OpenBLAS)
+    /// turns this off: spinning workers would take its cores.
+    /// </summary>
+    public static bool SpinWhenIdle
+    {
+        get => Volatile.Read(ref _spinTicks) > 0;
+        set => Volatile.Write(ref _spinTicks, value ? DefaultSpinTicks : 0);
+    }
 
     /// <summary>True on a thread that is already executing a parallel task.</summary>
     public static bool IsInsideParallelWork => _insideParallelWork;
@@ -118,7 +129,7 @@ internal static class ComputePool
             long start = Stopwatch.GetTimestamp();
             while (Volatile.Read(ref _generation) == seen)
             {
-                if (Stopwatch.GetTimestamp() - start > SpinTicks)
+                if (Stopwatch.GetTimestamp() - start > Volatile.Read(ref _spinTicks))
                 {
                     Interlocked.Increment(ref _sleeping);
                     if (Volatile.Read(ref _generation) == seen) Wake.Wait();

@@ -38,9 +38,17 @@ public static unsafe class Gemm
             if (value == GemmBackend.OpenBlas && !OpenBlas.IsAvailable)
                 throw new InvalidOperationException($"OpenBLAS is not available: {OpenBlas.LoadError}");
             _backend = value;
+            ComputePool.SpinWhenIdle = value != GemmBackend.OpenBlas;
         }
     }
-    private static GemmBackend _backend = DefaultBackend();
+    private static GemmBackend _backend = InitialBackend();
+
+    private static GemmBackend InitialBackend()
+    {
+        var backend = DefaultBackend();
+        ComputePool.SpinWhenIdle = backend != GemmBackend.OpenBlas;
+        return backend;
+    }
 
     private static GemmBackend DefaultBackend()
     {
