@@ -43,4 +43,54 @@ public sealed class BertEmbeddings
         }
         LayerNorm.Forward(output, default, default, output, _p.Span(_lnWeight), _p.Span(_lnBias), batch.TokenCount, h, _config.LayerNormEps);
     }
+
+    /// <summary>
+    /// Training forward: saves the pre-LayerNorm sum, its statistics and the dropout mask; the output (after
+    /// dropout) goes to <see cref="BertTrainingActivations.EmbeddingOutput"/>.
+    /// </summary>
+    public void ForwardTraining(BertTrainingActivations acts, BertBatch batch, float dropout, ulong seed)
+    {
+        int h = _config.HiddenSize, s = batch.SequenceLength, t = batch.TokenCount;
+        var sum = acts.EmbeddingSum.AsSpan(0, t * h);
+        var word = _p.Span(_word);
+        var position = _p.Span(_position);
+        var tokenType = _p.Span(_tokenType);
+        for (int i = 0; i < t; i++)
+        {
+            var row = sum.Slice(i * h, h);
+            word.Slice(batch.InputIds[i] * h, h).CopyTo(row);
+            Elementwise.AddInPlace(row, position.Slice(i % s * h, h));
+            Elementwise.AddInPlace(row, tokenType.Slice(batch.TokenTypeIds[i] * h, h));
+        }
+        var output = acts.EmbeddingOutput.AsSpan(0, t * h);
+        LayerNorm.Forward(output, acts.EmbeddingMean, acts.EmbeddingRstd, sum, _p.Span(_lnWeight), _p.Span(_lnBias), t, h, _config.LayerNormEps);
+        Dropout.Forward(output, acts.EmbeddingDropout, dropout, seed);
+    }
+
+    /// <summary>
+    /// Backward: <paramref name="dOutput"/> (T, H) is consumed (overwritten); gradients go to the word rows
+    /// of the batch's ids (never to the padding row, as <c>nn.Embedding(padding_idx)</c>), the positions and
+    /// the token types. <paramref name="scratch"/> is a (T, H) buffer.
+    /// </summary>
+    public void Backward(ParameterSet grads, float[] dOutput, float[] scratch, BertTrainingActivations acts, BertBatch batch, float dropout)
+    {
+        int h = _config.HiddenSize, s = batch.SequenceLength, t = batch.TokenCount;
+        var dOut = dOutput.AsSpan(0, t * h);
+        Dropout.Backward(dOut, acts.EmbeddingDropout, dropout);
+        var dSum = scratch.AsSpan(0, t * h);
+        dSum.Clear();
+        LayerNormBackward.Backward(dSum, grads.Span(_lnWeight), grads.Span(_lnBias), dOut, acts.EmbeddingSum, _p.Span(_lnWeight),
+            acts.EmbeddingMean, acts.EmbeddingRstd, t, h);
+        var dWord = grads.Span(_word);
+        var dPosition = grads.Span(_position);
+        var dTokenType = grads.Span(_tokenType);
+        for (int i = 0; i < t; i++)
+        {
+            var row = dSum.Slice(i * h, h);
+            int id = batch.InputIds[i];
+            if (id != _config.PadTokenId) Elementwise.AddInPlace(dWord.Slice(id * h, h), row);
+            Elementwise.AddInPlace(dPosition.Slice(i % s * h, h), row);
+            Elementwise.AddInPlace(dTokenType.Slice(batch.TokenTypeIds[i] * h, h), row);
+        }
+    }
 }

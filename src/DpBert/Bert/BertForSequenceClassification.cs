@@ -60,4 +60,43 @@ public sealed class BertForSequenceClassification
         }
         return p;
     }
+
+    /// <summary>
+    /// One training forward and backward pass: dropout as configured (masks from <paramref name="seed"/>),
+    /// mean cross-entropy against <paramref name="labels"/> (classification) or mean squared error against
+    /// <paramref name="targets"/> (regression, <c>num_labels == 1</c>), gradients accumulated into
+    /// <paramref name="grads"/>. Returns the loss and the logits (B, num_labels).
+    /// </summary>
+    public (float Loss, float[] Logits) ForwardBackward(BertBatch batch, BertTrainingActivations acts, ParameterSet grads,
+        ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ulong seed)
+    {
+        int b = batch.BatchSize, h = Config.HiddenSize, n = Config.NumLabels;
+        Bert.ForwardTraining(batch, acts, seed);
+        // Classifier dropout on the pooled output, then the linear head.
+        float p = Config.ClassifierDropout ?? Config.HiddenDropoutProb;
+        var pooledDropped = acts.PooledDropped.AsSpan(0, b * h);
+        acts.Pooled.AsSpan(0, b * h).CopyTo(pooledDropped);
+        Tensors.Dropout.Forward(pooledDropped, acts.PooledDropout, p, Tensors.Dropout.Hash(seed, 1000));
+        var logits = new float[b * n];
+        Classifier.Forward(logits, acts.PooledDropped, b);
+
+        var dLogits = new float[b * n];
+        float loss;
+        if (IsRegression)
+        {
+            if (targets.Length != b) throw new ArgumentException($"regression needs {b} targets, got {targets.Length}", nameof(targets));
+            loss = Tensors.Losses.MeanSquaredError(dLogits, logits, targets);
+        }
+        else
+        {
+            if (labels.Length != b) throw new ArgumentException($"classification needs {b} labels, got {labels.Length}", nameof(labels));
+            loss = Tensors.Losses.CrossEntropy(dLogits, logits, labels, b, n);
+        }
+        var dPooled = acts.GradPooled;
+        dPooled.AsSpan(0, b * h).Clear();
+        Classifier.Backward(dPooled.AsSpan(0, b * h), grads, dLogits, acts.PooledDropped, b);
+        Tensors.Dropout.Backward(dPooled.AsSpan(0, b * h), acts.PooledDropout, p);
+        Bert.Backward(grads, acts, batch, dPooled);
+        return (loss, logits);
+    }
 }

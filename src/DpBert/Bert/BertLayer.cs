@@ -58,4 +58,66 @@ public sealed class BertLayer
         Output.Forward(x, inter, tokens, accumulate: true);
         RowKernels.LayerNorm(ws.Hidden, _p, _outputLnWeight, _outputLnBias, tokens, h, _config.LayerNormEps);
     }
+
+    /// <summary>
+    /// Training forward from <paramref name="x"/> (T, H): every intermediate is saved in <paramref name="acts"/>,
+    /// the output in <see cref="BertLayerActivations.Output"/>. Dropout masks come from <paramref name="seed"/>.
+    /// </summary>
+    public void ForwardTraining(BertLayerActivations acts, float[] x, float[] additiveMask, int batchSize, int seqLen, ulong seed)
+    {
+        int t = batchSize * seqLen, h = _config.HiddenSize, inter = _config.IntermediateSize;
+        float pHidden = _config.HiddenDropoutProb, pAttention = _config.AttentionProbsDropoutProb;
+        var input = x.AsSpan(0, t * h);
+        SelfAttention.ForwardTraining(acts, input, additiveMask, batchSize, seqLen, pAttention, Dropout.Hash(seed, 1));
+        // Residual1 = dropout(context Wo^T + bo) + x; Normed1 = LN(Residual1)
+        var r1 = acts.Residual1.AsSpan(0, t * h);
+        AttentionOutput.Forward(r1, acts.Context, t);
+        Dropout.Forward(r1, acts.AttentionOutputDropout, pHidden, Dropout.Hash(seed, 2));
+        Elementwise.AddInPlace(r1, input);
+        LayerNorm.Forward(acts.Normed1, acts.Mean1, acts.Rstd1, r1, _p.Span(_attentionLnWeight), _p.Span(_attentionLnBias), t, h, _config.LayerNormEps);
+        // Gelu = gelu(Normed1 Wi^T + bi)
+        Intermediate.Forward(acts.PreGelu, acts.Normed1, t);
+        Tensors.Gelu.Forward(acts.Gelu.AsSpan(0, t * inter), acts.PreGelu.AsSpan(0, t * inter));
+        // Residual2 = dropout(Gelu Wo2^T + bo2) + Normed1; Output = LN(Residual2)
+        var r2 = acts.Residual2.AsSpan(0, t * h);
+        Output.Forward(r2, acts.Gelu, t);
+        Dropout.Forward(r2, acts.OutputDropout, pHidden, Dropout.Hash(seed, 3));
+        Elementwise.AddInPlace(r2, acts.Normed1.AsSpan(0, t * h));
+        LayerNorm.Forward(acts.Output, acts.Mean2, acts.Rstd2, r2, _p.Span(_outputLnWeight), _p.Span(_outputLnBias), t, h, _config.LayerNormEps);
+    }
+
+    /// <summary>
+    /// Backward: <paramref name="dOutput"/> (T, H) is the gradient of the layer output (consumed);
+    /// <paramref name="dx"/> (T, H) receives the gradient of the layer input (accumulated);
+    /// parameter gradients accumulate into <paramref name="grads"/>.
+    /// </summary>
+    public void Backward(float[] dx, float[] dOutput, ParameterSet grads, BertLayerActivations acts, float[] x, int batchSize, int seqLen)
+    {
+        int t = batchSize * seqLen, h = _config.HiddenSize, inter = _config.IntermediateSize;
+        float pHidden = _config.HiddenDropoutProb;
+        var dy = dOutput.AsSpan(0, t * h);
+        // Second LayerNorm: dResidual2 = LN2'(dy)
+        var dR = acts.GradResidual.AsSpan(0, t * h);
+        dR.Clear();
+        LayerNormBackward.Backward(dR, grads.Span(_outputLnWeight), grads.Span(_outputLnBias), dy, acts.Residual2, _p.Span(_outputLnWeight), acts.Mean2, acts.Rstd2, t, h);
+        // The residual carries dResidual2 to Normed1; the dense branch goes through dropout.
+        var dNormed = acts.GradNormed1.AsSpan(0, t * h);
+        dR.CopyTo(dNormed);
+        Dropout.Backward(dR, acts.OutputDropout, pHidden);
+        var dGelu = acts.GradIntermediate.AsSpan(0, t * inter);
+        dGelu.Clear();
+        Output.Backward(dGelu, grads, dR, acts.Gelu, t);
+        ActivationBackward.GeluInPlace(dGelu, acts.PreGelu.AsSpan(0, t * inter));
+        Intermediate.Backward(dNormed, grads, dGelu, acts.Normed1, t);
+        // First LayerNorm: dResidual1 = LN1'(dNormed1); the residual carries it to x.
+        dR.Clear();
+        LayerNormBackward.Backward(dR, grads.Span(_attentionLnWeight), grads.Span(_attentionLnBias), dNormed, acts.Residual1, _p.Span(_attentionLnWeight), acts.Mean1, acts.Rstd1, t, h);
+        var dInput = dx.AsSpan(0, t * h);
+        Elementwise.AddInPlace(dInput, dR);
+        Dropout.Backward(dR, acts.AttentionOutputDropout, pHidden);
+        var dContext = acts.GradContext.AsSpan(0, t * h);
+        dContext.Clear();
+        AttentionOutput.Backward(dContext, grads, dR, acts.Context, t);
+        SelfAttention.Backward(dInput, grads, acts, x.AsSpan(0, t * h), batchSize, seqLen, _config.AttentionProbsDropoutProb);
+    }
 }

@@ -1,3 +1,5 @@
+using DpBert.Tensors;
+
 namespace DpBert.Bert;
 
 /// <summary>
@@ -54,5 +56,49 @@ public sealed class BertModel
             hiddenStates?.Add(ws.Hidden.AsSpan(0, t * h).ToArray());
         }
         Pooler.Forward(ws.Pooled, ws.Hidden, b, s);
+    }
+
+    /// <summary>
+    /// Training forward (dropout on, as configured): saves what the backward pass needs in
+    /// <paramref name="acts"/>; the sequence output is <see cref="BertTrainingActivations.SequenceOutput"/> and
+    /// the pooled output <see cref="BertTrainingActivations.Pooled"/>. Masks derive from <paramref name="seed"/>.
+    /// </summary>
+    public void ForwardTraining(BertBatch batch, BertTrainingActivations acts, ulong seed)
+    {
+        batch.Validate(_config);
+        int b = batch.BatchSize, s = batch.SequenceLength, t = batch.TokenCount;
+        acts.EnsureCapacity(b, s);
+        for (int i = 0; i < t; i++) acts.AdditiveMask[i] = batch.AttentionMask[i] == 1 ? 0f : float.MinValue;
+        Embeddings.ForwardTraining(acts, batch, _config.HiddenDropoutProb, Dropout.Hash(seed, 0));
+        float[] x = acts.EmbeddingOutput;
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            Layers[l].ForwardTraining(acts.Layers[l], x, acts.AdditiveMask, b, s, Dropout.Hash(seed, (ulong)l + 1));
+            x = acts.Layers[l].Output;
+        }
+        Pooler.Forward(acts.Pooled, x, b, s);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="ForwardTraining"/>. <paramref name="dPooled"/> (B, H) and, optionally,
+    /// <paramref name="dSequence"/> (T, H) are the gradients of the outputs; both are consumed.
+    /// Parameter gradients accumulate into <paramref name="grads"/>.
+    /// </summary>
+    public void Backward(ParameterSet grads, BertTrainingActivations acts, BertBatch batch, float[]? dPooled, float[]? dSequence = null)
+    {
+        int b = batch.BatchSize, s = batch.SequenceLength, t = batch.TokenCount, h = _config.HiddenSize;
+        float[] dy = acts.GradA, dx = acts.GradB;
+        var dyTokens = dy.AsSpan(0, t * h);
+        if (dSequence is not null) dSequence.AsSpan(0, t * h).CopyTo(dyTokens); else dyTokens.Clear();
+        float[] last = acts.SequenceOutput;
+        if (dPooled is not null) Pooler.Backward(dyTokens, grads, dPooled, acts.Pooled, last, b, s);
+        for (int l = Layers.Count - 1; l >= 0; l--)
+        {
+            float[] input = l == 0 ? acts.EmbeddingOutput : acts.Layers[l - 1].Output;
+            dx.AsSpan(0, t * h).Clear();
+            Layers[l].Backward(dx, dy, grads, acts.Layers[l], input, b, s);
+            (dy, dx) = (dx, dy);
+        }
+        Embeddings.Backward(grads, dy, dx, acts, batch, _config.HiddenDropoutProb);
     }
 }

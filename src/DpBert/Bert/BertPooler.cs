@@ -28,4 +28,20 @@ public sealed class BertPooler
         var y = pooled[..(batchSize * _hidden)];
         Tanh.Forward(y, y);
     }
+
+    /// <summary>Backward: <paramref name="dPooled"/> (B, H) to the [CLS] rows of <paramref name="dHidden"/> (T, H, accumulated).</summary>
+    /// <param name="dHidden">Gradient of the last hidden states, accumulated on each sequence's first row.</param>
+    /// <param name="grads">Parameter gradients.</param>
+    /// <param name="dPooled">Gradient of the pooled output (B, H); consumed (turned into the pre-tanh gradient).</param>
+    /// <param name="pooled">Forward output (B, H), after tanh.</param>
+    /// <param name="hidden">Forward input (T, H).</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="seqLen">S.</param>
+    public void Backward(Span<float> dHidden, ParameterSet grads, Span<float> dPooled, ReadOnlySpan<float> pooled, ReadOnlySpan<float> hidden, int batchSize, int seqLen)
+    {
+        int n = batchSize * _hidden;
+        var dPre = dPooled[..n];
+        for (int i = 0; i < n; i++) dPre[i] *= 1f - pooled[i] * pooled[i];
+        Dense.Backward(dHidden, grads, dPre, hidden, batchSize, ldx: seqLen * _hidden);
+    }
 }

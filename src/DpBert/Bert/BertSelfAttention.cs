@@ -10,6 +10,7 @@ public sealed class BertSelfAttention
 {
     private readonly int _heads, _headSize, _hidden;
     private readonly AttentionHeadsWork _work = new();
+    private readonly TrainingHeadsWork _trainingWork = new();
 
     /// <summary>Query projection.</summary>
     public Linear Query { get; }
@@ -46,6 +47,96 @@ public sealed class BertSelfAttention
         Value.Forward(v, x, tokens);
         _work.Set(context, q, k, v, additiveMask, seqLen, _heads, _headSize, _hidden);
         ComputePool.Run(_work, batchSize * _heads);
+    }
+
+    /// <summary>
+    /// Training forward: saves Q, K, V, the attention probabilities before and after dropout and the
+    /// context in <paramref name="acts"/>.
+    /// </summary>
+    public void ForwardTraining(BertLayerActivations acts, ReadOnlySpan<float> x, float[] additiveMask, int batchSize, int seqLen, float dropout, ulong seed)
+    {
+        int tokens = batchSize * seqLen;
+        Query.Forward(acts.Query, x, tokens);
+        Key.Forward(acts.Key, x, tokens);
+        Value.Forward(acts.Value, x, tokens);
+        _trainingWork.Set(backward: false, acts, additiveMask, seqLen, _heads, _headSize, _hidden, dropout, seed);
+        ComputePool.Run(_trainingWork, batchSize * _heads);
+    }
+
+    /// <summary>
+    /// Backward from <see cref="BertLayerActivations.GradContext"/>: accumulates the Q/K/V weight gradients and
+    /// <c>dx</c> (the gradient of the layer input, (T, H)).
+    /// </summary>
+    public void Backward(Span<float> dx, ParameterSet grads, BertLayerActivations acts, ReadOnlySpan<float> x, int batchSize, int seqLen, float dropout)
+    {
+        int tokens = batchSize * seqLen, n = tokens * _hidden;
+        acts.GradQuery.AsSpan(0, n).Clear();
+        acts.GradKey.AsSpan(0, n).Clear();
+        acts.GradValue.AsSpan(0, n).Clear();
+        _trainingWork.Set(backward: true, acts, [], seqLen, _heads, _headSize, _hidden, dropout, 0);
+        ComputePool.Run(_trainingWork, batchSize * _heads);
+        Query.Backward(dx, grads, acts.GradQuery, x, tokens);
+        Key.Backward(dx, grads, acts.GradKey, x, tokens);
+        Value.Backward(dx, grads, acts.GradValue, x, tokens);
+    }
+
+    /// <summary>Training forward or backward for one (sequence, head) per task.</summary>
+    private sealed class TrainingHeadsWork : ParallelWork
+    {
+        [ThreadStatic] private static float[]? _dProbabilities;
+        [ThreadStatic] private static float[]? _dScores;
+        private BertLayerActivations _acts = null!;
+        private float[] _mask = [];
+        private bool _backward;
+        private int _seqLen, _heads, _headSize, _hidden;
+        private float _scale, _dropout;
+        private ulong _seed;
+
+        public void Set(bool backward, BertLayerActivations acts, float[] mask, int seqLen, int heads, int headSize, int hidden, float dropout, ulong seed)
+        {
+            (_backward, _acts, _mask, _seqLen, _heads, _headSize, _hidden, _dropout, _seed) = (backward, acts, mask, seqLen, heads, headSize, hidden, dropout, seed);
+            _scale = 1f / MathF.Sqrt(headSize);
+        }
+
+        public override void Execute(int index)
+        {
+            if (_backward) Backward(index); else Forward(index);
+        }
+
+        private void Forward(int index)
+        {
+            int b = index / _heads, s = _seqLen, d = _headSize, h = _hidden;
+            int offset = b * s * h + index % _heads * d;                  // head slice, rows strided by H
+            var p = _acts.Probabilities.AsSpan(index * s * s, s * s);    // (S, S)
+            var pd = _acts.DroppedProbabilities.AsSpan(index * s * s, s * s);
+            Gemm.Multiply(p, s, _acts.Query.AsSpan(offset), h, false, _acts.Key.AsSpan(offset), h, true, s, s, d);
+            var mask = _mask.AsSpan(b * s, s);
+            for (int i = 0; i < s; i++) Softmax.Forward(p.Slice(i * s, s), _scale, mask);
+            p.CopyTo(pd);
+            Dropout.Forward(pd, _acts.ProbabilityDropout.AsSpan(index * s * s, s * s), _dropout, Dropout.Hash(_seed, (ulong)index));
+            Gemm.Multiply(_acts.Context.AsSpan(offset), h, pd, s, false, _acts.Value.AsSpan(offset), h, false, s, d, s);
+        }
+
+        private void Backward(int index)
+        {
+            int b = index / _heads, s = _seqLen, d = _headSize, h = _hidden;
+            int offset = b * s * h + index % _heads * d;
+            if (_dProbabilities is null || _dProbabilities.Length < s * s) { _dProbabilities = new float[s * s]; _dScores = new float[s * s]; }
+            var dp = _dProbabilities.AsSpan(0, s * s);
+            var ds = _dScores!.AsSpan(0, s * s);
+            var p = _acts.Probabilities.AsSpan(index * s * s, s * s);
+            var pd = _acts.DroppedProbabilities.AsSpan(index * s * s, s * s);
+            var dContext = _acts.GradContext.AsSpan(offset);
+            // dPd (S, S) = dContext_h (S, d) V_h^T; dV_h += Pd^T dContext_h
+            Gemm.Multiply(dp, s, dContext, h, false, _acts.Value.AsSpan(offset), h, true, s, s, d);
+            Gemm.Multiply(_acts.GradValue.AsSpan(offset), h, pd, s, true, dContext, h, false, s, d, s, accumulate: true);
+            Dropout.Backward(dp, _acts.ProbabilityDropout.AsSpan(index * s * s, s * s), _dropout);
+            ds.Clear();
+            for (int i = 0; i < s; i++) ActivationBackward.Softmax(ds.Slice(i * s, s), dp.Slice(i * s, s), p.Slice(i * s, s), _scale);
+            // dQ_h += dS K_h; dK_h += dS^T Q_h
+            Gemm.Multiply(_acts.GradQuery.AsSpan(offset), h, ds, s, false, _acts.Key.AsSpan(offset), h, false, s, d, s, accumulate: true);
+            Gemm.Multiply(_acts.GradKey.AsSpan(offset), h, ds, s, true, _acts.Query.AsSpan(offset), h, false, s, d, s, accumulate: true);
+        }
     }
 
     /// <summary>One task per (sequence, head): scores, masked softmax, weighted sum of values.</summary>

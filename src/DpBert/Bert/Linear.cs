@@ -53,6 +53,26 @@ public sealed class Linear
         }
     }
 
+    /// <summary>
+    /// Backward of <see cref="Forward"/>: <c>dW += dy^T x</c>, <c>db += sum_rows dy</c> into <paramref name="grads"/>,
+    /// and <c>dx += dy W</c> when <paramref name="dx"/> is not empty.
+    /// </summary>
+    /// <param name="dx">Gradient of the input (rows, in), accumulated; empty to skip.</param>
+    /// <param name="grads">Gradient block with the same table as the parameters.</param>
+    /// <param name="dy">Gradient of the output (rows, out).</param>
+    /// <param name="x">Forward input (rows, in), row stride <paramref name="ldx"/>.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="ldx">Row stride of x and dx (0 = in).</param>
+    public void Backward(Span<float> dx, ParameterSet grads, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int rows, int ldx = 0)
+    {
+        if (ldx == 0) ldx = InFeatures;
+        // dW (out, in) += dy^T (out, rows) x (rows, in)
+        Gemm.Multiply(grads.Span(Weight), InFeatures, dy, OutFeatures, true, x, ldx, false, OutFeatures, InFeatures, rows, accumulate: true);
+        ActivationBackward.BiasGradient(grads.Span(Bias), dy, rows, OutFeatures);
+        // dx (rows, in) += dy (rows, out) W (out, in)
+        if (!dx.IsEmpty) Gemm.Multiply(dx, ldx, dy, OutFeatures, false, _parameters.Span(Weight), InFeatures, false, rows, InFeatures, OutFeatures, accumulate: true);
+    }
+
     private PackedMatrix Packed()
     {
         if (_packed is null || _packedVersion != _parameters.Version)
