@@ -1,0 +1,178 @@
+using DpBert.Tensors;
+
+namespace DpBert.Tests.Tensors;
+
+/// <summary>
+/// Every backward kernel against central finite differences of an independent double-precision forward
+/// written here, on tiny shapes. Failures report the element, both values and the errors.
+/// </summary>
+public class BackwardKernelTests
+{
+    private const double Step = 1e-4;
+
+    /// <summary>Numerical gradient of <c>sum(w * f(x))</c> with respect to x, w a fixed random weighting.</summary>
+    private static double[] NumericalGradient(double[] x, double[] w, Func<double[], double[]> f)
+    {
+        var g = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            double saved = x[i];
+            x[i] = saved + Step; double up = Dot(w, f(x));
+            x[i] = saved - Step; double down = Dot(w, f(x));
+            x[i] = saved;
+            g[i] = (up - down) / (2 * Step);
+        }
+        return g;
+    }
+
+    private static double Dot(double[] a, double[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
+    private static double[] D(float[] x) => x.Select(v => (double)v).ToArray();
+    private static float[] F(double[] x) => x.Select(v => (float)v).ToArray();
+
+    private static void Compare(double[] expected, ReadOnlySpan<float> actual, string what, double abs = 2e-5, double rel = 2e-3)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs(actual[i] - expected[i]);
+            Assert.True(err <= abs + rel * Math.Abs(expected[i]),
+                $"{what}[{i}]: analytic {actual[i]:G7}, numerical {expected[i]:G7}, abs err {err:G3}, rel err {err / Math.Max(1e-12, Math.Abs(expected[i])):G3}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(2, 37)]
+    public void LayerNorm_backward_matches_finite_differences(int rows, int c)
+    {
+        var x = KernelAssert.Random(rows * c, 1, 2f);
+        var weight = KernelAssert.Random(c, 2);
+        var bias = KernelAssert.Random(c, 3);
+        var w = D(KernelAssert.Random(rows * c, 4));
+        const double eps = 1e-5;
+        double[] Forward(double[] xs, double[] gamma, double[] beta)
+        {
+            var y = new double[rows * c];
+            for (int r = 0; r < rows; r++)
+            {
+                double m = 0, v = 0;
+                for (int i = 0; i < c; i++) m += xs[r * c + i];
+                m /= c;
+                for (int i = 0; i < c; i++) v += (xs[r * c + i] - m) * (xs[r * c + i] - m);
+                v /= c;
+                for (int i = 0; i < c; i++) y[r * c + i] = (xs[r * c + i] - m) / Math.Sqrt(v + eps) * gamma[i] + beta[i];
+            }
+            return y;
+        }
+        double[] xd = D(x), gd = D(weight), bd = D(bias);
+        var y = new float[rows * c]; var mean = new float[rows]; var rstd = new float[rows];
+        LayerNorm.Forward(y, mean, rstd, x, weight, bias, rows, c, (float)eps);
+        var dx = new float[rows * c]; var dw = new float[c]; var db = new float[c];
+        LayerNormBackward.Backward(dx, dw, db, F(w), x, weight, mean, rstd, rows, c);
+        Compare(NumericalGradient(xd, w, v => Forward(v, gd, bd)), dx, "dx");
+        Compare(NumericalGradient(gd, w, v => Forward(xd, v, bd)), dw, "dweight");
+        Compare(NumericalGradient(bd, w, v => Forward(xd, gd, v)), db, "dbias");
+    }
+
+    [Fact]
+    public void Gelu_backward_matches_finite_differences()
+    {
+        var x = KernelAssert.Random(200, 5, 5f);
+        var w = D(KernelAssert.Random(200, 6));
+        var dx = new float[200];
+        ActivationBackward.Gelu(dx, F(w), x);
+        var expected = NumericalGradient(D(x), w, v => v.Select(t => 0.5 * t * (1 + Erf.Reference(t / Math.Sqrt(2)))).ToArray());
+        Compare(expected, dx, "gelu dx", abs: 1e-6, rel: 1e-5);
+        var inPlace = F(w);
+        ActivationBackward.GeluInPlace(inPlace, x);
+        Assert.Equal(dx, inPlace);
+    }
+
+    [Fact]
+    public void Tanh_backward_matches_finite_differences()
+    {
+        var x = KernelAssert.Random(50, 7, 3f);
+        var y = new float[50];
+        Tanh.ForwardReference(y, x);
+        var w = D(KernelAssert.Random(50, 8));
+        var dx = new float[50];
+        ActivationBackward.Tanh(dx, F(w), y);
+        Compare(NumericalGradient(D(x), w, v => v.Select(Math.Tanh).ToArray()), dx, "tanh dx", abs: 1e-6, rel: 1e-5);
+    }
+
+    [Fact]
+    public void Softmax_backward_with_mask_and_scale_matches_finite_differences()
+    {
+        const int n = 9;
+        const float scale = 0.37f;
+        var s = KernelAssert.Random(n, 9, 3f);
+        var mask = new float[n];
+        mask[4] = float.MinValue;
+        var p = (float[])s.Clone();
+        Softmax.ForwardReference(p, scale, mask);
+        var w = D(KernelAssert.Random(n, 10));
+        var ds = new float[n];
+        ActivationBackward.Softmax(ds, F(w), p, scale);
+        double[] Forward(double[] v)
+        {
+            var z = v.Select((t, i) => i == 4 ? double.NegativeInfinity : t * scale).ToArray();
+            double max = z.Max(), sum = z.Sum(t => Math.Exp(t - max));
+            return z.Select(t => Math.Exp(t - max) / sum).ToArray();
+        }
+        Compare(NumericalGradient(D(s), w, Forward), ds, "softmax ds", abs: 1e-6, rel: 1e-4);
+        Assert.Equal(0f, ds[4]);
+    }
+
+    [Fact]
+    public void Cross_entropy_and_mse_gradients_match_finite_differences()
+    {
+        const int rows = 4, classes = 3;
+        var logits = KernelAssert.Random(rows * classes, 11, 2f);
+        int[] labels = [2, -100, 0, 1];
+        var dLogits = new float[rows * classes];
+        float loss = Losses.CrossEntropy(dLogits, logits, labels, rows, classes);
+        double Ce(double[] z)
+        {
+            double total = 0; int counted = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                if (labels[r] < 0) continue;
+                counted++;
+                var row = z.Skip(r * classes).Take(classes).ToArray();
+                double max = row.Max();
+                total += Math.Log(row.Sum(t => Math.Exp(t - max))) + max - row[labels[r]];
+            }
+            return total / counted;
+        }
+        Assert.Equal(Ce(D(logits)), loss, 5);
+        Compare(NumericalGradient(D(logits), [1.0], z => [Ce(z)]), dLogits, "cross-entropy dlogits", abs: 1e-6, rel: 1e-4);
+        Assert.All(dLogits.Skip(classes).Take(classes), v => Assert.Equal(0f, v));
+
+        var pred = KernelAssert.Random(5, 12);
+        var target = KernelAssert.Random(5, 13);
+        var dPred = new float[5];
+        float mse = Losses.MeanSquaredError(dPred, pred, target);
+        double Mse(double[] v) => v.Select((t, i) => (t - target[i]) * (t - target[i])).Average();
+        Assert.Equal(Mse(D(pred)), mse, 5);
+        Compare(NumericalGradient(D(pred), [1.0], v => [Mse(v)]), dPred, "mse dpred", abs: 1e-6, rel: 1e-4);
+    }
+
+    [Fact]
+    public void Dropout_keeps_about_1_minus_p_scales_and_is_reproducible()
+    {
+        var x = Enumerable.Repeat(1f, 10000).ToArray();
+        var mask = new byte[x.Length];
+        Dropout.Forward(x, mask, 0.25f, seed: 42);
+        int kept = mask.Count(m => m == 1);
+        Assert.InRange(kept, 7300, 7700);
+        Assert.All(x, v => Assert.True(v == 0f || Math.Abs(v - 1f / 0.75f) < 1e-6));
+        var again = Enumerable.Repeat(1f, 10000).ToArray();
+        var mask2 = new byte[x.Length];
+        Dropout.Forward(again, mask2, 0.25f, seed: 42);
+        Assert.Equal(mask, mask2);
+        var dy = Enumerable.Repeat(2f, 10000).ToArray();
+        Dropout.Backward(dy, mask, 0.25f);
+        for (int i = 0; i < dy.Length; i++) Assert.Equal(mask[i] == 1 ? 2f / 0.75f : 0f, dy[i], 5);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward(x, mask, 1f, 1));
+    }
+}
