@@ -1,0 +1,70 @@
+using DpBert.Bert;
+using DpBert.Tokenization;
+
+namespace DpBert.Training;
+
+/// <summary>
+/// Examples tokenized once (truncated <c>longest_first</c> to a maximum length) and kept as id arrays, so
+/// every epoch only pads and copies. Batches are padded to their longest row (dynamic padding).
+/// </summary>
+public sealed class EncodedDataset
+{
+    private readonly int[][] _ids, _types;
+
+    /// <summary>Number of examples.</summary>
+    public int Count => _ids.Length;
+    /// <summary>Class labels (-1 where absent).</summary>
+    public int[] Labels { get; }
+    /// <summary>Regression targets (NaN where absent).</summary>
+    public float[] Scores { get; }
+    /// <summary>Token count of each example, specials included.</summary>
+    public int[] Lengths { get; }
+
+    /// <summary>Tokenizes <paramref name="examples"/> with <paramref name="tokenizer"/>, truncating to <paramref name="maxLength"/>.</summary>
+    public EncodedDataset(IReadOnlyList<LabeledExample> examples, BertTokenizer tokenizer, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        _ids = new int[examples.Count][];
+        _types = new int[examples.Count][];
+        Labels = new int[examples.Count];
+        Scores = new float[examples.Count];
+        Lengths = new int[examples.Count];
+        for (int i = 0; i < examples.Count; i++)
+        {
+            var e = examples[i];
+            var encoding = tokenizer.Encode(e.TextA, e.TextB, maxLength);
+            _ids[i] = encoding.InputIds;
+            _types[i] = encoding.TokenTypeIds;
+            Lengths[i] = encoding.Length;
+            Labels[i] = e.Label ?? -1;
+            Scores[i] = e.Score ?? float.NaN;
+        }
+    }
+
+    /// <summary>Builds the padded batch of the given example indices.</summary>
+    public BertBatch Batch(ReadOnlySpan<int> indices, int padId = 0)
+    {
+        int b = indices.Length, s = 0;
+        foreach (int i in indices) s = Math.Max(s, Lengths[i]);
+        var ids = new int[b * s];
+        var types = new int[b * s];
+        var mask = new int[b * s];
+        for (int r = 0; r < b; r++)
+        {
+            int i = indices[r], n = Lengths[i];
+            _ids[i].CopyTo(ids, r * s);
+            if (padId != 0) ids.AsSpan(r * s + n, s - n).Fill(padId);
+            _types[i].CopyTo(types, r * s);
+            mask.AsSpan(r * s, n).Fill(1);
+        }
+        return new BertBatch(ids, types, mask, b, s);
+    }
+
+    /// <summary>Total tokens (specials included, padding excluded) of the given examples.</summary>
+    public long TokenCount(ReadOnlySpan<int> indices)
+    {
+        long n = 0;
+        foreach (int i in indices) n += Lengths[i];
+        return n;
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+
+namespace DpBert.Training;
+
+/// <summary>
+/// <c>training_log.jsonl</c>: one JSON object per optimizer step (<c>step</c>, <c>epoch</c>, <c>loss</c>,
+/// <c>learning_rate</c>, <c>grad_norm</c>) and one per evaluation (<c>step</c>, <c>epoch</c>, then the metrics
+/// prefixed <c>eval_</c>). Each line is flushed as written, so the file is readable while training runs.
+/// </summary>
+public sealed class TrainingLog : IDisposable
+{
+    /// <summary>File name inside the output folder.</summary>
+    public const string FileName = "training_log.jsonl";
+    private readonly StreamWriter _writer;
+
+    /// <summary>Opens (appending, so a resumed run continues the same log) <paramref name="path"/>.</summary>
+    public TrainingLog(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _writer = new StreamWriter(path, append: true) { AutoFlush = true, NewLine = "\n" };
+    }
+
+    /// <summary>Records one optimizer step.</summary>
+    public void Step(int step, double epoch, double loss, double learningRate, double gradNorm) =>
+        Write(new Dictionary<string, object> { ["step"] = step, ["epoch"] = Math.Round(epoch, 6), ["loss"] = loss, ["learning_rate"] = learningRate, ["grad_norm"] = gradNorm });
+
+    /// <summary>Records one evaluation.</summary>
+    public void Evaluation(int step, double epoch, IReadOnlyDictionary<string, double> metrics)
+    {
+        var record = new Dictionary<string, object> { ["step"] = step, ["epoch"] = Math.Round(epoch, 6) };
+        foreach (var (name, value) in metrics) record["eval_" + name] = value;
+        Write(record);
+    }
+
+    private void Write(Dictionary<string, object> record) => _writer.WriteLine(JsonSerializer.Serialize(record));
+
+    /// <summary>Reads every record of a log file (for tests and the notebooks' training curves).</summary>
+    public static List<Dictionary<string, JsonElement>> Read(string path)
+    {
+        var records = new List<Dictionary<string, JsonElement>>();
+        int line = 0;
+        foreach (string text in File.ReadLines(path))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            try { records.Add(JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(text)!); }
+            catch (JsonException e) { throw new InvalidDataException($"{path}:{line}: not a JSON object: {e.Message}", e); }
+        }
+        return records;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _writer.Dispose();
+}
