@@ -1,0 +1,138 @@
+using DpBert.Bert;
+using DpBert.Tensors;
+
+namespace DpBert.Training;
+
+/// <summary>
+/// AdamW with the semantics of <c>torch.optim.AdamW</c> over a flat <see cref="ParameterSet"/>:
+/// decoupled weight decay (<c>p *= 1 - lr * wd</c> before the Adam update), bias correction by step
+/// count, and <c>eps</c> added to <c>sqrt(v) / sqrt(1 - beta2^t)</c>. The moments are blocks with the
+/// parameters' table, so a step is one loop over a few contiguous ranges.
+/// </summary>
+/// <remarks>
+/// Parameters are grouped as the Hugging Face <c>Trainer</c> groups them (<see cref="WeightDecayGrouping"/>).
+/// A parameter for which <c>trainable</c> returns false is left out entirely, as a parameter with
+/// <c>requires_grad=False</c> is: no decay, no update, its moments stay zero.
+/// The learning-rate schedule is the caller's: pass this step's rate to <see cref="Step(double)"/>.
+/// </remarks>
+public sealed class AdamW
+{
+    // A run of adjacent trainable table entries that share a decay flag (Start, Length into the flat blocks).
+    private readonly record struct Range(int Start, int Length, bool Decay);
+
+    private readonly ParameterSet _parameters;
+    private readonly ParameterSet _gradients;
+    private readonly Range[] _ranges;
+
+    /// <summary>Creates the optimizer with zeroed moments and no steps taken.</summary>
+    /// <param name="parameters">The parameters to update.</param>
+    /// <param name="gradients">Their gradients; must have the same table (e.g. from <see cref="ParameterSet.CreateLike"/>).</param>
+    /// <param name="options">Hyper-parameters; validated here.</param>
+    /// <param name="trainable">Given a parameter key, false to freeze it; null trains every parameter.</param>
+    /// <exception cref="ArgumentException">The tables differ or an option is out of range.</exception>
+    public AdamW(ParameterSet parameters, ParameterSet gradients, AdamWOptions options, Func<string, bool>? trainable = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        CheckSameTable(parameters, gradients);
+        _parameters = parameters;
+        _gradients = gradients;
+        Options = options;
+        FirstMoment = parameters.CreateLike();
+        SecondMoment = parameters.CreateLike();
+        _ranges = BuildRanges(parameters, trainable);
+        TrainableCount = _ranges.Sum(r => (long)r.Length);
+    }
+
+    /// <summary>The hyper-parameters.</summary>
+    public AdamWOptions Options { get; }
+
+    /// <summary>Number of steps taken; the next step uses <c>StepCount + 1</c> for bias correction.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>The first moment <c>m</c> (PyTorch <c>exp_avg</c>), with the parameters' table.</summary>
+    public ParameterSet FirstMoment { get; }
+
+    /// <summary>The second moment <c>v</c> (PyTorch <c>exp_avg_sq</c>), with the parameters' table.</summary>
+    public ParameterSet SecondMoment { get; }
+
+    /// <summary>Number of scalar parameters this optimizer updates (frozen ones excluded).</summary>
+    public long TrainableCount { get; }
+
+    /// <summary>One update at the options' <see cref="AdamWOptions.LearningRate"/> (a constant schedule).</summary>
+    public void Step() => Step(Options.LearningRate);
+
+    /// <summary>
+    /// One update at <paramref name="learningRate"/> (the schedule's rate for this step) from the current
+    /// gradients, then <see cref="ParameterSet.MarkChanged"/>. Gradients are read, not cleared.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The rate is negative, infinite or NaN.</exception>
+    public void Step(double learningRate) => Step(Simd.Best, learningRate);
+
+    internal void Step(SimdWidth width, double learningRate)
+    {
+        if (!(learningRate >= 0) || double.IsInfinity(learningRate))
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "the learning rate must be finite and >= 0");
+        StepCount++;
+        var c = AdamWStepCoefficients.For(Options, learningRate, StepCount);
+        float decay = (float)(1 - learningRate * Options.WeightDecay);
+        float[] p = _parameters.Data, g = _gradients.Data, m = FirstMoment.Data, v = SecondMoment.Data;
+        foreach (var r in _ranges)
+            AdamWUpdate.Apply(width, p.AsSpan(r.Start, r.Length), m.AsSpan(r.Start, r.Length), v.AsSpan(r.Start, r.Length),
+                g.AsSpan(r.Start, r.Length), r.Decay ? decay : 1f, c);
+        _parameters.MarkChanged();
+    }
+
+    /// <summary>A copy of the step count and both moments, for a checkpoint.</summary>
+    public AdamWState ExportState() => new(StepCount, (float[])FirstMoment.Data.Clone(), (float[])SecondMoment.Data.Clone());
+
+    /// <summary>Replaces the step count and both moments with <paramref name="state"/> (copied), to resume training.</summary>
+    /// <exception cref="ArgumentException">A moment block has the wrong length or the step count is negative.</exception>
+    public void RestoreState(AdamWState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(state.FirstMoment, nameof(state) + "." + nameof(state.FirstMoment));
+        ArgumentNullException.ThrowIfNull(state.SecondMoment, nameof(state) + "." + nameof(state.SecondMoment));
+        long n = FirstMoment.Count;
+        if (state.FirstMoment.LongLength != n)
+            throw new ArgumentException($"AdamW state: first moment holds {state.FirstMoment.LongLength} floats, the model has {n} parameters", nameof(state));
+        if (state.SecondMoment.LongLength != n)
+            throw new ArgumentException($"AdamW state: second moment holds {state.SecondMoment.LongLength} floats, the model has {n} parameters", nameof(state));
+        if (state.Step < 0) throw new ArgumentException($"AdamW state: step count {state.Step} is negative", nameof(state));
+        state.FirstMoment.CopyTo(FirstMoment.Data, 0);
+        state.SecondMoment.CopyTo(SecondMoment.Data, 0);
+        StepCount = state.Step;
+    }
+
+    private static void CheckSameTable(ParameterSet parameters, ParameterSet gradients)
+    {
+        if (ReferenceEquals(parameters.Parameters, gradients.Parameters)) return;
+        var a = parameters.Parameters;
+        var b = gradients.Parameters;
+        if (a.Count != b.Count)
+            throw new ArgumentException($"gradients have {b.Count} tensors, parameters {a.Count}", nameof(gradients));
+        for (int i = 0; i < a.Count; i++)
+            if (a[i].Name != b[i].Name || a[i].Offset != b[i].Offset || a[i].Length != b[i].Length)
+                throw new ArgumentException(
+                    $"gradient table entry {i} is {b[i].Name} {b[i].ShapeText} at {b[i].Offset}, parameter is {a[i].Name} {a[i].ShapeText} at {a[i].Offset}",
+                    nameof(gradients));
+    }
+
+    private static Range[] BuildRanges(ParameterSet parameters, Func<string, bool>? trainable)
+    {
+        var ranges = new List<Range>();
+        foreach (var info in parameters.Parameters)
+        {
+            if (trainable is not null && !trainable(info.Name)) continue;
+            bool decay = WeightDecayGrouping.IsDecayed(info.Name);
+            int start = (int)info.Offset;
+            if (ranges.Count > 0 && ranges[^1] is var last && last.Decay == decay && last.Start + last.Length == start)
+                ranges[^1] = last with { Length = last.Length + info.Length };
+            else
+                ranges.Add(new Range(start, info.Length, decay));
+        }
+        return [.. ranges];
+    }
+}
