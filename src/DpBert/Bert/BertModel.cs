@@ -18,8 +18,8 @@ public sealed class BertModel
     public BertEmbeddings Embeddings { get; }
     /// <summary>The encoder layers, in order.</summary>
     public IReadOnlyList<BertLayer> Layers { get; }
-    /// <summary>The pooler.</summary>
-    public BertPooler Pooler { get; }
+    /// <summary>The pooler; null for models without one (<c>BertForMaskedLM</c>).</summary>
+    public BertPooler? Pooler { get; }
     /// <summary>The inference buffers.</summary>
     public BertActivations Activations { get; }
 
@@ -29,7 +29,7 @@ public sealed class BertModel
         _config = config;
         Embeddings = new BertEmbeddings(parameters, config, prefix);
         Layers = Enumerable.Range(0, config.NumHiddenLayers).Select(i => new BertLayer(parameters, config, i, prefix)).ToArray();
-        Pooler = new BertPooler(parameters, config, prefix);
+        Pooler = parameters.Contains(prefix + "pooler.dense.weight") ? new BertPooler(parameters, config, prefix) : null;
         Activations = new BertActivations(config);
     }
 
@@ -55,7 +55,7 @@ public sealed class BertModel
             if (runLayer is null || runLayer(layer.Index)) layer.Forward(ws, b, s);
             hiddenStates?.Add(ws.Hidden.AsSpan(0, t * h).ToArray());
         }
-        Pooler.Forward(ws.Pooled, ws.Hidden, b, s);
+        Pooler?.Forward(ws.Pooled, ws.Hidden, b, s);
     }
 
     /// <summary>
@@ -76,7 +76,7 @@ public sealed class BertModel
             Layers[l].ForwardTraining(acts.Layers[l], x, acts.AdditiveMask, b, s, Dropout.Hash(seed, (ulong)l + 1));
             x = acts.Layers[l].Output;
         }
-        Pooler.Forward(acts.Pooled, x, b, s);
+        Pooler?.Forward(acts.Pooled, x, b, s);
     }
 
     /// <summary>
@@ -91,7 +91,7 @@ public sealed class BertModel
         var dyTokens = dy.AsSpan(0, t * h);
         if (dSequence is not null) dSequence.AsSpan(0, t * h).CopyTo(dyTokens); else dyTokens.Clear();
         float[] last = acts.SequenceOutput;
-        if (dPooled is not null) Pooler.Backward(dyTokens, grads, dPooled, acts.Pooled, last, b, s);
+        if (dPooled is not null && Pooler is not null) Pooler.Backward(dyTokens, grads, dPooled, acts.Pooled, last, b, s);
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
             float[] input = l == 0 ? acts.EmbeddingOutput : acts.Layers[l - 1].Output;

@@ -7,7 +7,7 @@ namespace DpBert.Bert;
 public static class BertParameterLayout
 {
     /// <summary>Keys of <c>BertModel</c> (with pooler), each prefixed with <paramref name="prefix"/> (e.g. <c>bert.</c>).</summary>
-    public static IEnumerable<(string Name, int[] Shape)> Encoder(BertConfig c, string prefix = "bert.")
+    public static IEnumerable<(string Name, int[] Shape)> Encoder(BertConfig c, string prefix = "bert.", bool withPooler = true)
     {
         int h = c.HiddenSize, i = c.IntermediateSize;
         string e = prefix + "embeddings.";
@@ -35,8 +35,25 @@ public static class BertParameterLayout
             yield return (p + "output.LayerNorm.weight", [h]);
             yield return (p + "output.LayerNorm.bias", [h]);
         }
+        if (!withPooler) yield break;
         yield return (prefix + "pooler.dense.weight", [h, h]);
         yield return (prefix + "pooler.dense.bias", [h]);
+    }
+
+    /// <summary>
+    /// Keys of <c>BertForMaskedLM</c>: the encoder without pooler under <c>bert.</c> and the prediction head
+    /// <c>cls.predictions.*</c>. The decoder weight is tied to the word embeddings (not a parameter of its own);
+    /// its bias is <c>cls.predictions.bias</c>.
+    /// </summary>
+    public static IEnumerable<(string Name, int[] Shape)> MaskedLanguageModel(BertConfig c)
+    {
+        foreach (var p in Encoder(c, withPooler: false)) yield return p;
+        int h = c.HiddenSize;
+        yield return ("cls.predictions.transform.dense.weight", [h, h]);
+        yield return ("cls.predictions.transform.dense.bias", [h]);
+        yield return ("cls.predictions.transform.LayerNorm.weight", [h]);
+        yield return ("cls.predictions.transform.LayerNorm.bias", [h]);
+        yield return ("cls.predictions.bias", [c.VocabSize]);
     }
 
     /// <summary>Keys of <c>BertForSequenceClassification</c>: the encoder under <c>bert.</c> plus <c>classifier.*</c>.</summary>
