@@ -56,14 +56,6 @@ public sealed class GlueSharedDataTests
     }
 
     [Fact]
-    public void Missing_tasks_in_shared_data_are_exactly_those_the_readme_lists()
-    {
-        Assert.False(Directory.Exists(Path.Combine(SharedGlueData.Folder, "QQP")));
-        Assert.False(Directory.Exists(Path.Combine(SharedGlueData.Folder, "MNLI")));
-        Assert.False(File.Exists(SharedGlueData.FileOf(GlueTask.Qnli, "train")));
-    }
-
-    [Fact]
     public void Cola_train_and_dev_have_no_header_and_dev_has_no_trailing_newline()
     {
         var train = SharedGlueData.Load(GlueTask.Cola, "train");
