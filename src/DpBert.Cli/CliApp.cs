@@ -24,6 +24,8 @@ public static class CliApp
         {
             PredictCommand.Create(),
             TokenizeCommand.Create(),
+            PretrainCommand.Create(),
+            FinetuneCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Globalization;
+using DpBert.Glue;
+using DpBert.Training;
+
+namespace DpBert.Cli;
+
+/// <summary>
+/// <c>dpbert finetune --task sst2 [--model preset|folder] --output DIR ...</c>: fine-tunes on a GLUE task with
+/// flags named as Hugging Face's <c>run_glue.py</c>, a live progress bar and a final metrics table.
+/// </summary>
+internal static class FinetuneCommand
+{
+    public static Command Create()
+    {
+        var task = new Option<string>("--task") { Description = "GLUE task: cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model folder, or a preset to train from scratch (bert-tiny, bert-mini, bert-small, bert-medium, bert-base).", DefaultValueFactory = _ => "bert-mini" };
+        var output = new Option<string?>("--output") { Description = "Output folder (default: runs/<task>)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder (glue_data layout); default: $GLUE_DIR, then data/glue." };
+        var vocab = new Option<string?>("--vocab") { Description = "Vocabulary for presets (default: shared/vocab/bert-base-uncased/vocab.txt beside the clone)." };
+        var resume = new Option<string?>("--resume-from-checkpoint") { Description = "Continue a run from its checkpoint/ folder exactly." };
+        var o = new TrainingOptionFlags();
+        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume };
+        o.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            var glueTask = GlueTask.FromName(parse.GetValue(task)!);
+            var options = o.Read(parse);
+            options.Validate();
+            string outputDir = parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name);
+            string? data = parse.GetValue(dataDir);
+            string trainSplit = "train", evalSplit = glueTask.EvaluationSplits[0];
+            var train = GlueDataset.Load(glueTask, trainSplit, data, options.MaxTrainSamples);
+            var eval = GlueDataset.Load(glueTask, evalSplit, data, options.MaxEvalSamples);
+            var labelNames = glueTask.IsRegression ? (IReadOnlyList<string>)["score"] : glueTask.LabelNames;
+            var init = ModelInitialization.ForSequenceClassification(parse.GetValue(model)!, labelNames, parse.GetValue(vocab) ?? DefaultPaths.UncasedVocabulary(), options);
+            foreach (string note in init.Notes) stderr.WriteLine(note);
+            stderr.WriteLine($"{glueTask.Name}: {train.Count:N0} training rows from {train.FilePath}, {eval.Count:N0} evaluation rows from {eval.FilePath}");
+            var trainSet = new EncodedDataset(ToExamples(train), init.Tokenizer, options.MaxSeqLength);
+            var evalSet = new EncodedDataset(ToExamples(eval), init.Tokenizer, options.MaxSeqLength);
+            var trainer = new Trainer(init.Model, init.Tokenizer, options);
+            stderr.WriteLine($"{trainer.TotalSteps(train.Count):N0} optimizer steps; output in {outputDir}");
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); stderr.WriteLine("\nstopping after this step; writing a resumable checkpoint..."); };
+            Console.CancelKeyPress += onCancel;
+            var printer = new TrainingProgressPrinter(stderr);
+            TrainingResult result;
+            try
+            {
+                result = trainer.Train(trainSet, evalSet, (d, p) => Metrics(glueTask, evalSplit, d, p), glueTask.MainMetricName, outputDir, printer, cancel.Token, parse.GetValue(resume));
+            }
+            finally { Console.CancelKeyPress -= onCancel; printer.EndBar(); }
+
+            // Other evaluation splits (MNLI mismatched) with the final model.
+            var extra = new List<(string Split, IReadOnlyDictionary<string, double> Metrics)>();
+            if (!result.Cancelled)
+            {
+                foreach (string split in glueTask.EvaluationSplits.Skip(1))
+                {
+                    var other = new EncodedDataset(ToExamples(GlueDataset.Load(glueTask, split, data, options.MaxEvalSamples)), init.Tokenizer, options.MaxSeqLength);
+                    var final = Checkpoints.ModelFolder.LoadSequenceClassifier(outputDir);
+                    extra.Add((split, Metrics(glueTask, split, other, new Trainer(final.Model, final.Tokenizer, options).Predict(other))));
+                }
+            }
+            WriteSummary(stdout, glueTask, evalSplit, result, extra);
+            if (result.Cancelled) stderr.WriteLine($"stopped early; resume with: --resume-from-checkpoint {Path.Combine(outputDir, "checkpoint")}");
+            return 0;
+        });
+        return command;
+    }
+
+    internal static List<LabeledExample> ToExamples(GlueDataset data) =>
+        data.Select(e => new LabeledExample(e.TextA, e.TextB, e.Label, e.Score)).ToList();
+
+    internal static IReadOnlyDictionary<string, double> Metrics(GlueTask task, string split, EncodedDataset data, EvaluationOutput output) =>
+        task.IsRegression
+            ? task.Evaluate(output.PredictedScores, data.Scores, split)
+            : task.Evaluate(output.PredictedLabels, data.Labels, split);
+
+    private static void WriteSummary(TextWriter stdout, GlueTask task, string evalSplit, TrainingResult result,
+        List<(string Split, IReadOnlyDictionary<string, double> Metrics)> extra)
+    {
+        var c = CultureInfo.InvariantCulture;
+        stdout.WriteLine();
+        stdout.WriteLine($"{task.Name} fine-tuning {(result.Cancelled ? "stopped" : result.EarlyStopped ? "stopped early" : "finished")}: {result.Steps} steps, training time {result.TrainingTime:hh\\:mm\\:ss}, {result.ExamplesPerSecond.ToString("N1", c)} examples/s, {result.TokensPerSecond.ToString("N0", c)} tokens/s");
+        var rows = new List<(string Split, IReadOnlyDictionary<string, double> Metrics)>();
+        if (result.BestMetrics is not null) rows.Add(($"{evalSplit} (best)", result.BestMetrics));
+        rows.AddRange(extra);
+        if (rows.Count == 0) return;
+        var names = rows.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
+        stdout.WriteLine($"| {"split",-20} | {string.Join(" | ", names.Select(n => n.PadLeft(Math.Max(8, n.Length))))} |");
+        stdout.WriteLine($"|{new string('-', 22)}|{string.Join("|", names.Select(n => new string('-', Math.Max(8, n.Length) + 2)))}|");
+        foreach (var (split, metrics) in rows)
+            stdout.WriteLine($"| {split,-20} | {string.Join(" | ", names.Select(n => (metrics.TryGetValue(n, out var v) ? v.ToString("F4", c) : "").PadLeft(Math.Max(8, n.Length))))} |");
+        stdout.WriteLine($"model: {result.OutputDir}");
+    }
+}

@@ -1,0 +1,60 @@
+using DpBert.Bert;
+using DpBert.Checkpoints;
+using DpBert.Tokenization;
+
+namespace DpBert.Training;
+
+/// <summary>A model ready to train, with its tokenizer and what was done to build it.</summary>
+/// <param name="Model">The classifier.</param>
+/// <param name="Tokenizer">Its tokenizer.</param>
+/// <param name="Notes">Human-readable notes (e.g. which heads were initialised).</param>
+public sealed record InitializedModel(BertForSequenceClassification Model, BertTokenizer Tokenizer, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Builds the model a fine-tuning run starts from: a preset trained from scratch (Hugging Face's
+/// initialisation), or a model folder whose weights are loaded exactly. A folder may lack the pooler and the
+/// classifier (a pre-trained encoder or masked-LM checkpoint): those are initialised as Hugging Face does, and
+/// said so; pre-training heads (<c>cls.*</c>) are ignored.
+/// </summary>
+public static class ModelInitialization
+{
+    /// <summary>Creates or loads the model for a task with <paramref name="labelNames"/> (one name per class; a single entry means regression).</summary>
+    /// <param name="model">A preset name (<see cref="BertPresets"/>) or a model folder.</param>
+    /// <param name="labelNames">Class names, in label order.</param>
+    /// <param name="vocabPath">Vocabulary for presets (ignored for folders, which carry their own).</param>
+    /// <param name="options">Dropout overrides and the seed for new weights.</param>
+    public static InitializedModel ForSequenceClassification(string model, IReadOnlyList<string> labelNames, string? vocabPath, TrainingOptions options)
+    {
+        var notes = new List<string>();
+        var id2label = labelNames.Select((n, i) => (n, i)).ToDictionary(x => x.i.ToString(System.Globalization.CultureInfo.InvariantCulture), x => x.n);
+        if (BertPresets.IsPreset(model))
+        {
+            if (vocabPath is null || !File.Exists(vocabPath)) throw new FileNotFoundException($"preset {model} needs a vocabulary: pass --vocab <vocab.txt> (not found: {vocabPath ?? "none given"})");
+            var tokenizer = BertTokenizer.FromVocabFile(vocabPath);
+            var config = Trainer.ApplyDropoutOverrides(BertPresets.Create(model, tokenizer.Vocabulary.Count, labelNames.Count) with { Id2Label = id2label }, options);
+            var fresh = BertForSequenceClassification.CreateEmpty(config);
+            BertInitializer.Initialize(fresh.Parameters, config, options.Seed);
+            notes.Add($"{model} initialised from scratch ({fresh.Parameters.Count:N0} parameters, vocabulary {vocabPath})");
+            return new InitializedModel(fresh, tokenizer, notes);
+        }
+        if (!Directory.Exists(model)) throw new DirectoryNotFoundException($"--model {model}: neither a preset ({string.Join(", ", BertPresets.Names)}) nor a model folder");
+        var loadedConfig = BertConfig.Load(Path.Combine(model, ModelFolder.ConfigFileName));
+        var taskConfig = Trainer.ApplyDropoutOverrides(loadedConfig with { NumLabelsValue = labelNames.Count, Id2Label = id2label }, options);
+        var classifier = BertForSequenceClassification.CreateEmpty(taskConfig);
+        var loadOptions = new ParameterLoadOptions
+        {
+            AllowMissing = key => key.StartsWith("classifier.", StringComparison.Ordinal) || key.StartsWith("bert.pooler.", StringComparison.Ordinal),
+        };
+        var report = ParameterCheckpoint.Load(classifier.Parameters, Path.Combine(model, ModelFolder.WeightsFileName), loadOptions);
+        if (report.Missing.Count > 0)
+        {
+            var missing = new HashSet<string>(report.Missing, StringComparer.Ordinal);
+            BertInitializer.Initialize(classifier.Parameters, taskConfig, options.Seed, missing.Contains);
+            notes.Add($"not in the checkpoint, initialised as Hugging Face does: {string.Join(", ", report.Missing)}");
+        }
+        if (report.Ignored.Count > 0) notes.Add($"ignored {report.Ignored.Count} checkpoint tensors ({string.Join(", ", report.Ignored.Take(3))}{(report.Ignored.Count > 3 ? ", ..." : "")})");
+        classifier.Parameters.MarkChanged();
+        notes.Insert(0, $"loaded {model} ({classifier.Parameters.Count:N0} parameters)");
+        return new InitializedModel(classifier, BertTokenizer.FromFolder(model), notes);
+    }
+}
