@@ -11,6 +11,7 @@ namespace DpBert.Benchmarks;
 /// gemm                     GFLOP/s at 768x768x768 and 128x3072x768 (managed, OpenBLAS when present)
 /// bert [--shape base|mini|...] [--batch B] [--seq S]   forward latency with random weights
 /// tokenizer                tokens/s over the SST-2 training sentences (one thread)
+/// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -26,6 +27,7 @@ internal static class BenchmarkProgram
             case "gemm": GemmBenchmark.Run(); break;
             case "bert": BertBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.Get("backend", "managed")); break;
             case "tokenizer": TokenizerBenchmark.Run(); break;
+            case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "all":
                 GemmBenchmark.Run();
                 BertBenchmark.Run("base", 1, 128, "managed");
@@ -38,6 +40,7 @@ internal static class BenchmarkProgram
                     BertBenchmark.Run("mini", 1, 128, "openblas");
                 }
                 TokenizerBenchmark.Run();
+                TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
                 Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer or all");

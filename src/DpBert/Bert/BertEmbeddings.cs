@@ -64,7 +64,8 @@ public sealed class BertEmbeddings
         }
         var output = acts.EmbeddingOutput.AsSpan(0, t * h);
         LayerNorm.Forward(output, acts.EmbeddingMean, acts.EmbeddingRstd, sum, _p.Span(_lnWeight), _p.Span(_lnBias), t, h, _config.LayerNormEps);
-        Dropout.Forward(output, acts.EmbeddingDropout, dropout, seed);
+        acts.EmbeddingDropoutSeed = seed;
+        Dropout.Forward(output, dropout, seed);
     }
 
     /// <summary>
@@ -76,7 +77,7 @@ public sealed class BertEmbeddings
     {
         int h = _config.HiddenSize, s = batch.SequenceLength, t = batch.TokenCount;
         var dOut = dOutput.AsSpan(0, t * h);
-        Dropout.Backward(dOut, acts.EmbeddingDropout, dropout);
+        Dropout.Backward(dOut, dropout, acts.EmbeddingDropoutSeed);
         var dSum = scratch.AsSpan(0, t * h);
         dSum.Clear();
         LayerNormBackward.Backward(dSum, grads.Span(_lnWeight), grads.Span(_lnBias), dOut, acts.EmbeddingSum, _p.Span(_lnWeight),

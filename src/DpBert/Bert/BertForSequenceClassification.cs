@@ -76,7 +76,8 @@ public sealed class BertForSequenceClassification
         float p = Config.ClassifierDropout ?? Config.HiddenDropoutProb;
         var pooledDropped = acts.PooledDropped.AsSpan(0, b * h);
         acts.Pooled.AsSpan(0, b * h).CopyTo(pooledDropped);
-        Tensors.Dropout.Forward(pooledDropped, acts.PooledDropout, p, Tensors.Dropout.Hash(seed, 1000));
+        acts.PooledDropoutSeed = Tensors.Dropout.Hash(seed, 1000);
+        Tensors.Dropout.Forward(pooledDropped, p, acts.PooledDropoutSeed);
         var logits = new float[b * n];
         Classifier.Forward(logits, acts.PooledDropped, b);
 
@@ -95,7 +96,7 @@ public sealed class BertForSequenceClassification
         var dPooled = acts.GradPooled;
         dPooled.AsSpan(0, b * h).Clear();
         Classifier.Backward(dPooled.AsSpan(0, b * h), grads, dLogits, acts.PooledDropped, b);
-        Tensors.Dropout.Backward(dPooled.AsSpan(0, b * h), acts.PooledDropout, p);
+        Tensors.Dropout.Backward(dPooled.AsSpan(0, b * h), p, acts.PooledDropoutSeed);
         Bert.Backward(grads, acts, batch, dPooled);
         return (loss, logits);
     }

@@ -68,11 +68,12 @@ public sealed class BertLayer
         int t = batchSize * seqLen, h = _config.HiddenSize, inter = _config.IntermediateSize;
         float pHidden = _config.HiddenDropoutProb, pAttention = _config.AttentionProbsDropoutProb;
         var input = x.AsSpan(0, t * h);
+        acts.DropoutSeed = seed;
         SelfAttention.ForwardTraining(acts, input, additiveMask, batchSize, seqLen, pAttention, Dropout.Hash(seed, 1));
         // Residual1 = dropout(context Wo^T + bo) + x; Normed1 = LN(Residual1)
         var r1 = acts.Residual1.AsSpan(0, t * h);
         AttentionOutput.Forward(r1, acts.Context, t);
-        Dropout.Forward(r1, acts.AttentionOutputDropout, pHidden, Dropout.Hash(seed, 2));
+        Dropout.Forward(r1, pHidden, Dropout.Hash(seed, 2));
         Elementwise.AddInPlace(r1, input);
         LayerNorm.Forward(acts.Normed1, acts.Mean1, acts.Rstd1, r1, _p.Span(_attentionLnWeight), _p.Span(_attentionLnBias), t, h, _config.LayerNormEps);
         // Gelu = gelu(Normed1 Wi^T + bi)
@@ -81,7 +82,7 @@ public sealed class BertLayer
         // Residual2 = dropout(Gelu Wo2^T + bo2) + Normed1; Output = LN(Residual2)
         var r2 = acts.Residual2.AsSpan(0, t * h);
         Output.Forward(r2, acts.Gelu, t);
-        Dropout.Forward(r2, acts.OutputDropout, pHidden, Dropout.Hash(seed, 3));
+        Dropout.Forward(r2, pHidden, Dropout.Hash(seed, 3));
         Elementwise.AddInPlace(r2, acts.Normed1.AsSpan(0, t * h));
         LayerNorm.Forward(acts.Output, acts.Mean2, acts.Rstd2, r2, _p.Span(_outputLnWeight), _p.Span(_outputLnBias), t, h, _config.LayerNormEps);
     }
@@ -103,7 +104,7 @@ public sealed class BertLayer
         // The residual carries dResidual2 to Normed1; the dense branch goes through dropout.
         var dNormed = acts.GradNormed1.AsSpan(0, t * h);
         dR.CopyTo(dNormed);
-        Dropout.Backward(dR, acts.OutputDropout, pHidden);
+        Dropout.Backward(dR, pHidden, Dropout.Hash(acts.DropoutSeed, 3));
         var dGelu = acts.GradIntermediate.AsSpan(0, t * inter);
         dGelu.Clear();
         Output.Backward(dGelu, grads, dR, acts.Gelu, t);
@@ -114,10 +115,10 @@ public sealed class BertLayer
         LayerNormBackward.Backward(dR, grads.Span(_attentionLnWeight), grads.Span(_attentionLnBias), dNormed, acts.Residual1, _p.Span(_attentionLnWeight), acts.Mean1, acts.Rstd1, t, h);
         var dInput = dx.AsSpan(0, t * h);
         Elementwise.AddInPlace(dInput, dR);
-        Dropout.Backward(dR, acts.AttentionOutputDropout, pHidden);
+        Dropout.Backward(dR, pHidden, Dropout.Hash(acts.DropoutSeed, 2));
         var dContext = acts.GradContext.AsSpan(0, t * h);
         dContext.Clear();
         AttentionOutput.Backward(dContext, grads, dR, acts.Context, t);
-        SelfAttention.Backward(dInput, grads, acts, x.AsSpan(0, t * h), batchSize, seqLen, _config.AttentionProbsDropoutProb);
+        SelfAttention.Backward(dInput, grads, acts, x.AsSpan(0, t * h), batchSize, seqLen, _config.AttentionProbsDropoutProb, Dropout.Hash(acts.DropoutSeed, 1));
     }
 }

@@ -67,13 +67,13 @@ public sealed class BertSelfAttention
     /// Backward from <see cref="BertLayerActivations.GradContext"/>: accumulates the Q/K/V weight gradients and
     /// <c>dx</c> (the gradient of the layer input, (T, H)).
     /// </summary>
-    public void Backward(Span<float> dx, ParameterSet grads, BertLayerActivations acts, ReadOnlySpan<float> x, int batchSize, int seqLen, float dropout)
+    public void Backward(Span<float> dx, ParameterSet grads, BertLayerActivations acts, ReadOnlySpan<float> x, int batchSize, int seqLen, float dropout, ulong seed)
     {
         int tokens = batchSize * seqLen, n = tokens * _hidden;
         acts.GradQuery.AsSpan(0, n).Clear();
         acts.GradKey.AsSpan(0, n).Clear();
         acts.GradValue.AsSpan(0, n).Clear();
-        _trainingWork.Set(backward: true, acts, [], seqLen, _heads, _headSize, _hidden, dropout, 0);
+        _trainingWork.Set(backward: true, acts, [], seqLen, _heads, _headSize, _hidden, dropout, seed);
         ComputePool.Run(_trainingWork, batchSize * _heads);
         Query.Backward(dx, grads, acts.GradQuery, x, tokens);
         Key.Backward(dx, grads, acts.GradKey, x, tokens);
@@ -113,7 +113,7 @@ public sealed class BertSelfAttention
             var mask = _mask.AsSpan(b * s, s);
             for (int i = 0; i < s; i++) Softmax.Forward(p.Slice(i * s, s), _scale, mask);
             p.CopyTo(pd);
-            Dropout.Forward(pd, _acts.ProbabilityDropout.AsSpan(index * s * s, s * s), _dropout, Dropout.Hash(_seed, (ulong)index));
+            Dropout.Forward(pd, _dropout, Dropout.Hash(_seed, (ulong)index));
             Gemm.Multiply(_acts.Context.AsSpan(offset), h, pd, s, false, _acts.Value.AsSpan(offset), h, false, s, d, s);
         }
 
@@ -130,7 +130,7 @@ public sealed class BertSelfAttention
             // dPd (S, S) = dContext_h (S, d) V_h^T; dV_h += Pd^T dContext_h
             Gemm.Multiply(dp, s, dContext, h, false, _acts.Value.AsSpan(offset), h, true, s, s, d);
             Gemm.Multiply(_acts.GradValue.AsSpan(offset), h, pd, s, true, dContext, h, false, s, d, s, accumulate: true);
-            Dropout.Backward(dp, _acts.ProbabilityDropout.AsSpan(index * s * s, s * s), _dropout);
+            Dropout.Backward(dp, _dropout, Dropout.Hash(_seed, (ulong)index));
             ds.Clear();
             for (int i = 0; i < s; i++) ActivationBackward.Softmax(ds.Slice(i * s, s), dp.Slice(i * s, s), p.Slice(i * s, s), _scale);
             // dQ_h += dS K_h; dK_h += dS^T Q_h

@@ -15,10 +15,12 @@ public sealed class BertTrainingActivations
     public float[] EmbeddingMean { get; private set; } = [];
     /// <summary>Embedding LayerNorm statistics (T each). (<c>EmbeddingRstd</c>)</summary>
     public float[] EmbeddingRstd { get; private set; } = [];
-    /// <summary>Embedding dropout mask (T, H).</summary>
-    public byte[] EmbeddingDropout { get; private set; } = [];
     /// <summary>Embedding output = input of layer 0 (T, H).</summary>
     public float[] EmbeddingOutput { get; private set; } = [];
+    /// <summary>Seed of the embedding dropout mask (the mask itself is recomputed in the backward pass).</summary>
+    public ulong EmbeddingDropoutSeed { get; set; }
+    /// <summary>Seed of the classifier dropout mask.</summary>
+    public ulong PooledDropoutSeed { get; set; }
     /// <summary>Per-layer saved tensors.</summary>
     public BertLayerActivations[] Layers { get; }
     /// <summary>Additive attention mask (B, S).</summary>
@@ -27,8 +29,6 @@ public sealed class BertTrainingActivations
     public float[] Pooled { get; private set; } = [];
     /// <summary>Pooled output after the classifier's dropout (B, H), and its mask.</summary>
     public float[] PooledDropped { get; private set; } = [];
-    /// <summary>Dropout mask of <see cref="PooledDropped"/> (B, H).</summary>
-    public byte[] PooledDropout { get; private set; } = [];
     /// <summary>Gradient of the pooled output (B, H).</summary>
     public float[] GradPooled { get; private set; } = [];
     /// <summary>Gradient scratch (T, H), two buffers that alternate between layers.</summary>
@@ -59,12 +59,10 @@ public sealed class BertTrainingActivations
             EmbeddingSum = new float[tokens * h];
             EmbeddingMean = new float[tokens];
             EmbeddingRstd = new float[tokens];
-            EmbeddingDropout = new byte[tokens * h];
             EmbeddingOutput = new float[tokens * h];
             AdditiveMask = new float[tokens];
             Pooled = new float[_batch * h];
             PooledDropped = new float[_batch * h];
-            PooledDropout = new byte[_batch * h];
             GradPooled = new float[_batch * h];
             GradA = new float[tokens * h];
             GradB = new float[tokens * h];
@@ -76,6 +74,8 @@ public sealed class BertTrainingActivations
 /// <summary>What one encoder layer saves during a training forward pass (T tokens).</summary>
 public sealed class BertLayerActivations
 {
+    /// <summary>Seed from which every dropout mask of the layer derives.</summary>
+    public ulong DropoutSeed { get; set; }
     /// <summary>Queries, keys, values (T, H) each.</summary>
     public float[] Query { get; private set; } = [];
     /// <summary>Queries, keys, values (T, H) each. (<c>Key</c>)</summary>
@@ -86,12 +86,8 @@ public sealed class BertLayerActivations
     public float[] Probabilities { get; private set; } = [];
     /// <summary>Attention probabilities after dropout (B, NH, S, S).</summary>
     public float[] DroppedProbabilities { get; private set; } = [];
-    /// <summary>Dropout mask on the probabilities (B, NH, S, S).</summary>
-    public byte[] ProbabilityDropout { get; private set; } = [];
     /// <summary>Attention context (T, H).</summary>
     public float[] Context { get; private set; } = [];
-    /// <summary>Dropout mask on the attention output (T, H).</summary>
-    public byte[] AttentionOutputDropout { get; private set; } = [];
     /// <summary>Residual sum before the first LayerNorm (T, H).</summary>
     public float[] Residual1 { get; private set; } = [];
     /// <summary>First LayerNorm statistics (T each).</summary>
@@ -104,8 +100,6 @@ public sealed class BertLayerActivations
     public float[] PreGelu { get; private set; } = [];
     /// <summary>GELU output (T, I).</summary>
     public float[] Gelu { get; private set; } = [];
-    /// <summary>Dropout mask on the output dense (T, H).</summary>
-    public byte[] OutputDropout { get; private set; } = [];
     /// <summary>Residual sum before the second LayerNorm (T, H).</summary>
     public float[] Residual2 { get; private set; } = [];
     /// <summary>Second LayerNorm statistics (T each).</summary>
@@ -135,12 +129,9 @@ public sealed class BertLayerActivations
         Query = new float[th]; Key = new float[th]; Value = new float[th];
         Probabilities = new float[attentionElements];
         DroppedProbabilities = new float[attentionElements];
-        ProbabilityDropout = new byte[attentionElements];
         Context = new float[th];
-        AttentionOutputDropout = new byte[th];
         Residual1 = new float[th]; Mean1 = new float[tokens]; Rstd1 = new float[tokens]; Normed1 = new float[th];
         PreGelu = new float[ti]; Gelu = new float[ti];
-        OutputDropout = new byte[th];
         Residual2 = new float[th]; Mean2 = new float[tokens]; Rstd2 = new float[tokens]; Output = new float[th];
         GradIntermediate = new float[ti];
         GradResidual = new float[th]; GradNormed1 = new float[th];

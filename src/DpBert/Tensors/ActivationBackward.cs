@@ -17,17 +17,8 @@ public static class ActivationBackward
         }
     }
 
-    /// <summary><c>d[i] *= gelu'(x[i])</c>: turns the gradient of the GELU output into that of its input, in place.</summary>
-    public static void GeluInPlace(Span<float> d, ReadOnlySpan<float> x)
-    {
-        for (int i = 0; i < x.Length; i++)
-        {
-            float v = x[i];
-            float cdf = 0.5f * (1f + Erf.Approximate(v * 0.70710678f));
-            float pdf = (float)InvSqrt2Pi * MathF.Exp(-0.5f * v * v);
-            d[i] *= cdf + v * pdf;
-        }
-    }
+    /// <summary><c>d[i] *= gelu'(x[i])</c>: turns the gradient of the GELU output into that of its input, in place (vectorised).</summary>
+    public static void GeluInPlace(Span<float> d, ReadOnlySpan<float> x) => Tensors.Gelu.BackwardInPlace(d, x);
 
     /// <summary><c>dx += dy * (1 - y^2)</c> given the tanh output y.</summary>
     public static void Tanh(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y)

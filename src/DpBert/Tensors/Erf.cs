@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace DpBert.Tensors;
 
 /// <summary>
@@ -49,5 +52,35 @@ public static class Erf
         float poly = t * (A1 + t * (A2 + t * (A3 + t * (A4 + t * A5))));
         float y = 1f - poly * MathF.Exp(-ax * ax);
         return MathF.CopySign(y, x);
+    }
+
+    /// <summary>The approximation on a vector (same arithmetic as <see cref="Approximate(float)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Approximate(Vector512<float> z)
+    {
+        var az = Vector512.Abs(z);
+        var t = Vector512<float>.One / (Vector512<float>.One + az * P);
+        var poly = t * (Vector512.Create(A1) + t * (Vector512.Create(A2) + t * (Vector512.Create(A3) + t * (Vector512.Create(A4) + t * A5))));
+        return Vector512.CopySign(Vector512<float>.One - poly * VectorExp.Exp(-(az * az)), z);
+    }
+
+    /// <summary>The approximation on a vector (same arithmetic as <see cref="Approximate(float)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Approximate(Vector256<float> z)
+    {
+        var az = Vector256.Abs(z);
+        var t = Vector256<float>.One / (Vector256<float>.One + az * P);
+        var poly = t * (Vector256.Create(A1) + t * (Vector256.Create(A2) + t * (Vector256.Create(A3) + t * (Vector256.Create(A4) + t * A5))));
+        return Vector256.CopySign(Vector256<float>.One - poly * VectorExp.Exp(-(az * az)), z);
+    }
+
+    /// <summary>The approximation on a vector (same arithmetic as <see cref="Approximate(float)"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<float> Approximate(Vector128<float> z)
+    {
+        var az = Vector128.Abs(z);
+        var t = Vector128<float>.One / (Vector128<float>.One + az * P);
+        var poly = t * (Vector128.Create(A1) + t * (Vector128.Create(A2) + t * (Vector128.Create(A3) + t * (Vector128.Create(A4) + t * A5))));
+        return Vector128.CopySign(Vector128<float>.One - poly * VectorExp.Exp(-(az * az)), z);
     }
 }

@@ -46,38 +46,59 @@ public static class Gelu
         0.5 * (1.0 + Erf.Reference(x / Math.Sqrt(2.0))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2.0 * Math.PI);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Apply512(this Vector512<float> x)
-    {
-        var z = x * InvSqrt2;
-        var az = Vector512.Abs(z);
-        var t = Vector512<float>.One / (Vector512<float>.One + az * Erf.P);
-        var poly = t * (Vector512.Create(Erf.A1) + t * (Vector512.Create(Erf.A2) + t * (Vector512.Create(Erf.A3) + t * (Vector512.Create(Erf.A4) + t * Erf.A5))));
-        var erfAbs = Vector512<float>.One - poly * VectorExp.Exp(-(az * az));
-        var erf = Vector512.CopySign(erfAbs, z);
-        return 0.5f * x * (Vector512<float>.One + erf);
-    }
+    internal static Vector512<float> Apply512(this Vector512<float> x) =>
+        0.5f * x * (Vector512<float>.One + Erf.Approximate(x * InvSqrt2));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Apply256(this Vector256<float> x)
-    {
-        var z = x * InvSqrt2;
-        var az = Vector256.Abs(z);
-        var t = Vector256<float>.One / (Vector256<float>.One + az * Erf.P);
-        var poly = t * (Vector256.Create(Erf.A1) + t * (Vector256.Create(Erf.A2) + t * (Vector256.Create(Erf.A3) + t * (Vector256.Create(Erf.A4) + t * Erf.A5))));
-        var erfAbs = Vector256<float>.One - poly * VectorExp.Exp(-(az * az));
-        var erf = Vector256.CopySign(erfAbs, z);
-        return 0.5f * x * (Vector256<float>.One + erf);
-    }
+    internal static Vector256<float> Apply256(this Vector256<float> x) =>
+        0.5f * x * (Vector256<float>.One + Erf.Approximate(x * InvSqrt2));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> Apply128(this Vector128<float> x)
+    internal static Vector128<float> Apply128(this Vector128<float> x) =>
+        0.5f * x * (Vector128<float>.One + Erf.Approximate(x * InvSqrt2));
+
+    /// <summary><c>d[i] *= gelu'(x[i])</c> with <c>gelu'(x) = Phi(x) + x phi(x)</c>: the backward pass, in place.</summary>
+    public static void BackwardInPlace(Span<float> d, ReadOnlySpan<float> x) => BackwardInPlace(Simd.Best, d, x);
+
+    internal static void BackwardInPlace(SimdWidth width, Span<float> d, ReadOnlySpan<float> x)
     {
-        var z = x * InvSqrt2;
-        var az = Vector128.Abs(z);
-        var t = Vector128<float>.One / (Vector128<float>.One + az * Erf.P);
-        var poly = t * (Vector128.Create(Erf.A1) + t * (Vector128.Create(Erf.A2) + t * (Vector128.Create(Erf.A3) + t * (Vector128.Create(Erf.A4) + t * Erf.A5))));
-        var erfAbs = Vector128<float>.One - poly * VectorExp.Exp(-(az * az));
-        var erf = Vector128.CopySign(erfAbs, z);
-        return 0.5f * x * (Vector128<float>.One + erf);
+        if (d.Length < x.Length) throw new ArgumentException($"d holds {d.Length} floats, x {x.Length}", nameof(d));
+        const float invSqrt2Pi = 0.3989422804014327f;
+        int i = 0;
+        if (width >= SimdWidth.V512)
+        {
+            for (; i <= x.Length - 16; i += 16)
+            {
+                var v = Vector512.Create(x.Slice(i, 16));
+                var cdf = 0.5f * (Vector512<float>.One + Erf.Approximate(v * InvSqrt2));
+                var pdf = invSqrt2Pi * VectorExp.Exp(-0.5f * v * v);
+                (Vector512.Create(d.Slice(i, 16)) * (cdf + v * pdf)).CopyTo(d.Slice(i, 16));
+            }
+        }
+        if (width >= SimdWidth.V256)
+        {
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8));
+                var cdf = 0.5f * (Vector256<float>.One + Erf.Approximate(v * InvSqrt2));
+                var pdf = invSqrt2Pi * VectorExp.Exp(-0.5f * v * v);
+                (Vector256.Create(d.Slice(i, 8)) * (cdf + v * pdf)).CopyTo(d.Slice(i, 8));
+            }
+        }
+        if (width >= SimdWidth.V128)
+        {
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var v = Vector128.Create(x.Slice(i, 4));
+                var cdf = 0.5f * (Vector128<float>.One + Erf.Approximate(v * InvSqrt2));
+                var pdf = invSqrt2Pi * VectorExp.Exp(-0.5f * v * v);
+                (Vector128.Create(d.Slice(i, 4)) * (cdf + v * pdf)).CopyTo(d.Slice(i, 4));
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            float v = x[i];
+            d[i] *= 0.5f * (1f + Erf.Approximate(v * InvSqrt2)) + v * invSqrt2Pi * MathF.Exp(-0.5f * v * v);
+        }
     }
 }

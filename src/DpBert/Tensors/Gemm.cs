@@ -89,7 +89,9 @@ public static unsafe class Gemm
         fixed (float* pc = c) fixed (float* pa = a) fixed (float* pb = b) fixed (float* pbias = bias)
         {
             if (k == 0) { FillEmptyProduct(pc, ldc, m, n, accumulate, pbias); return; }
-            if (_backend == GemmBackend.OpenBlas)
+            // Inside a parallel task (per-head attention) OpenBLAS would start threads of its own on top of
+            // ours; the small products there run on the managed kernels instead.
+            if (_backend == GemmBackend.OpenBlas && !ComputePool.IsInsideParallelWork)
             {
                 OpenBlas.Multiply(pc, ldc, pa, lda, transA, pb, ldb, transB, m, n, k, accumulate, pbias);
                 return;

@@ -85,7 +85,7 @@ public class BackwardKernelTests
         Compare(expected, dx, "gelu dx", abs: 1e-6, rel: 1e-5);
         var inPlace = F(w);
         ActivationBackward.GeluInPlace(inPlace, x);
-        Assert.Equal(dx, inPlace);
+        KernelAssert.Close(dx, inPlace, 1e-6, 1e-5, "vectorised gelu backward");
     }
 
     [Fact]
@@ -158,21 +158,41 @@ public class BackwardKernelTests
     }
 
     [Fact]
-    public void Dropout_keeps_about_1_minus_p_scales_and_is_reproducible()
+    public void Dropout_keeps_about_1_minus_p_scales_and_its_backward_uses_the_same_mask()
     {
-        var x = Enumerable.Repeat(1f, 10000).ToArray();
-        var mask = new byte[x.Length];
-        Dropout.Forward(x, mask, 0.25f, seed: 42);
-        int kept = mask.Count(m => m == 1);
+        var x = Enumerable.Repeat(1f, 10001).ToArray();
+        Dropout.Forward(x, 0.25f, seed: 42);
+        int kept = x.Count(v => v != 0);
         Assert.InRange(kept, 7300, 7700);
-        Assert.All(x, v => Assert.True(v == 0f || Math.Abs(v - 1f / 0.75f) < 1e-6));
-        var again = Enumerable.Repeat(1f, 10000).ToArray();
-        var mask2 = new byte[x.Length];
-        Dropout.Forward(again, mask2, 0.25f, seed: 42);
-        Assert.Equal(mask, mask2);
-        var dy = Enumerable.Repeat(2f, 10000).ToArray();
-        Dropout.Backward(dy, mask, 0.25f);
-        for (int i = 0; i < dy.Length; i++) Assert.Equal(mask[i] == 1 ? 2f / 0.75f : 0f, dy[i], 5);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward(x, mask, 1f, 1));
+        for (int i = 0; i < x.Length; i++)
+        {
+            // Every element, vector body and scalar tail alike, follows the scalar definition.
+            Assert.Equal(Dropout.Keeps(42, i, 0.25f) ? 1f / 0.75f : 0f, x[i], 6);
+        }
+        var dy = Enumerable.Repeat(2f, 10001).ToArray();
+        Dropout.Backward(dy, 0.25f, seed: 42);
+        for (int i = 0; i < dy.Length; i++) Assert.Equal(x[i] * 2f, dy[i], 5);
+        var other = Enumerable.Repeat(1f, 10001).ToArray();
+        Dropout.Forward(other, 0.25f, seed: 43);
+        Assert.NotEqual(x, other);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward(x, 1f, 1));
     }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Gelu_backward_at_every_width_matches_the_scalar_form(SimdWidth width)
+    {
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = KernelAssert.Random(n, 100 + n, 5f);
+            var d = KernelAssert.Random(n, 200 + n);
+            var expected = new float[n];
+            ActivationBackward.Gelu(expected, d, x);
+            var actual = (float[])d.Clone();
+            Gelu.BackwardInPlace(width, actual, x);
+            KernelAssert.Close(expected, actual, 1e-6, 1e-5, $"gelu backward {width} n={n}");
+        }
+    }
+
+    public static TheoryData<SimdWidth> Widths => KernelAssert.Widths();
 }

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using DpBert.Cli;
+using DpBert.Training;
+
+namespace DpBert.Tests.Cli;
+
+/// <summary><c>dpbert pretrain</c> and <c>dpbert finetune</c> end to end on small subsets of ../shared/glue.</summary>
+public class TrainingCommandTests
+{
+    private static string GlueDir => Path.Combine(GoldenFiles.SharedFolder, "glue");
+    private static string Vocab => Path.Combine(GoldenFiles.SharedFolder, "vocab", "bert-base-uncased", "vocab.txt");
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Pretrain_then_finetune_runs_and_writes_a_loadable_model_and_log()
+    {
+        using var temp = new TempFolder();
+        string pretrained = Path.Combine(temp.Path, "pretrained");
+        var (code, stdout, stderr) = Run("pretrain", "--preset", "bert-tiny", "--data-dir", GlueDir, "--vocab", Vocab, "--output", pretrained,
+            "--max-train-samples", "256", "--max-steps", "6", "--per-device-train-batch-size", "32", "--max-seq-length", "32");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("pre-training finished: 6 steps", stdout);
+        Assert.True(File.Exists(Path.Combine(pretrained, "model.safetensors")));
+
+        string run = Path.Combine(temp.Path, "sst2");
+        (code, stdout, stderr) = Run("finetune", "--task", "sst2", "--model", pretrained, "--data-dir", GlueDir, "--output", run,
+            "--max-train-samples", "96", "--max-eval-samples", "64", "--num-train-epochs", "1", "--per-device-train-batch-size", "32",
+            "--learning-rate", "1e-3", "--max-seq-length", "32");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("initialised as Hugging Face does: bert.pooler.dense.weight, bert.pooler.dense.bias, classifier.weight, classifier.bias", stderr);
+        Assert.Matches(@"\| dev \(best\) +\| +[01]\.\d{4} \|", stdout);
+        var log = TrainingLog.Read(Path.Combine(run, TrainingLog.FileName));
+        Assert.Equal(3, log.Count(r => r.ContainsKey("loss")));
+        Assert.Single(log, r => r.ContainsKey("eval_accuracy"));
+        // The fine-tuned folder works with predict.
+        (code, stdout, stderr) = Run("predict", "--model", run, "--json", "a gorgeous , witty , seductive movie .");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"label\":\"", stdout);
+        using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "eval_results.json")));
+        Assert.InRange(results.RootElement.GetProperty("eval_accuracy").GetDouble(), 0, 1);
+    }
+
+    [Fact]
+    public void Finetune_regression_task_reports_pearson_and_spearman()
+    {
+        using var temp = new TempFolder();
+        var (code, stdout, stderr) = Run("finetune", "--task", "stsb", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir,
+            "--output", temp.Path, "--max-train-samples", "64", "--max-eval-samples", "48", "--max-steps", "2", "--max-seq-length", "48");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("pearson", stdout);
+        Assert.Contains("spearmanr", stdout);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--warmup-steps", "3", "--warmup-ratio", "0.1" }, "not both")]
+    [InlineData(new[] { "--learning-rate", "-1" }, "--learning-rate -1")]
+    [InlineData(new[] { "--lr-scheduler-type", "bogus" }, "bogus")]
+    [InlineData(new[] { "--bogus-flag", "1" }, "--bogus-flag")]
+    public void Bad_flags_are_clear_errors(string[] flags, string message)
+    {
+        var (code, _, stderr) = Run(["finetune", "--task", "rte", "--data-dir", GlueDir, "--vocab", Vocab, .. flags]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, stderr);
+    }
+
+    [Fact]
+    public void Missing_glue_data_says_how_to_get_it()
+    {
+        using var temp = new TempFolder();
+        var (code, _, stderr) = Run("finetune", "--task", "sst2", "--data-dir", Path.Combine(temp.Path, "nowhere"), "--vocab", Vocab);
+        Assert.Equal(1, code);
+        Assert.Contains("nowhere", stderr);
+    }
+}
