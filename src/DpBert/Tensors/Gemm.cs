@@ -212,14 +212,21 @@ public static unsafe class Gemm
     }
 
     /// <summary>One GEMM's state, shared by the threads that split it. One instance per calling thread.</summary>
-    private sealed class GemmJob : ParallelWork
+    internal sealed class GemmJob : ParallelWork
     {
-        [ThreadStatic] private static GemmJob? _instance;
+        // A transposed (the weight gradient dY^T X) is copied into row panels, so each k step reads 6 adjacent
+        // floats instead of touching a new cache line; measured 1.3-2x faster on the training shapes. Packing A
+        // that is not transposed measured no better and is left off (it stays available for tests).
 
-        private float* _c, _a, _b, _packed, _bias;
+        /// <summary>Forces A packing on or off (tests and measurements); null chooses by shape.</summary>
+        internal static bool? ForcePackA;
+        [ThreadStatic] private static GemmJob? _instance;
+        [ThreadStatic] private static float[]? _panelBuffer;
+
+        private float* _c, _a, _b, _packed, _bias, _packedA;
         private nint _ldc, _lda, _ldb, _aRowStride, _aKStride;
-        private bool _transB, _accumulate, _packB;
-        private int _m, _n, _k, _sliver, _slivers, _rowChunks, _panelsPerChunk;
+        private bool _transA, _transB, _accumulate, _packB, _packA, _packPhase;
+        private int _m, _n, _k, _sliver, _slivers, _panels, _rowChunks, _panelsPerChunk;
         private SimdWidth _width;
 
         public static GemmJob Rent() => _instance ??= new GemmJob();
@@ -227,61 +234,80 @@ public static unsafe class Gemm
         public void Set(float* c, int ldc, float* a, int lda, bool transA, float* b, int ldb, bool transB,
             float* packed, int sliver, int m, int n, int k, bool accumulate, float* bias, SimdWidth width)
         {
-            _c = c; _ldc = ldc; _a = a; _lda = lda; _b = b; _ldb = ldb; _transB = transB;
+            _c = c; _ldc = ldc; _a = a; _lda = lda; _transA = transA; _b = b; _ldb = ldb; _transB = transB;
             _packed = packed; _sliver = sliver; _m = m; _n = n; _k = k; _accumulate = accumulate; _bias = bias; _width = width;
-            // op(A)[i, p] lives at a[i * rowStride + p * kStride].
-            _aRowStride = transA ? 1 : lda;
-            _aKStride = transA ? lda : 1;
             _slivers = (n + sliver - 1) / sliver;
+            _panels = (m + GemmKernels.Rows - 1) / GemmKernels.Rows;
         }
 
         public void Run(bool packB)
         {
-            int panels = (_m + GemmKernels.Rows - 1) / GemmKernels.Rows;
             long flops = 2L * _m * _n * _k;
             bool parallel = flops >= ParallelFlopThreshold && ComputePool.Parallelism > 1 && !ComputePool.IsInsideParallelWork;
+            _packB = packB;
+            _packA = ForcePackA ?? (_panels > 1 && _transA);
+            if (_packA)
+            {
+                long length = (long)_panels * GemmKernels.Rows * _k + 16;
+                if (_panelBuffer is null || _panelBuffer.Length < length)
+                    _panelBuffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(length, 1 << 16)), pinned: true);
+                float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_panelBuffer));
+                _packedA = (float*)(((nint)p + 63) & ~(nint)63);
+                // op(A)[i, p] of panel q lives at packedA[q * Rows * k + p * Rows + (i - q * Rows)].
+                _aRowStride = 1;
+                _aKStride = GemmKernels.Rows;
+            }
+            else
+            {
+                // op(A)[i, p] lives at a[i * rowStride + p * kStride].
+                _aRowStride = _transA ? 1 : _lda;
+                _aKStride = _transA ? _lda : 1;
+            }
+
+            // Phase 1: pack the slivers of B and the panels of A.
+            int packTasks = (_packB ? _slivers : 0) + (_packA ? _panels : 0);
+            if (packTasks > 0)
+            {
+                _packPhase = true;
+                if (parallel) ComputePool.Run(this, packTasks);
+                else for (int t = 0; t < packTasks; t++) Execute(t);
+                _packPhase = false;
+            }
+
+            // Phase 2: tiles. Enough tasks for dynamic balancing, splitting rows when slivers are few.
             if (!parallel)
             {
-                _packB = packB;
                 _rowChunks = 1;
-                _panelsPerChunk = panels;
+                _panelsPerChunk = _panels;
                 for (int s = 0; s < _slivers; s++) Execute(s);
                 return;
             }
-            // Enough tasks for dynamic balancing: at least ~4 per thread, splitting rows when slivers are few.
             int wanted = 4 * ComputePool.Parallelism;
-            _rowChunks = Math.Clamp((wanted + _slivers - 1) / _slivers, 1, panels);
-            _panelsPerChunk = (panels + _rowChunks - 1) / _rowChunks;
-            _rowChunks = (panels + _panelsPerChunk - 1) / _panelsPerChunk;
-            if (packB && _rowChunks > 1)
-            {
-                // Several tasks share a sliver: pack all of B first, in parallel, then multiply.
-                _packB = true;
-                int saved = _rowChunks;
-                _rowChunks = 0; // pack-only phase
-                ComputePool.Run(this, _slivers);
-                _rowChunks = saved;
-                _packB = false;
-            }
-            else _packB = packB;
+            _rowChunks = Math.Clamp((wanted + _slivers - 1) / _slivers, 1, _panels);
+            _panelsPerChunk = (_panels + _rowChunks - 1) / _rowChunks;
+            _rowChunks = (_panels + _panelsPerChunk - 1) / _panelsPerChunk;
             ComputePool.Run(this, _slivers * _rowChunks);
         }
 
         public override void Execute(int index)
         {
-            if (_rowChunks == 0) { PackSliver(index); return; }
+            if (_packPhase)
+            {
+                int bTasks = _packB ? _slivers : 0;
+                if (index < bTasks) PackSliver(index); else PackPanel(index - bTasks);
+                return;
+            }
             int s = index / _rowChunks, chunk = index % _rowChunks;
-            if (_packB) PackSliver(s);
             float* sliverData = _packed + (long)s * _sliver * _k;
             int j0 = s * _sliver, cols = Math.Min(_sliver, _n - j0);
             float* bias = _bias == null ? null : _bias + j0;
             float* tile = stackalloc float[GemmKernels.TileScratch];
-            int firstPanel = chunk * _panelsPerChunk;
-            int endRow = Math.Min(_m, (firstPanel + _panelsPerChunk) * GemmKernels.Rows);
-            for (int i = firstPanel * GemmKernels.Rows; i < endRow; i += GemmKernels.Rows)
+            int firstPanel = chunk * _panelsPerChunk, endPanel = Math.Min(_panels, firstPanel + _panelsPerChunk);
+            for (int q = firstPanel; q < endPanel; q++)
             {
+                int i = q * GemmKernels.Rows;
                 int rows = Math.Min(GemmKernels.Rows, _m - i);
-                float* a = _a + i * _aRowStride;
+                float* a = _packA ? _packedA + (long)q * GemmKernels.Rows * _k : _a + i * _aRowStride;
                 float* c = _c + i * _ldc + j0;
                 switch (_width)
                 {
@@ -303,5 +329,9 @@ public static unsafe class Gemm
             int j0 = s * _sliver;
             GemmPacking.PackSliver(_packed + (long)s * _sliver * _k, _b, _ldb, _transB, _k, j0, Math.Min(_sliver, _n - j0), _sliver);
         }
+
+        private void PackPanel(int q) =>
+            GemmPacking.PackPanel(_packedA + (long)q * GemmKernels.Rows * _k, _a, _lda, _transA, _k, q * GemmKernels.Rows,
+                Math.Min(GemmKernels.Rows, _m - q * GemmKernels.Rows), GemmKernels.Rows);
     }
 }

@@ -47,4 +47,37 @@ internal static unsafe class GemmPacking
             for (int p = 0; p < k; p++) d[(nint)p * width] = src[p];
         }
     }
+
+    /// <summary>
+    /// Writes rows <c>[i0, i0 + rows)</c> of op(A) (k columns) to <paramref name="dst"/> as a <c>(k, height)</c>
+    /// panel: the <paramref name="height"/> values of one k step side by side, rows past <paramref name="rows"/> zero.
+    /// </summary>
+    public static void PackPanel(float* dst, float* a, nint lda, bool transA, int k, int i0, int rows, int height)
+    {
+        if (transA)
+        {
+            // op(A)[i, p] = a[p * lda + i]: each k step's values are already adjacent.
+            for (int p = 0; p < k; p++)
+            {
+                float* src = a + p * lda + i0;
+                float* d = dst + (nint)p * height;
+                int r = 0;
+                for (; r < rows; r++) d[r] = src[r];
+                for (; r < height; r++) d[r] = 0f;
+            }
+            return;
+        }
+        // op(A)[i, p] = a[i * lda + p]: read each row once, sequentially.
+        for (int r = 0; r < height; r++)
+        {
+            float* d = dst + r;
+            if (r >= rows)
+            {
+                for (int p = 0; p < k; p++) d[(nint)p * height] = 0f;
+                continue;
+            }
+            float* src = a + (nint)(i0 + r) * lda;
+            for (int p = 0; p < k; p++) d[(nint)p * height] = src[p];
+        }
+    }
 }

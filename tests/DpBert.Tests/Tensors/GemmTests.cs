@@ -42,6 +42,29 @@ public class GemmTests
     }
 
     [Fact]
+    public void Packed_and_unpacked_A_give_the_reference_for_both_layouts()
+    {
+        try
+        {
+            foreach (bool pack in new[] { false, true })
+            foreach (bool transA in new[] { false, true })
+            {
+                Gemm.GemmJob.ForcePackA = pack;
+                const int m = 47, n = 70, k = 300;
+                int lda = transA ? m + 1 : k + 1;
+                var a = KernelAssert.Random((transA ? k : m) * lda, 21);
+                var b = KernelAssert.Random(n * k, 22);
+                var expected = new float[m * n];
+                var actual = new float[m * n];
+                GemmReference.Multiply(expected, n, a, lda, transA, b, k, true, m, n, k);
+                Gemm.MultiplyManaged(Simd.Best, actual, n, a, lda, transA, b, k, true, m, n, k);
+                KernelAssert.Close(expected, actual, 1e-4, 1e-5, $"packA={pack} transA={transA}");
+            }
+        }
+        finally { Gemm.GemmJob.ForcePackA = null; }
+    }
+
+    [Fact]
     public void Large_products_split_across_threads_match_reference()
     {
         // Large enough to take the parallel path (2*m*n*k well above the threshold), odd edges included.
