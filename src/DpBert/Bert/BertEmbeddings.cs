@@ -30,6 +30,13 @@ public sealed class BertEmbeddings
     /// <param name="batch">Validated input ids and segments.</param>
     public void Forward(Span<float> output, BertBatch batch)
     {
+        Sum(output, batch);
+        LayerNorm.Forward(output, default, default, output, _p.Span(_lnWeight), _p.Span(_lnBias), batch.TokenCount, _config.HiddenSize, _config.LayerNormEps);
+    }
+
+    /// <summary><c>output[t] = word[ids[t]] + position[t mod S] + token_type[tt[t]]</c> for every token.</summary>
+    private void Sum(Span<float> output, BertBatch batch)
+    {
         int h = _config.HiddenSize, s = batch.SequenceLength;
         var word = _p.Span(_word);
         var position = _p.Span(_position);
@@ -41,7 +48,6 @@ public sealed class BertEmbeddings
             Elementwise.AddInPlace(row, position.Slice(t % s * h, h));
             Elementwise.AddInPlace(row, tokenType.Slice(batch.TokenTypeIds[t] * h, h));
         }
-        LayerNorm.Forward(output, default, default, output, _p.Span(_lnWeight), _p.Span(_lnBias), batch.TokenCount, h, _config.LayerNormEps);
     }
 
     /// <summary>
@@ -50,18 +56,9 @@ public sealed class BertEmbeddings
     /// </summary>
     public void ForwardTraining(BertTrainingActivations acts, BertBatch batch, float dropout, ulong seed)
     {
-        int h = _config.HiddenSize, s = batch.SequenceLength, t = batch.TokenCount;
+        int h = _config.HiddenSize, t = batch.TokenCount;
         var sum = acts.EmbeddingSum.AsSpan(0, t * h);
-        var word = _p.Span(_word);
-        var position = _p.Span(_position);
-        var tokenType = _p.Span(_tokenType);
-        for (int i = 0; i < t; i++)
-        {
-            var row = sum.Slice(i * h, h);
-            word.Slice(batch.InputIds[i] * h, h).CopyTo(row);
-            Elementwise.AddInPlace(row, position.Slice(i % s * h, h));
-            Elementwise.AddInPlace(row, tokenType.Slice(batch.TokenTypeIds[i] * h, h));
-        }
+        Sum(sum, batch);
         var output = acts.EmbeddingOutput.AsSpan(0, t * h);
         LayerNorm.Forward(output, acts.EmbeddingMean, acts.EmbeddingRstd, sum, _p.Span(_lnWeight), _p.Span(_lnBias), t, h, _config.LayerNormEps);
         acts.EmbeddingDropoutSeed = seed;
