@@ -39,10 +39,7 @@ public static class ActivationBackward
     /// <summary><c>dbias[j] += sum_i dy[i, j]</c>: the bias gradient of a Linear layer over <paramref name="rows"/> rows.</summary>
     public static void BiasGradient(Span<float> dbias, ReadOnlySpan<float> dy, int rows, int n)
     {
-        for (int r = 0; r < rows; r++)
-        {
-            var row = dy.Slice(r * n, n);
-            for (int j = 0; j < n; j++) dbias[j] += row[j];
-        }
+        var target = dbias[..n];
+        for (int r = 0; r < rows; r++) Elementwise.AddInPlace(target, dy.Slice(r * n, n));
     }
 }
