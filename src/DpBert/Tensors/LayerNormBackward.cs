@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace DpBert.Tensors;
 
 /// <summary>
@@ -19,17 +21,42 @@ public static class LayerNormBackward
     /// <param name="rows">Number of rows.</param>
     /// <param name="c">Row width.</param>
     public static void Backward(Span<float> dx, Span<float> dweight, Span<float> dbias, ReadOnlySpan<float> dy,
+        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int rows, int c) =>
+        Backward(Simd.Best, dx, dweight, dbias, dy, x, weight, mean, rstd, rows, c);
+
+    internal static void Backward(SimdWidth width, Span<float> dx, Span<float> dweight, Span<float> dbias, ReadOnlySpan<float> dy,
         ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int rows, int c)
     {
+        bool vector = width == SimdWidth.V512 && c >= 16;
         for (int r = 0; r < rows; r++)
         {
             var dyr = dy.Slice(r * c, c);
             var xr = x.Slice(r * c, c);
             var dxr = dx.Slice(r * c, c);
             float m = mean[r], s = rstd[r];
-            // Two reductions over the row: mean of g and mean of g * xhat.
+            // Pass 1: mean of g and of g * xhat; the parameter gradients.
             float sumG = 0, sumGX = 0;
-            for (int i = 0; i < c; i++)
+            int i = 0;
+            if (vector)
+            {
+                var accG = Vector512<float>.Zero;
+                var accGX = Vector512<float>.Zero;
+                var vm = Vector512.Create(m);
+                var vs = Vector512.Create(s);
+                for (; i <= c - 16; i += 16)
+                {
+                    var d = Vector512.Create(dyr.Slice(i, 16));
+                    var xhat = (Vector512.Create(xr.Slice(i, 16)) - vm) * vs;
+                    var g = d * Vector512.Create(weight.Slice(i, 16));
+                    accG += g;
+                    accGX += g * xhat;
+                    (Vector512.Create(dweight.Slice(i, 16)) + d * xhat).CopyTo(dweight.Slice(i, 16));
+                    (Vector512.Create(dbias.Slice(i, 16)) + d).CopyTo(dbias.Slice(i, 16));
+                }
+                sumG = Vector512.Sum(accG);
+                sumGX = Vector512.Sum(accGX);
+            }
+            for (; i < c; i++)
             {
                 float xhat = (xr[i] - m) * s;
                 float g = dyr[i] * weight[i];
@@ -39,7 +66,22 @@ public static class LayerNormBackward
                 dbias[i] += dyr[i];
             }
             float meanG = sumG / c, meanGX = sumGX / c;
-            for (int i = 0; i < c; i++)
+            // Pass 2: the input gradient.
+            i = 0;
+            if (vector)
+            {
+                var vm = Vector512.Create(m);
+                var vs = Vector512.Create(s);
+                var vmg = Vector512.Create(meanG);
+                var vmgx = Vector512.Create(meanGX);
+                for (; i <= c - 16; i += 16)
+                {
+                    var xhat = (Vector512.Create(xr.Slice(i, 16)) - vm) * vs;
+                    var g = Vector512.Create(dyr.Slice(i, 16)) * Vector512.Create(weight.Slice(i, 16));
+                    (Vector512.Create(dxr.Slice(i, 16)) + vs * (g - vmg - xhat * vmgx)).CopyTo(dxr.Slice(i, 16));
+                }
+            }
+            for (; i < c; i++)
             {
                 float xhat = (xr[i] - m) * s;
                 dxr[i] += s * (dyr[i] * weight[i] - meanG - xhat * meanGX);

@@ -194,5 +194,28 @@ public class BackwardKernelTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void LayerNorm_backward_at_every_width_matches_the_scalar_path(SimdWidth width)
+    {
+        foreach (int c in new[] { 1, 15, 16, 37, 64, 256 })
+        {
+            const int rows = 3;
+            var x = KernelAssert.Random(rows * c, c, 2f);
+            var weight = KernelAssert.Random(c, c + 1);
+            var bias = KernelAssert.Random(c, c + 2);
+            var dy = KernelAssert.Random(rows * c, c + 3);
+            var y = new float[rows * c]; var mean = new float[rows]; var rstd = new float[rows];
+            LayerNorm.Forward(y, mean, rstd, x, weight, bias, rows, c, 1e-12f);
+            var (dx0, dw0, db0) = (new float[rows * c], new float[c], new float[c]);
+            var (dx1, dw1, db1) = (new float[rows * c], new float[c], new float[c]);
+            LayerNormBackward.Backward(SimdWidth.Scalar, dx0, dw0, db0, dy, x, weight, mean, rstd, rows, c);
+            LayerNormBackward.Backward(width, dx1, dw1, db1, dy, x, weight, mean, rstd, rows, c);
+            KernelAssert.Close(dx0, dx1, 1e-5, 1e-4, $"dx {width} c={c}");
+            KernelAssert.Close(dw0, dw1, 1e-5, 1e-4, $"dweight {width} c={c}");
+            KernelAssert.Close(db0, db1, 1e-6, 1e-5, $"dbias {width} c={c}");
+        }
+    }
+
     public static TheoryData<SimdWidth> Widths => KernelAssert.Widths();
 }
