@@ -30,12 +30,23 @@ public sealed class PlannedExecution
         for (int r = 0; r < b; r++)
             if (plans[r].LayerCount != layers) throw new ArgumentException($"plan {r} covers {plans[r].LayerCount} layers; the model has {layers}", nameof(plans));
 
+        // Embeddings for every row (the full forward with no layer run), then the planned layers.
+        _model.Bert.Forward(batch, runLayer: _ => false);
+        RunLayers(batch, plans, 0, layers);
+        return Head(batch);
+    }
+
+    /// <summary>
+    /// Runs layers <c>[first, end)</c> on the hidden states already in the model's activations, each on the
+    /// rows whose plan selects it.
+    /// </summary>
+    internal void RunLayers(BertBatch batch, IReadOnlyList<LayerPlan> plans, int first, int end)
+    {
+        int b = batch.BatchSize, s = batch.SequenceLength, h = _model.Config.HiddenSize;
         var bert = _model.Bert;
         var ws = bert.Activations;
-        // Embeddings for every row (the full forward with no layer run).
-        bert.Forward(batch, runLayer: _ => false);
         var rows = new List<int>(b);
-        for (int l = 0; l < layers; l++)
+        for (int l = first; l < end; l++)
         {
             rows.Clear();
             for (int r = 0; r < b; r++) if (plans[r].Runs(l)) rows.Add(r);
@@ -55,8 +66,15 @@ public sealed class PlannedExecution
             bert.Layers[l].Forward(_sub, rows.Count, s);
             for (int i = 0; i < rows.Count; i++) _sub.Hidden.AsSpan(i * s * h, s * h).CopyTo(ws.Hidden.AsSpan(rows[i] * s * h, s * h));
         }
-        bert.Pooler!.Forward(ws.Pooled, ws.Hidden, b, s);
-        var logits = new float[b * config.NumLabels];
+    }
+
+    /// <summary>Pooler and classifier on the current hidden states: logits (B, num_labels).</summary>
+    internal float[] Head(BertBatch batch)
+    {
+        int b = batch.BatchSize, s = batch.SequenceLength;
+        var ws = _model.Bert.Activations;
+        _model.Bert.Pooler!.Forward(ws.Pooled, ws.Hidden, b, s);
+        var logits = new float[b * _model.Config.NumLabels];
         _model.Classifier.Forward(logits, ws.Pooled, b);
         return logits;
     }

@@ -1,0 +1,89 @@
+using DpBert.Bert;
+using DpBert.Tensors;
+
+namespace DpBert.Planning;
+
+/// <summary>
+/// DPBERT's planner (our design; the paper's method section is not available): a small MLP that reads the
+/// [CLS] hidden state after the first <see cref="AlwaysRunLayers"/> layers and gives one logit per remaining
+/// layer, <c>H -> H/4 (GELU) -> L - k</c>. The whole plan is decided at once, before those layers run.
+/// Parameters live in their own block under the keys <c>planner.hidden.*</c> and <c>planner.output.*</c>.
+/// </summary>
+public sealed class PlanningModule
+{
+    private readonly int _hidden, _inner;
+    private float[] _cls = [], _mid = [], _logits = [];
+
+    /// <summary>Layers that always run before the plan is made (k).</summary>
+    public int AlwaysRunLayers { get; }
+    /// <summary>Layers the planner decides about (L - k).</summary>
+    public int PlannedLayers { get; }
+    /// <summary>The planner's parameters.</summary>
+    public ParameterSet Parameters { get; }
+    /// <summary><c>planner.hidden</c>: H to H/4.</summary>
+    public Linear Hidden { get; }
+    /// <summary><c>planner.output</c>: H/4 to L - k.</summary>
+    public Linear Output { get; }
+
+    /// <summary>A zero-initialised planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">k is not in [0, L).</exception>
+    public PlanningModule(BertConfig config, int alwaysRunLayers = 1)
+    {
+        if (alwaysRunLayers < 0 || alwaysRunLayers >= config.NumHiddenLayers)
+            throw new ArgumentOutOfRangeException(nameof(alwaysRunLayers), $"always-run layers k = {alwaysRunLayers} must be in [0, {config.NumHiddenLayers})");
+        AlwaysRunLayers = alwaysRunLayers;
+        PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
+        _hidden = config.HiddenSize;
+        _inner = Math.Max(1, config.HiddenSize / 4);
+        Parameters = new ParameterSet(Layout(config, alwaysRunLayers));
+        Hidden = new Linear(Parameters, "planner.hidden");
+        Output = new Linear(Parameters, "planner.output");
+    }
+
+    /// <summary>The planner's keys and shapes.</summary>
+    public static IEnumerable<(string Name, int[] Shape)> Layout(BertConfig config, int alwaysRunLayers)
+    {
+        int h = config.HiddenSize, inner = Math.Max(1, h / 4), planned = config.NumHiddenLayers - alwaysRunLayers;
+        yield return ("planner.hidden.weight", [inner, h]);
+        yield return ("planner.hidden.bias", [inner]);
+        yield return ("planner.output.weight", [planned, inner]);
+        yield return ("planner.output.bias", [planned]);
+    }
+
+    /// <summary>Logits (B, L - k) from the [CLS] rows of <paramref name="hidden"/> (B*S, H).</summary>
+    public float[] Logits(ReadOnlySpan<float> hidden, int batchSize, int seqLen)
+    {
+        int b = batchSize;
+        Ensure(ref _cls, b * _hidden); Ensure(ref _mid, b * _inner); Ensure(ref _logits, b * PlannedLayers);
+        for (int r = 0; r < b; r++) hidden.Slice(r * seqLen * _hidden, _hidden).CopyTo(_cls.AsSpan(r * _hidden, _hidden));
+        Hidden.Forward(_mid, _cls, b);
+        Gelu.Forward(_mid.AsSpan(0, b * _inner), _mid.AsSpan(0, b * _inner));
+        Output.Forward(_logits, _mid, b);
+        return _logits.AsSpan(0, b * PlannedLayers).ToArray();
+    }
+
+    /// <summary>
+    /// The plans for the batch: the first k layers always run; planned layer i runs when
+    /// <c>sigmoid(logit_i) &gt; theta</c>. <paramref name="theta"/> trades accuracy for latency without retraining.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
+    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta)
+    {
+        if (!(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(theta), $"theta {theta} must be in (0, 1)");
+        var plans = new LayerPlan[batchSize];
+        for (int r = 0; r < batchSize; r++)
+        {
+            var runs = new bool[AlwaysRunLayers + PlannedLayers];
+            for (int l = 0; l < AlwaysRunLayers; l++) runs[l] = true;
+            for (int i = 0; i < PlannedLayers; i++)
+                runs[AlwaysRunLayers + i] = 1.0 / (1.0 + Math.Exp(-logits[r * PlannedLayers + i])) > theta;
+            plans[r] = new LayerPlan(runs);
+        }
+        return plans;
+    }
+
+    private static void Ensure(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new float[length];
+    }
+}

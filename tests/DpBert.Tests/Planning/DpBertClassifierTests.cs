@@ -1,0 +1,78 @@
+using DpBert.Bert;
+using DpBert.Planning;
+using DpBert.Tests.Bert;
+using DpBert.Tests.Tensors;
+
+namespace DpBert.Tests.Planning;
+
+/// <summary>Planner-driven inference: the theta knob, determinism, and equivalence with explicit plans.</summary>
+public class DpBertClassifierTests
+{
+    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float outputBias)
+    {
+        var model = GoldenForwardTests.LoadTinyModel();
+        var planner = new PlanningModule(model.Config, alwaysRunLayers: 1);
+        var rng = new Random(3);
+        foreach (var p in planner.Parameters.Parameters)
+        {
+            var v = planner.Parameters.Span(p);
+            for (int i = 0; i < v.Length; i++) v[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
+        }
+        planner.Parameters.Span("planner.output.bias").Fill(outputBias);
+        planner.Parameters.MarkChanged();
+        return (model, planner);
+    }
+
+    private static BertBatch Batch() => BertBatch.FromRows([[101, 2023, 2003, 1037, 2204, 3185, 102], [101, 2919, 102, 0, 0, 0, 0]], null,
+        [[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 0]]);
+
+    [Fact]
+    public void Confident_planner_runs_everything_and_matches_the_full_model()
+    {
+        var (model, planner) = Setup(outputBias: 10f);
+        var predictions = new DpBertClassifier(model, planner).Predict(Batch(), theta: 0.5);
+        Assert.All(predictions, p => Assert.Equal("11", p.Plan.ToString()));
+        var full = model.Forward(Batch());
+        Assert.Equal(full, predictions.SelectMany(p => p.Logits).ToArray());
+    }
+
+    [Fact]
+    public void Theta_is_a_run_time_knob_and_plans_are_deterministic()
+    {
+        var (model, planner) = Setup(outputBias: 0f);
+        var classifier = new DpBertClassifier(model, planner);
+        var low = classifier.Predict(Batch(), theta: 0.01);
+        var high = classifier.Predict(Batch(), theta: 0.99);
+        Assert.All(low, p => Assert.Equal("11", p.Plan.ToString()));
+        Assert.All(high, p => Assert.Equal("10", p.Plan.ToString()));
+        // Skipping layer 1 equals running the model without it; the same call twice gives the same answer.
+        var withoutLayer1 = model.Forward(Batch(), runLayer: l => l == 0);
+        Assert.Equal(withoutLayer1, high.SelectMany(p => p.Logits).ToArray());
+        Assert.Equal(high.Select(p => p.Plan), classifier.Predict(Batch(), theta: 0.99).Select(p => p.Plan));
+        Assert.All(high, p => Assert.InRange(p.LayerProbabilities[0], 0.3f, 0.7f));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    [InlineData(-0.2)]
+    [InlineData(double.NaN)]
+    public void Theta_outside_the_open_unit_interval_is_rejected(double theta)
+    {
+        var (model, planner) = Setup(0f);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DpBertClassifier(model, planner).Predict(Batch(), theta));
+        Assert.Contains("must be in (0, 1)", e.Message);
+    }
+
+    [Fact]
+    public void Planner_shape_and_k_are_checked()
+    {
+        var model = GoldenForwardTests.LoadTinyModel();
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PlanningModule(model.Config, alwaysRunLayers: 2));
+        var planner = new PlanningModule(model.Config with { NumHiddenLayers = 4 }, 1);
+        Assert.Contains("covers 4 layers", Assert.Throws<ArgumentException>(() => new DpBertClassifier(model, planner)).Message);
+        Assert.Equal(["planner.hidden.weight", "planner.hidden.bias", "planner.output.weight", "planner.output.bias"],
+            PlanningModule.Layout(model.Config, 1).Select(p => p.Name));
+        Assert.Equal([16, 64], PlanningModule.Layout(model.Config, 1).First().Shape);
+    }
+}
