@@ -116,6 +116,10 @@ public class MaskedLanguageModelTests
         Assert.Equal((2, 128, 2), (tiny.NumHiddenLayers, tiny.HiddenSize, tiny.NumAttentionHeads));
         Assert.Equal(12, BertPresets.Create("bert-base", 100).NumHiddenLayers);
         Assert.Contains("bert-small", Assert.Throws<ArgumentException>(() => BertPresets.Create("bert-huge", 100)).Message);
+        var l6 = BertPresets.Create("L6-H256", 100);
+        Assert.Equal((6, 256, 4, 1024), (l6.NumHiddenLayers, l6.HiddenSize, l6.NumAttentionHeads, l6.IntermediateSize));
+        Assert.False(BertPresets.IsPreset("L6-H100"));
+        Assert.False(BertPresets.IsPreset("L0-H256"));
     }
 
     [Fact]
