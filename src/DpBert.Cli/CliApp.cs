@@ -26,6 +26,7 @@ public static class CliApp
             TokenizeCommand.Create(),
             PretrainCommand.Create(),
             FinetuneCommand.Create(),
+            PlanCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

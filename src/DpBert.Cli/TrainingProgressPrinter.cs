@@ -23,6 +23,8 @@ internal sealed class TrainingProgressPrinter(TextWriter error) : IProgress<Trai
             case TrainingEventKind.Step:
                 string bar = Bar(p.Step, p.TotalSteps);
                 string line = string.Create(c, $"{bar} step {p.Step}/{p.TotalSteps} | epoch {p.Epoch:F2} | loss {p.Loss:F4} | lr {p.LearningRate:E2} | {p.TokensPerSecond:N0} tok/s | ETA {Format(p.Remaining)}");
+                if (p.Metrics is { } extra && extra.TryGetValue("gate_mean", out double gates))
+                    line += string.Create(c, $" | gates {gates:F2} | tau {extra.GetValueOrDefault("temperature"):F2}");
                 if (_live) { error.Write("\r" + line.PadRight(Console.BufferWidth > 0 ? Math.Min(Console.BufferWidth - 1, 160) : 120)); _barShown = true; }
                 else if (_sinceLastLine.Elapsed.TotalSeconds >= 10 || p.Step == p.TotalSteps || p.Step == 1) { error.WriteLine(line); _sinceLastLine.Restart(); }
                 break;

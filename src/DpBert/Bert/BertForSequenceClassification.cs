@@ -70,34 +70,57 @@ public sealed class BertForSequenceClassification
     public (float Loss, float[] Logits) ForwardBackward(BertBatch batch, BertTrainingActivations acts, ParameterSet grads,
         ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ulong seed)
     {
-        int b = batch.BatchSize, h = Config.HiddenSize, n = Config.NumLabels;
+        int b = batch.BatchSize, n = Config.NumLabels;
         Bert.ForwardTraining(batch, acts, seed);
-        // Classifier dropout on the pooled output, then the linear head.
+        var logits = HeadForwardTraining(acts, acts.SequenceOutput, b, batch.SequenceLength, seed);
+        var dLogits = new float[b * n];
+        float loss = TaskLoss(dLogits, logits, labels, targets, b);
+        var dPooled = HeadBackward(grads, dLogits, acts, b);
+        Bert.Backward(grads, acts, batch, dPooled);
+        return (loss, logits);
+    }
+
+    /// <summary>
+    /// Training forward of the head (pooler, classifier dropout from <paramref name="seed"/>, classifier) on the
+    /// final hidden states <paramref name="hidden"/> (B*S, H); the pooled output is kept in <paramref name="acts"/>.
+    /// </summary>
+    internal float[] HeadForwardTraining(BertTrainingActivations acts, float[] hidden, int batchSize, int seqLen, ulong seed)
+    {
+        int b = batchSize, h = Config.HiddenSize;
+        Bert.Pooler!.Forward(acts.Pooled, hidden, b, seqLen);
         float p = Config.ClassifierDropout ?? Config.HiddenDropoutProb;
         var pooledDropped = acts.PooledDropped.AsSpan(0, b * h);
         acts.Pooled.AsSpan(0, b * h).CopyTo(pooledDropped);
         acts.PooledDropoutSeed = Tensors.Dropout.Hash(seed, 1000);
         Tensors.Dropout.Forward(pooledDropped, p, acts.PooledDropoutSeed);
-        var logits = new float[b * n];
+        var logits = new float[b * Config.NumLabels];
         Classifier.Forward(logits, acts.PooledDropped, b);
+        return logits;
+    }
 
-        var dLogits = new float[b * n];
-        float loss;
-        if (IsRegression)
-        {
-            if (targets.Length != b) throw new ArgumentException($"regression needs {b} targets, got {targets.Length}", nameof(targets));
-            loss = Tensors.Losses.MeanSquaredError(dLogits, logits, targets);
-        }
-        else
-        {
-            if (labels.Length != b) throw new ArgumentException($"classification needs {b} labels, got {labels.Length}", nameof(labels));
-            loss = Tensors.Losses.CrossEntropy(dLogits, logits, labels, b, n);
-        }
+    /// <summary>Backward of the classifier and its dropout: the gradient of the pooled output (B, H), before the pooler.</summary>
+    internal float[] HeadBackward(ParameterSet grads, ReadOnlySpan<float> dLogits, BertTrainingActivations acts, int batchSize)
+    {
+        int b = batchSize, h = Config.HiddenSize;
         var dPooled = acts.GradPooled;
         dPooled.AsSpan(0, b * h).Clear();
         Classifier.Backward(dPooled.AsSpan(0, b * h), grads, dLogits, acts.PooledDropped, b);
-        Tensors.Dropout.Backward(dPooled.AsSpan(0, b * h), p, acts.PooledDropoutSeed);
-        Bert.Backward(grads, acts, batch, dPooled);
-        return (loss, logits);
+        Tensors.Dropout.Backward(dPooled.AsSpan(0, b * h), Config.ClassifierDropout ?? Config.HiddenDropoutProb, acts.PooledDropoutSeed);
+        return dPooled;
+    }
+
+    /// <summary>
+    /// The task loss: mean cross-entropy against <paramref name="labels"/> or, for regression, mean squared error
+    /// against <paramref name="targets"/>; its gradient goes to <paramref name="dLogits"/>.
+    /// </summary>
+    internal float TaskLoss(Span<float> dLogits, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batchSize)
+    {
+        if (IsRegression)
+        {
+            if (targets.Length != batchSize) throw new ArgumentException($"regression needs {batchSize} targets, got {targets.Length}", nameof(targets));
+            return Tensors.Losses.MeanSquaredError(dLogits, logits, targets);
+        }
+        if (labels.Length != batchSize) throw new ArgumentException($"classification needs {batchSize} labels, got {labels.Length}", nameof(labels));
+        return Tensors.Losses.CrossEntropy(dLogits, logits, labels, batchSize, Config.NumLabels);
     }
 }

@@ -1,4 +1,5 @@
 using DpBert.Bert;
+using DpBert.Evaluation;
 
 namespace DpBert.Planning;
 
@@ -12,7 +13,7 @@ public sealed record PlannedPrediction(float[] Logits, LayerPlan Plan, float[] L
 /// DPBERT inference: the first k layers run for every input, the planner decides the remaining layers
 /// once from the [CLS] state, and only the selected layers execute (each on the sub-batch that selected it).
 /// </summary>
-public sealed class DpBertClassifier
+public sealed class DpBertClassifier : IAdaptiveClassifier
 {
     private readonly PlannedExecution _execution;
 
@@ -30,6 +31,30 @@ public sealed class DpBertClassifier
         Model = model;
         Planner = planner;
         _execution = new PlannedExecution(model);
+    }
+
+    /// <inheritdoc/>
+    public string Method => "dpbert";
+    /// <inheritdoc/>
+    public string KnobName => "theta";
+    /// <inheritdoc/>
+    public int LayerCount => Model.Config.NumHiddenLayers;
+    /// <inheritdoc/>
+    public int NumLabels => Model.Config.NumLabels;
+    /// <inheritdoc/>
+    public int PadTokenId => Model.Config.PadTokenId;
+
+    /// <inheritdoc/>
+    public void ValidateKnob(double knob)
+    {
+        if (!(knob > 0 && knob < 1)) throw new ArgumentOutOfRangeException(nameof(knob), $"theta {knob} must be in (0, 1)");
+    }
+
+    /// <inheritdoc/>
+    public AdaptiveOutput Classify(BertBatch batch, double knob)
+    {
+        var predictions = Predict(batch, knob);
+        return new(predictions.SelectMany(p => p.Logits).ToArray(), predictions.Select(p => p.Plan).ToArray());
     }
 
     /// <summary>Classifies a batch; each row's plan comes from the planner at threshold <paramref name="theta"/>.</summary>

@@ -12,7 +12,7 @@ namespace DpBert.Planning;
 public sealed class PlanningModule
 {
     private readonly int _hidden, _inner;
-    private float[] _cls = [], _mid = [], _logits = [];
+    private float[] _cls = [], _mid = [], _logits = [], _pre = [], _dMid = [], _dCls = [];
 
     /// <summary>Layers that always run before the plan is made (k).</summary>
     public int AlwaysRunLayers { get; }
@@ -60,6 +60,39 @@ public sealed class PlanningModule
         Gelu.Forward(_mid.AsSpan(0, b * _inner), _mid.AsSpan(0, b * _inner));
         Output.Forward(_logits, _mid, b);
         return _logits.AsSpan(0, b * PlannedLayers).ToArray();
+    }
+
+    /// <summary>
+    /// Training forward: like <see cref="Logits"/>, keeping what <see cref="Backward"/> needs (one batch at a time).
+    /// </summary>
+    public float[] ForwardTraining(ReadOnlySpan<float> hidden, int batchSize, int seqLen)
+    {
+        int b = batchSize;
+        Ensure(ref _cls, b * _hidden); Ensure(ref _pre, b * _inner); Ensure(ref _mid, b * _inner); Ensure(ref _logits, b * PlannedLayers);
+        for (int r = 0; r < b; r++) hidden.Slice(r * seqLen * _hidden, _hidden).CopyTo(_cls.AsSpan(r * _hidden, _hidden));
+        Hidden.Forward(_pre, _cls, b);
+        Gelu.Forward(_mid.AsSpan(0, b * _inner), _pre.AsSpan(0, b * _inner));
+        Output.Forward(_logits, _mid, b);
+        return _logits.AsSpan(0, b * PlannedLayers).ToArray();
+    }
+
+    /// <summary>
+    /// Backward of the last <see cref="ForwardTraining"/>: parameter gradients accumulate into <paramref name="grads"/>
+    /// (a set shaped like <see cref="Parameters"/>) and the gradient of each [CLS] row is added to
+    /// <paramref name="dHidden"/> (B*S, H).
+    /// </summary>
+    public void Backward(ParameterSet grads, ReadOnlySpan<float> dLogits, Span<float> dHidden, int batchSize, int seqLen)
+    {
+        int b = batchSize;
+        Ensure(ref _dMid, b * _inner); Ensure(ref _dCls, b * _hidden);
+        var dMid = _dMid.AsSpan(0, b * _inner);
+        var dCls = _dCls.AsSpan(0, b * _hidden);
+        dMid.Clear(); dCls.Clear();
+        Output.Backward(dMid, grads, dLogits, _mid, b);
+        ActivationBackward.GeluInPlace(dMid, _pre.AsSpan(0, b * _inner));
+        Hidden.Backward(dCls, grads, dMid, _cls, b);
+        for (int r = 0; r < b; r++)
+            Elementwise.AddInPlace(dHidden.Slice(r * seqLen * _hidden, _hidden), dCls.Slice(r * _hidden, _hidden));
     }
 
     /// <summary>

@@ -240,31 +240,7 @@ public sealed class Trainer
             var batchLogits = _model.Forward(data.Batch(indices, _model.Config.PadTokenId));
             batchLogits.CopyTo(logits, start * labelsCount);
         }
-        double lossSum = 0;
-        int counted = 0;
-        var predicted = _model.IsRegression ? [] : new int[n];
-        var scores = _model.IsRegression ? new float[n] : [];
-        for (int i = 0; i < n; i++)
-        {
-            var row = logits.AsSpan(i * labelsCount, labelsCount);
-            if (_model.IsRegression)
-            {
-                scores[i] = row[0];
-                if (!float.IsNaN(data.Scores[i])) { lossSum += (row[0] - data.Scores[i]) * (double)(row[0] - data.Scores[i]); counted++; }
-                continue;
-            }
-            int best = 0;
-            for (int j = 1; j < labelsCount; j++) if (row[j] > row[best]) best = j;
-            predicted[i] = best;
-            if (data.Labels[i] >= 0)
-            {
-                double max = row[best], sum = 0;
-                for (int j = 0; j < labelsCount; j++) sum += Math.Exp(row[j] - max);
-                lossSum += Math.Log(sum) + max - row[data.Labels[i]];
-                counted++;
-            }
-        }
-        return new EvaluationOutput(logits, predicted, scores, counted == 0 ? double.NaN : lossSum / counted);
+        return EvaluationOutput.FromLogits(logits, data, labelsCount, _model.IsRegression);
     }
 
     private static void WriteMetrics(string path, IReadOnlyDictionary<string, double> metrics, int step)

@@ -21,8 +21,15 @@ public sealed class TrainingLog : IDisposable
     }
 
     /// <summary>Records one optimizer step.</summary>
-    public void Step(int step, double epoch, double loss, double learningRate, double gradNorm) =>
-        Write(new Dictionary<string, object> { ["step"] = step, ["epoch"] = Math.Round(epoch, 6), ["loss"] = loss, ["learning_rate"] = learningRate, ["grad_norm"] = gradNorm });
+    public void Step(int step, double epoch, double loss, double learningRate, double gradNorm) => Step(step, epoch, loss, learningRate, gradNorm, null);
+
+    /// <summary>Records one optimizer step with extra named values (for example the planner's gate mean).</summary>
+    public void Step(int step, double epoch, double loss, double learningRate, double gradNorm, IReadOnlyDictionary<string, double>? extra)
+    {
+        var record = new Dictionary<string, object> { ["step"] = step, ["epoch"] = Math.Round(epoch, 6), ["loss"] = loss, ["learning_rate"] = learningRate, ["grad_norm"] = gradNorm };
+        if (extra is not null) foreach (var (name, value) in extra) record[name] = value;
+        Write(record);
+    }
 
     /// <summary>Records one evaluation.</summary>
     public void Evaluation(int step, double epoch, IReadOnlyDictionary<string, double> metrics)

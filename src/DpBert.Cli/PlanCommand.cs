@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Globalization;
+using DpBert.Checkpoints;
+using DpBert.Glue;
+using DpBert.Planning;
+using DpBert.Training;
+
+namespace DpBert.Cli;
+
+/// <summary>
+/// <c>dpbert plan --task sst2 --model &lt;fine-tuned folder&gt;</c>: DPBERT's second stage. Trains a planner
+/// jointly with the backbone and writes a DPBERT folder (default <c>&lt;model&gt;/dpbert</c>).
+/// </summary>
+internal static class PlanCommand
+{
+    public static Command Create()
+    {
+        var d = new PlannerTrainingOptions();
+        var task = new Option<string>("--task") { Description = "GLUE task the model was fine-tuned on.", Required = true };
+        var model = new Option<string>("--model") { Description = "Folder of a model fine-tuned at full depth (stage one: dpbert finetune).", Required = true };
+        var output = new Option<string?>("--output") { Description = "Output folder (default: <model>/dpbert)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
+        var rho = new Option<double>("--rho") { Description = "Target fraction of the planned layers to run, in (0, 1].", DefaultValueFactory = _ => d.Rho };
+        var lambda = new Option<double>("--lambda") { Description = "Weight of the budget penalty (mean gate - rho)^2.", DefaultValueFactory = _ => d.Lambda };
+        var k = new Option<int>("--always-run-layers") { Description = "Layers that always run before the planner decides (k).", DefaultValueFactory = _ => d.AlwaysRunLayers };
+        var distill = new Option<double>("--distillation-weight") { Description = "Weight of distillation from the full-depth model, in [0, 1] (0 = off).", DefaultValueFactory = _ => d.DistillationWeight };
+        var tauStart = new Option<double>("--temperature-start") { Description = "Gumbel-sigmoid temperature at the first step.", DefaultValueFactory = _ => d.TemperatureStart };
+        var tauEnd = new Option<double>("--temperature-end") { Description = "Temperature at the last step (annealed geometrically).", DefaultValueFactory = _ => d.TemperatureEnd };
+        var backboneLr = new Option<double>("--backbone-learning-rate") { Description = "Peak learning rate of the backbone.", DefaultValueFactory = _ => d.BackboneLearningRate };
+        var plannerLr = new Option<double>("--planner-learning-rate") { Description = "Peak learning rate of the planner.", DefaultValueFactory = _ => d.PlannerLearningRate };
+        var epochs = new Option<double>("--num-train-epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => d.NumTrainEpochs };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Optimizer steps (overrides epochs when positive).", DefaultValueFactory = _ => d.MaxSteps };
+        var batch = new Option<int>("--per-device-train-batch-size") { Description = "Inputs per step.", DefaultValueFactory = _ => d.BatchSize };
+        var maxSeq = new Option<int>("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => d.MaxSeqLength };
+        var theta = new Option<double>("--theta") { Description = "Threshold of the evaluation after each epoch, in (0, 1).", DefaultValueFactory = _ => d.EvalTheta };
+        var seed = new Option<int>("--seed") { Description = "Seed of shuffling, dropout and gate noise.", DefaultValueFactory = _ => d.Seed };
+        var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
+        var maxEval = new Option<int?>("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
+        var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
+        {
+            task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
+        };
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            var glueTask = GlueTask.FromName(parse.GetValue(task)!);
+            var options = new PlannerTrainingOptions
+            {
+                Rho = parse.GetValue(rho), Lambda = parse.GetValue(lambda), AlwaysRunLayers = parse.GetValue(k), DistillationWeight = parse.GetValue(distill),
+                TemperatureStart = parse.GetValue(tauStart), TemperatureEnd = parse.GetValue(tauEnd), BackboneLearningRate = parse.GetValue(backboneLr),
+                PlannerLearningRate = parse.GetValue(plannerLr), NumTrainEpochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(maxSteps),
+                BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), EvalTheta = parse.GetValue(theta), Seed = parse.GetValue(seed),
+            };
+            options.Validate();
+            string modelDir = parse.GetValue(model)!;
+            string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert");
+            var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
+            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval));
+            stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows, {data.Eval.Count:N0} evaluation rows ({data.EvalSplit}); backbone {modelDir} ({loaded.Config.NumHiddenLayers} layers)");
+            var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options);
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{trainer.TotalSteps(data.Train.Count):N0} steps; rho {options.Rho}, lambda {options.Lambda}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}; output in {outputDir}"));
+            if (options.DistillationWeight > 0) stderr.WriteLine("computing the full-depth model's logits on the training set (distillation targets)...");
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); stderr.WriteLine("\nstopping after this step and saving the planner..."); };
+            Console.CancelKeyPress += onCancel;
+            var printer = new TrainingProgressPrinter(stderr);
+            PlannerTrainingResult result;
+            try
+            {
+                result = trainer.Train(data.Train, data.Eval, (set, p) => FinetuneCommand.Metrics(glueTask, data.EvalSplit, set, p), outputDir, printer, cancel.Token);
+            }
+            finally { Console.CancelKeyPress -= onCancel; printer.EndBar(); }
+            var c = CultureInfo.InvariantCulture;
+            stdout.WriteLine();
+            stdout.WriteLine($"{glueTask.Name} planner trained: {result.Steps} steps, training time {result.TrainingTime:hh\\:mm\\:ss}");
+            if (result.FinalMetrics is { } m)
+                stdout.WriteLine($"{data.EvalSplit} at theta {options.EvalTheta.ToString(c)}: {string.Join("  ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("F4", c)}"))}");
+            stdout.WriteLine($"dpbert model: {result.OutputDir}");
+            return 0;
+        });
+        return command;
+    }
+}

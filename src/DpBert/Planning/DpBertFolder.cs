@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DpBert.Bert;
+using DpBert.Checkpoints;
+using DpBert.Tokenization;
+using DpBert.Training;
+
+namespace DpBert.Planning;
+
+/// <summary>
+/// A DPBERT model folder: an ordinary model folder (the jointly trained backbone, loadable by anything that
+/// loads a classifier) plus <c>planner.safetensors</c> and <c>dpbert_config.json</c> (always-run layers and the
+/// training knobs).
+/// </summary>
+public static class DpBertFolder
+{
+    /// <summary>File name of the planner's weights.</summary>
+    public const string PlannerFileName = "planner.safetensors";
+    /// <summary>File name of the planner's settings.</summary>
+    public const string ConfigFileName = "dpbert_config.json";
+
+    /// <summary>True when <paramref name="folder"/> holds a planner.</summary>
+    public static bool Exists(string folder) => File.Exists(Path.Combine(folder, PlannerFileName)) && File.Exists(Path.Combine(folder, ConfigFileName));
+
+    /// <summary>
+    /// Writes backbone, tokenizer and planner into <paramref name="folder"/> atomically, with copies of
+    /// <paramref name="extraFiles"/> (such as the training log) beside them.
+    /// </summary>
+    public static void Save(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, PlanningModule planner, PlannerTrainingOptions options,
+        IEnumerable<string>? extraFiles = null)
+    {
+        AtomicFolder.Write(folder, temp =>
+        {
+            foreach (string file in extraFiles ?? []) File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+            TrainingCheckpoint.WriteModelFiles(temp, model.Config, model.Parameters, tokenizer);
+            ParameterCheckpoint.Save(planner.Parameters, Path.Combine(temp, PlannerFileName));
+            var json = new JsonObject
+            {
+                ["always_run_layers"] = planner.AlwaysRunLayers,
+                ["planned_layers"] = planner.PlannedLayers,
+                ["rho"] = options.Rho,
+                ["lambda"] = options.Lambda,
+                ["distillation_weight"] = options.DistillationWeight,
+                ["temperature_start"] = options.TemperatureStart,
+                ["temperature_end"] = options.TemperatureEnd,
+            };
+            File.WriteAllText(Path.Combine(temp, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        });
+    }
+
+    /// <summary>Loads a DPBERT folder written by <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">The planner files are missing; the message names the folder and file.</exception>
+    /// <exception cref="InvalidDataException">The settings are malformed or do not fit the backbone.</exception>
+    public static (LoadedModel Backbone, DpBertClassifier Classifier) Load(string folder)
+    {
+        var backbone = ModelFolder.LoadSequenceClassifier(folder);
+        string configPath = Path.Combine(folder, ConfigFileName), plannerPath = Path.Combine(folder, PlannerFileName);
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: {ConfigFileName} not found (train a planner with `dpbert plan`)", configPath);
+        if (!File.Exists(plannerPath)) throw new FileNotFoundException($"{folder}: {PlannerFileName} not found", plannerPath);
+        int k;
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException("empty");
+            k = json["always_run_layers"]?.GetValue<int>() ?? throw new InvalidDataException("no \"always_run_layers\"");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or InvalidDataException)
+        {
+            throw new InvalidDataException($"{configPath}: {e.Message}", e);
+        }
+        if (k < 0 || k >= backbone.Config.NumHiddenLayers)
+            throw new InvalidDataException($"{configPath}: always_run_layers {k} must be in [0, {backbone.Config.NumHiddenLayers})");
+        var planner = new PlanningModule(backbone.Config, k);
+        ParameterCheckpoint.Load(planner.Parameters, plannerPath);
+        planner.Parameters.MarkChanged();
+        return (backbone, new DpBertClassifier(backbone.Model, planner));
+    }
+}

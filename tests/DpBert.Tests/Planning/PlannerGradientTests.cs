@@ -1,0 +1,165 @@
+using DpBert.Bert;
+using DpBert.Planning;
+
+namespace DpBert.Tests.Planning;
+
+/// <summary>
+/// DPBERT's joint training step against central finite differences: with soft (relaxed) gates the loss is a
+/// smooth function of every parameter, so the analytic gradients of the planner, of the gated layers and of
+/// the layers before the planner must match. With hard gates, the forward pass must equal the model run with
+/// exactly the sampled plan, and the backbone's gradients must match finite differences of that loss.
+/// </summary>
+public class PlannerGradientTests
+{
+    private static readonly BertConfig Config = new()
+    {
+        VocabSize = 40, HiddenSize = 16, NumHiddenLayers = 3, NumAttentionHeads = 2, IntermediateSize = 24,
+        MaxPositionEmbeddings = 12, HiddenDropoutProb = 0.1f, AttentionProbsDropoutProb = 0.1f, NumLabelsValue = 3,
+    };
+
+    private static readonly BertBatch Batch = BertBatch.FromRows([[2, 7, 9, 11, 3, 0], [2, 5, 6, 3, 0, 0], [2, 8, 3, 0, 0, 0]], null,
+        [[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0]]);
+
+    private static readonly float[] Teacher = [1.5f, -0.5f, 0.2f, -1f, 2f, 0.3f, 0.1f, 0.4f, -0.9f];
+
+    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float plannerBias)
+    {
+        var model = BertForSequenceClassification.CreateEmpty(Config);
+        BertInitializer.Initialize(model.Parameters, Config, seed: 5);
+        var rng = new Random(6);
+        foreach (var p in model.Parameters.Parameters)
+        {
+            var v = model.Parameters.Span(p);
+            for (int i = 0; i < v.Length; i++) v[i] += (float)(rng.NextDouble() - 0.5) * 0.6f;
+        }
+        model.Parameters.MarkChanged();
+        var planner = new PlanningModule(Config, alwaysRunLayers: 1);
+        foreach (var p in planner.Parameters.Parameters)
+        {
+            var v = planner.Parameters.Span(p);
+            for (int i = 0; i < v.Length; i++) v[i] = (float)(rng.NextDouble() - 0.5) * 1.2f;
+        }
+        planner.Parameters.Span("planner.output.bias").Fill(plannerBias);
+        planner.Parameters.MarkChanged();
+        return (model, planner);
+    }
+
+    private static readonly PlannerTrainingOptions Options = new() { Rho = 0.3, Lambda = 3, DistillationWeight = 0.4, DistillationTemperature = 2 };
+
+    [Fact]
+    public void Soft_gates_planner_and_backbone_gradients_match_finite_differences()
+    {
+        var (model, planner) = Setup(plannerBias: 0.3f);
+        var step = new DpBertTrainingStep(model, planner);
+        int[] labels = [2, 0, 1];
+        const double tau = 0.7;
+        const ulong seed = 99;
+        var bGrads = model.Parameters.CreateLike();
+        var pGrads = planner.Parameters.CreateLike();
+        step.ForwardBackward(Batch, labels, [], Teacher, bGrads, pGrads, Options, tau, seed, hard: false);
+        // Soft gates strictly inside (0, 1): the relaxation is what is being differentiated.
+        Assert.All(step.LastGates.ToArray(), g => Assert.InRange(g, 1e-3f, 1 - 1e-3f));
+
+        double Loss()
+        {
+            model.Parameters.MarkChanged();
+            planner.Parameters.MarkChanged();
+            return step.ForwardBackward(Batch, labels, [], Teacher, model.Parameters.CreateLike(), planner.Parameters.CreateLike(), Options, tau, seed, hard: false).Loss;
+        }
+
+        var failures = new List<string>();
+        Check(planner.Parameters, pGrads, Loss, failures, _ => true);
+        // Layer 0 feeds the planner; layers 1 and 2 are gated; plus embeddings, pooler and classifier.
+        Check(model.Parameters, bGrads, Loss, failures, name => !name.Contains("word_embeddings"));
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-4);
+    }
+
+    [Fact]
+    public void Hard_gates_run_exactly_the_sampled_plan_and_backbone_gradients_match_finite_differences()
+    {
+        var (model, planner) = Setup(plannerBias: 0f);
+        var step = new DpBertTrainingStep(model, planner);
+        int[] labels = [1, 2, 0];
+        const ulong seed = 12;
+        var noDistillation = Options with { DistillationWeight = 0 };
+        var bGrads = model.Parameters.CreateLike();
+        var pGrads = planner.Parameters.CreateLike();
+        var result = step.ForwardBackward(Batch, labels, [], [], bGrads, pGrads, noDistillation, 0.5, seed, hard: true);
+        var gates = step.LastGates.ToArray();
+        Assert.All(gates, g => Assert.True(g is 0f or 1f));
+        Assert.Contains(0f, gates);
+        Assert.Contains(1f, gates);
+        double mean = gates.Average();
+        Assert.Equal(mean, result.GateMean, 6);
+
+        double Loss()
+        {
+            model.Parameters.MarkChanged();
+            var r = step.ForwardBackward(Batch, labels, [], [], model.Parameters.CreateLike(), planner.Parameters.CreateLike(), noDistillation, 0.5, seed, hard: true);
+            Assert.Equal(gates, step.LastGates.ToArray());
+            return r.Loss;
+        }
+        var failures = new List<string>();
+        // Gated layers and the head: the plan cannot change when they move (the planner reads layer 0).
+        Check(model.Parameters, bGrads, Loss, failures, name => name.Contains("layer.1.") || name.Contains("layer.2.") || name.StartsWith("classifier") || name.Contains("pooler"));
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        // Straight-through: the planner still receives a gradient although the forward gate is a step function.
+        Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-5);
+    }
+
+    [Fact]
+    public void Hard_gate_forward_equals_inference_with_the_same_plan_when_dropout_is_off()
+    {
+        var config = Config with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
+        var (model0, planner) = Setup(plannerBias: 0f);
+        var model = new BertForSequenceClassification(config, model0.Parameters);
+        var step = new DpBertTrainingStep(model, planner);
+        var result = step.ForwardBackward(Batch, [0, 1, 2], [], [], model.Parameters.CreateLike(), planner.Parameters.CreateLike(), Options with { DistillationWeight = 0 }, 0.5, 3, hard: true);
+        var gates = step.LastGates.ToArray();
+        var plans = Enumerable.Range(0, 3).Select(r => new LayerPlan([true, gates[r * 2] == 1f, gates[r * 2 + 1] == 1f])).ToList();
+        var logits = new PlannedExecution(model).Forward(Batch, plans);
+        for (int i = 0; i < logits.Length; i++) Assert.Equal(logits[i], result.Logits[i], 4);
+    }
+
+    [Fact]
+    public void Gumbel_gate_gradient_is_the_derivative_of_the_relaxation()
+    {
+        float[] logits = [0.3f, -1.2f, 2.0f];
+        var gates = new float[3]; var soft = new float[3];
+        GumbelGate.Sample(gates, soft, logits, 0.5, 4, hard: false);
+        var d = new float[] { 1, 1, 1 };
+        GumbelGate.Backward(d, soft, 0.5);
+        for (int i = 0; i < 3; i++)
+        {
+            var up = (float[])logits.Clone(); up[i] += 1e-3f;
+            var down = (float[])logits.Clone(); down[i] -= 1e-3f;
+            var gu = new float[3]; var gd = new float[3];
+            GumbelGate.Sample(gu, new float[3], up, 0.5, 4, hard: false);
+            GumbelGate.Sample(gd, new float[3], down, 0.5, 4, hard: false);
+            Assert.Equal((gu[i] - gd[i]) / 2e-3, d[i], 2);
+        }
+        Assert.Equal(0.1, GumbelGate.AnnealedTemperature(1, 0.1, 99, 100), 12);
+        Assert.Equal(1.0, GumbelGate.AnnealedTemperature(1, 0.1, 0, 100), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GumbelGate.Sample(gates, soft, logits, 0, 4, hard: true));
+    }
+
+    private static void Check(ParameterSet parameters, ParameterSet grads, Func<double> loss, List<string> failures, Func<string, bool> include)
+    {
+        foreach (var p in parameters.Parameters.Where(p => include(p.Name)))
+        {
+            var values = parameters.Span(p);
+            foreach (int i in new[] { 0, p.Length / 2, p.Length - 1 }.Distinct())
+            {
+                float saved = values[i];
+                const float h = 1e-2f;
+                values[i] = saved + h; double up = loss();
+                values[i] = saved - h; double down = loss();
+                values[i] = saved;
+                double numerical = (up - down) / (2 * h), analytic = grads.Span(p)[i];
+                if (Math.Abs(analytic - numerical) > 5e-4 + 5e-2 * Math.Abs(numerical))
+                    failures.Add($"{p.Name}[{i}]: analytic {analytic:G6}, numerical {numerical:G6}");
+            }
+        }
+    }
+}
