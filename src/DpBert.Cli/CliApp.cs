@@ -27,6 +27,9 @@ public static class CliApp
             PretrainCommand.Create(),
             FinetuneCommand.Create(),
             PlanCommand.Create(),
+            ExitsCommand.Create(),
+            EvaluateCommand.Create(),
+            TradeoffCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

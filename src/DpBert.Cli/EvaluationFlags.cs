@@ -1,0 +1,50 @@
+using System.CommandLine;
+using DpBert.Evaluation;
+using DpBert.Glue;
+using DpBert.Training;
+
+namespace DpBert.Cli;
+
+/// <summary>Flags shared by <c>evaluate</c> and <c>tradeoff</c>: task, models, data and latency settings.</summary>
+internal sealed class EvaluationFlags
+{
+    private readonly LatencyOptions _d = new();
+    public Option<string> Task { get; } = new("--task") { Description = "GLUE task.", Required = true };
+    public Option<string> Model { get; } = new("--model") { Description = "Folder of the model fine-tuned at full depth.", Required = true };
+    public Option<string> Methods { get; } = new("--methods") { Description = "Comma-separated: full, dpbert, deebert, pabee, static.", DefaultValueFactory = _ => "full,dpbert,deebert,pabee,static" };
+    public Option<string?> DpBert { get; } = new("--dpbert") { Description = "DPBERT folder (default: <model>/dpbert, from dpbert plan)." };
+    public Option<string?> DeeBert { get; } = new("--deebert") { Description = "DeeBERT folder (default: <model>/deebert, from dpbert exits)." };
+    public Option<string?> Pabee { get; } = new("--pabee") { Description = "PABEE folder (default: <model>/pabee, from dpbert exits)." };
+    public Option<string?> DataDir { get; } = new("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
+    public Option<int?> MaxEval { get; } = new("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
+    public Option<int> MaxSeq { get; } = new("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => 128 };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Batch size of the throughput measurement.", DefaultValueFactory = _ => 32 };
+    public Option<int> Warmup { get; } = new("--warmup") { Description = "Inputs run before timing starts.", DefaultValueFactory = _ => 16 };
+    public Option<int> Batch1Inputs { get; } = new("--batch1-inputs") { Description = "Inputs timed one at a time (0 = all).", DefaultValueFactory = _ => 0 };
+    public Option<int> Rounds { get; } = new("--rounds") { Description = "Rounds over all points; per-input minimum latency, best throughput (removes interference).", DefaultValueFactory = _ => 1 };
+    public Option<string?> Output { get; } = new("--output") { Description = "Folder for the JSON and CSV results (default: <model>/evaluation)." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, DataDir, MaxEval, MaxSeq, BatchSize, Warmup, Batch1Inputs, Rounds, Output })
+            command.Options.Add(o);
+    }
+
+    public sealed record Context(GlueTask Task, string ModelDir, string OutputDir, EncodedDataset Data, string Split,
+        IAdaptiveClassifier Full, List<IAdaptiveClassifier> Methods, LatencyOptions Latency, MetricFunction Metrics);
+
+    public Context Read(ParseResult parse, TextWriter stderr)
+    {
+        var task = GlueTask.FromName(parse.GetValue(Task)!);
+        string modelDir = parse.GetValue(Model)!;
+        var names = MethodCatalog.Parse(parse.GetValue(Methods)!);
+        var latency = new LatencyOptions { WarmupInputs = parse.GetValue(Warmup), Batch1Inputs = parse.GetValue(Batch1Inputs), ThroughputBatchSize = parse.GetValue(BatchSize), Rounds = parse.GetValue(Rounds) };
+        latency.Validate();
+        var (full, methods) = MethodCatalog.Load(modelDir, names, parse.GetValue(DpBert), parse.GetValue(DeeBert), parse.GetValue(Pabee));
+        var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false);
+        stderr.WriteLine($"{task.Name} {sets.EvalSplit}: {sets.Eval.Count:N0} inputs; methods {string.Join(", ", names)}; threads {Environment.ProcessorCount}");
+        MetricFunction metrics = (d, p) => FinetuneCommand.Metrics(task, sets.EvalSplit, d, p);
+        return new Context(task, modelDir, parse.GetValue(Output) ?? Path.Combine(modelDir, "evaluation"), sets.Eval, sets.EvalSplit,
+            new FullDepthClassifier(full.Model), methods, latency, metrics);
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using DpBert.Checkpoints;
+using DpBert.EarlyExit;
+using DpBert.Glue;
+
+namespace DpBert.Cli;
+
+/// <summary>
+/// <c>dpbert exits --method deebert|pabee --task sst2 --model &lt;fine-tuned folder&gt;</c>: trains the early-exit
+/// baselines' heads and writes an early-exit folder (default <c>&lt;model&gt;/&lt;method&gt;</c>).
+/// </summary>
+internal static class ExitsCommand
+{
+    public static Command Create()
+    {
+        var d = new ExitTrainingOptions();
+        var method = new Option<string>("--method") { Description = "deebert (heads only, backbone frozen) or pabee (heads and backbone jointly).", Required = true };
+        var task = new Option<string>("--task") { Description = "GLUE task the model was fine-tuned on.", Required = true };
+        var model = new Option<string>("--model") { Description = "Folder of a model fine-tuned at full depth.", Required = true };
+        var output = new Option<string?>("--output") { Description = "Output folder (default: <model>/<method>)." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
+        var headLr = new Option<double>("--head-learning-rate") { Description = "Peak learning rate of the exit heads.", DefaultValueFactory = _ => d.HeadLearningRate };
+        var backboneLr = new Option<double>("--backbone-learning-rate") { Description = "Peak learning rate of the backbone (PABEE).", DefaultValueFactory = _ => d.BackboneLearningRate };
+        var epochs = new Option<double>("--num-train-epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => d.NumTrainEpochs };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Optimizer steps (overrides epochs when positive).", DefaultValueFactory = _ => d.MaxSteps };
+        var batch = new Option<int>("--per-device-train-batch-size") { Description = "Inputs per step.", DefaultValueFactory = _ => d.BatchSize };
+        var maxSeq = new Option<int>("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => d.MaxSeqLength };
+        var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => d.Seed };
+        var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
+        var command = new Command("exits", "Train DeeBERT or PABEE exit heads on a fine-tuned model (early-exit baselines).")
+        {
+            method, task, model, output, dataDir, headLr, backboneLr, epochs, maxSteps, batch, maxSeq, seed, maxTrain,
+        };
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            string methodName = parse.GetValue(method)!;
+            var kind = EarlyExitFolder.ParseMethod(methodName, "--method");
+            var glueTask = GlueTask.FromName(parse.GetValue(task)!);
+            var options = new ExitTrainingOptions
+            {
+                HeadLearningRate = parse.GetValue(headLr), BackboneLearningRate = parse.GetValue(backboneLr), NumTrainEpochs = parse.GetValue(epochs),
+                MaxSteps = parse.GetValue(maxSteps), BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), Seed = parse.GetValue(seed),
+            };
+            options.Validate();
+            string modelDir = parse.GetValue(model)!;
+            string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, EarlyExitFolder.MethodName(kind));
+            var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
+            var trainer = new ExitHeadTrainer(loaded.Model, loaded.Tokenizer, kind, options);
+            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), 1);
+            stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows; {EarlyExitFolder.MethodName(kind)} heads on {modelDir}; {trainer.TotalSteps(data.Train.Count):N0} steps; output in {outputDir}");
+            var printer = new TrainingProgressPrinter(stderr);
+            try { trainer.Train(data.Train, outputDir, printer); }
+            finally { printer.EndBar(); }
+            stdout.WriteLine($"{EarlyExitFolder.MethodName(kind)} model: {outputDir}");
+            return 0;
+        });
+        return command;
+    }
+}

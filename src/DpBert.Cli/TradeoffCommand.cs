@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using DpBert.Evaluation;
+
+namespace DpBert.Cli;
+
+/// <summary>
+/// <c>dpbert tradeoff --task sst2 --model &lt;folder&gt;</c>: every method over its knob (theta for DPBERT, S for
+/// DeeBERT, patience for PABEE, m for static depth), side by side; prints the points and the Pareto front and
+/// writes <c>tradeoff.json</c> (points and front) and <c>tradeoff.csv</c>.
+/// </summary>
+internal static class TradeoffCommand
+{
+    public static Command Create()
+    {
+        var flags = new EvaluationFlags();
+        var thetas = new Option<string?>("--thetas") { Description = "DPBERT thresholds, comma-separated (default 0.05,0.1,0.2,...,0.9,0.95)." };
+        var entropies = new Option<string?>("--entropies") { Description = "DeeBERT entropy thresholds (default 0 to 0.7 nats for two classes, scaled by log2 of the class count)." };
+        var patiences = new Option<string?>("--patiences") { Description = "PABEE patience values (default 1..L-1)." };
+        var depths = new Option<string?>("--depths") { Description = "Static depths (default 1..L)." };
+        var command = new Command("tradeoff", "Sweep every method over its knob and report the accuracy-latency trade-off and its Pareto front.") { thetas, entropies, patiences, depths };
+        flags.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            var ctx = flags.Read(parse, stderr);
+            var entries = ctx.Methods.Where(m => m.Method != "full").Select(m => new SweepEntry(m, Grid(parse.GetValue(m.Method switch
+            {
+                "dpbert" => thetas,
+                "deebert" => entropies,
+                "pabee" => patiences,
+                _ => depths,
+            }), m))).ToList();
+            var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));
+            ResultTable.Write(stdout, tradeoff.Points, tradeoff.ParetoFront.ToHashSet());
+            ResultFiles.SaveJson(Path.Combine(ctx.OutputDir, "tradeoff.json"), tradeoff);
+            ResultFiles.SaveCsv(Path.Combine(ctx.OutputDir, "tradeoff.csv"), tradeoff.Points);
+            stdout.WriteLine($"Pareto front: {string.Join(" -> ", tradeoff.ParetoFront.Select(p => p.Label))}");
+            stdout.WriteLine($"results: {Path.Combine(ctx.OutputDir, "tradeoff.json")}, {Path.Combine(ctx.OutputDir, "tradeoff.csv")}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<double> Grid(string? text, IAdaptiveClassifier method)
+    {
+        if (text is null) return TradeoffSweep.DefaultKnobs(method.Method, method.LayerCount, method.NumLabels);
+        var values = new List<double>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+                throw new CliInputException($"{method.Method} knob \"{part}\" is not a number");
+            values.Add(v);
+        }
+        return values;
+    }
+}

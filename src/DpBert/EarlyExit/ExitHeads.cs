@@ -1,0 +1,87 @@
+using DpBert.Bert;
+
+namespace DpBert.EarlyExit;
+
+/// <summary>
+/// The exit heads of an early-exit model, in their own parameter block. DeeBERT: <c>exits.{l}.pooler.dense.*</c>
+/// and <c>exits.{l}.classifier.*</c> for layers 0..L-2 (the model's own head is the last exit). PABEE:
+/// <c>exits.{l}.classifier.*</c> for every layer, on the backbone's pooler.
+/// </summary>
+public sealed class ExitHeads
+{
+    private readonly BertForSequenceClassification _model;
+
+    /// <summary>Which baseline the heads belong to.</summary>
+    public EarlyExitMethod Method { get; }
+    /// <summary>The heads' parameters.</summary>
+    public ParameterSet Parameters { get; }
+    /// <summary>Number of exits (one per layer; the last DeeBERT exit is the model's own head).</summary>
+    public int ExitCount => _model.Config.NumHiddenLayers;
+
+    private readonly BertPooler?[] _poolers;
+    private readonly Linear?[] _classifiers;
+
+    /// <summary>Zero-initialised heads for <paramref name="model"/>.</summary>
+    public ExitHeads(BertForSequenceClassification model, EarlyExitMethod method)
+    {
+        _model = model;
+        Method = method;
+        Parameters = new ParameterSet(Layout(model.Config, method));
+        int layers = model.Config.NumHiddenLayers;
+        _poolers = new BertPooler?[layers];
+        _classifiers = new Linear?[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            if (method == EarlyExitMethod.DeeBert && l == layers - 1) continue;
+            if (method == EarlyExitMethod.DeeBert) _poolers[l] = new BertPooler(Parameters, model.Config, $"exits.{l}.");
+            _classifiers[l] = new Linear(Parameters, $"exits.{l}.classifier");
+        }
+    }
+
+    /// <summary>The heads' keys and shapes.</summary>
+    public static IEnumerable<(string Name, int[] Shape)> Layout(BertConfig config, EarlyExitMethod method)
+    {
+        int h = config.HiddenSize, n = config.NumLabels, layers = config.NumHiddenLayers;
+        for (int l = 0; l < layers; l++)
+        {
+            if (method == EarlyExitMethod.DeeBert)
+            {
+                if (l == layers - 1) break;
+                yield return ($"exits.{l}.pooler.dense.weight", [h, h]);
+                yield return ($"exits.{l}.pooler.dense.bias", [h]);
+            }
+            yield return ($"exits.{l}.classifier.weight", [n, h]);
+            yield return ($"exits.{l}.classifier.bias", [n]);
+        }
+    }
+
+    /// <summary>The pooler of exit <paramref name="layer"/> (its own for DeeBERT, the backbone's otherwise).</summary>
+    public BertPooler Pooler(int layer) => _poolers[layer] ?? _model.Bert.Pooler!;
+
+    /// <summary>The classifier of exit <paramref name="layer"/>.</summary>
+    public Linear Classifier(int layer) => _classifiers[layer] ?? _model.Classifier;
+
+    /// <summary>True when exit <paramref name="layer"/> has parameters in <see cref="Parameters"/> (not the model's own head).</summary>
+    public bool IsOwnHead(int layer) => _classifiers[layer] is not null;
+
+    /// <summary>Initialises the heads as Hugging Face initialises linear layers (normal(0, initializer_range), zero bias).</summary>
+    public void Initialize(int seed)
+    {
+        var rng = new Random(seed);
+        double std = _model.Config.InitializerRange;
+        foreach (var p in Parameters.Parameters)
+        {
+            var v = Parameters.Span(p);
+            if (p.Name.EndsWith(".bias", StringComparison.Ordinal)) { v.Clear(); continue; }
+            for (int i = 0; i < v.Length; i++) v[i] = (float)(std * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        }
+        Parameters.MarkChanged();
+    }
+
+    /// <summary>Logits (B, num_labels) of exit <paramref name="layer"/> from hidden states (B*S, H), inference (no dropout).</summary>
+    public void Logits(Span<float> logits, Span<float> pooled, ReadOnlySpan<float> hidden, int layer, int batchSize, int seqLen)
+    {
+        Pooler(layer).Forward(pooled, hidden, batchSize, seqLen);
+        Classifier(layer).Forward(logits, pooled, batchSize);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DpBert.Training;
+
+namespace DpBert.Evaluation;
+
+/// <summary>Saves result records as JSON (the records as they are) and CSV (one flat row per record).</summary>
+public static class ResultFiles
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>The CSV columns, in order.</summary>
+    public static IReadOnlyList<string> CsvColumns { get; } =
+    [
+        "method", "knob_name", "knob", "metric_name", "metric", "mean_layers", "batch1_mean_ms", "batch1_p50_ms", "batch1_p90_ms", "batch1_p99_ms",
+        "batch1_inputs", "throughput_per_s", "throughput_batch_size", "speed_up", "throughput_speed_up", "relative_latency", "layer_usage", "depth_histogram",
+    ];
+
+    /// <summary>Writes <paramref name="results"/> to <paramref name="path"/> as a JSON array, atomically.</summary>
+    public static void SaveJson(string path, IEnumerable<MethodResult> results) => Write(path, JsonSerializer.Serialize(results.ToList(), Json));
+
+    /// <summary>Writes a trade-off (points and Pareto front) as JSON, atomically.</summary>
+    public static void SaveJson(string path, TradeoffResult tradeoff) => Write(path, JsonSerializer.Serialize(tradeoff, Json));
+
+    /// <summary>Reads a JSON array written by <see cref="SaveJson(string, IEnumerable{MethodResult})"/>.</summary>
+    /// <exception cref="InvalidDataException">Not such a file; the message names it.</exception>
+    public static List<MethodResult> LoadJson(string path)
+    {
+        try { return JsonSerializer.Deserialize<List<MethodResult>>(File.ReadAllText(path), Json) ?? throw new InvalidDataException("null"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a result file: {e.Message}", e); }
+    }
+
+    /// <summary>Writes <paramref name="results"/> to <paramref name="path"/> as CSV (invariant culture, ';' inside list cells), atomically.</summary>
+    public static void SaveCsv(string path, IEnumerable<MethodResult> results)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.Append(string.Join(",", CsvColumns)).Append('\n');
+        foreach (var r in results)
+        {
+            string[] cells =
+            [
+                r.Method, r.KnobName, r.KnobValue?.ToString("R", c) ?? "", r.MetricName, r.Metric.ToString("R", c), r.MeanLayers.ToString("R", c),
+                r.Batch1.MeanMs.ToString("R", c), r.Batch1.P50Ms.ToString("R", c), r.Batch1.P90Ms.ToString("R", c), r.Batch1.P99Ms.ToString("R", c),
+                r.Batch1.Count.ToString(c), r.Throughput.ToString("R", c), r.ThroughputBatchSize.ToString(c), r.SpeedUp.ToString("R", c),
+                r.ThroughputSpeedUp.ToString("R", c), r.RelativeLatency.ToString("R", c),
+                string.Join(";", r.LayerUsage.Select(v => v.ToString("R", c))), string.Join(";", r.DepthHistogram.Select(v => v.ToString(c))),
+            ];
+            text.Append(string.Join(",", cells)).Append('\n');
+        }
+        Write(path, text.ToString());
+    }
+
+    private static void Write(string path, string content)
+    {
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temp = full + $".tmp-{Environment.ProcessId}";
+        File.WriteAllText(temp, content);
+        File.Move(temp, full, overwrite: true);
+    }
+}
