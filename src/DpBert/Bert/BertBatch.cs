@@ -32,6 +32,15 @@ public sealed record BertBatch(int[] InputIds, int[] TokenTypeIds, int[] Attenti
         return new BertBatch(ids, types, mask, b, s);
     }
 
+    /// <summary>The <paramref name="count"/> rows starting at <paramref name="start"/>, as a batch of their own (same padded length).</summary>
+    public BertBatch Slice(int start, int count)
+    {
+        if (start < 0 || count < 0 || start + count > BatchSize) throw new ArgumentOutOfRangeException(nameof(count), $"rows [{start}, {start + count}) outside a batch of {BatchSize}");
+        int s = SequenceLength;
+        return new BertBatch(InputIds.AsSpan(start * s, count * s).ToArray(), TokenTypeIds.AsSpan(start * s, count * s).ToArray(),
+            AttentionMask.AsSpan(start * s, count * s).ToArray(), count, s);
+    }
+
     /// <summary>Checks the batch against a model's configuration; the message names the row, position and value at fault.</summary>
     /// <exception cref="ArgumentException">A size or an id is out of range.</exception>
     public void Validate(BertConfig config)

@@ -68,9 +68,9 @@ public class PlannerGradientTests
         }
 
         var failures = new List<string>();
-        Check(planner.Parameters, pGrads, Loss, failures, _ => true);
+        FiniteDifferences.Check(planner.Parameters, pGrads, Loss, failures);
         // Layer 0 feeds the planner; layers 1 and 2 are gated; plus embeddings, pooler and classifier.
-        Check(model.Parameters, bGrads, Loss, failures, name => !name.Contains("word_embeddings"));
+        FiniteDifferences.Check(model.Parameters, bGrads, Loss, failures, name => !name.Contains("word_embeddings"));
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-4);
     }
@@ -102,7 +102,7 @@ public class PlannerGradientTests
         }
         var failures = new List<string>();
         // Gated layers and the head: the plan cannot change when they move (the planner reads layer 0).
-        Check(model.Parameters, bGrads, Loss, failures, name => name.Contains("layer.1.") || name.Contains("layer.2.") || name.StartsWith("classifier") || name.Contains("pooler"));
+        FiniteDifferences.Check(model.Parameters, bGrads, Loss, failures, name => name.Contains("layer.1.") || name.Contains("layer.2.") || name.StartsWith("classifier") || name.Contains("pooler"));
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         // Straight-through: the planner still receives a gradient although the forward gate is a step function.
         Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-5);
@@ -142,24 +142,5 @@ public class PlannerGradientTests
         Assert.Equal(0.1, GumbelGate.AnnealedTemperature(1, 0.1, 99, 100), 12);
         Assert.Equal(1.0, GumbelGate.AnnealedTemperature(1, 0.1, 0, 100), 12);
         Assert.Throws<ArgumentOutOfRangeException>(() => GumbelGate.Sample(gates, soft, logits, 0, 4, hard: true));
-    }
-
-    private static void Check(ParameterSet parameters, ParameterSet grads, Func<double> loss, List<string> failures, Func<string, bool> include)
-    {
-        foreach (var p in parameters.Parameters.Where(p => include(p.Name)))
-        {
-            var values = parameters.Span(p);
-            foreach (int i in new[] { 0, p.Length / 2, p.Length - 1 }.Distinct())
-            {
-                float saved = values[i];
-                const float h = 1e-2f;
-                values[i] = saved + h; double up = loss();
-                values[i] = saved - h; double down = loss();
-                values[i] = saved;
-                double numerical = (up - down) / (2 * h), analytic = grads.Span(p)[i];
-                if (Math.Abs(analytic - numerical) > 5e-4 + 5e-2 * Math.Abs(numerical))
-                    failures.Add($"{p.Name}[{i}]: analytic {analytic:G6}, numerical {numerical:G6}");
-            }
-        }
     }
 }

@@ -1,0 +1,81 @@
+using DpBert.Cli;
+using DpBert.Evaluation;
+
+namespace DpBert.Tests.Cli;
+
+/// <summary><c>dpbert plan</c>, <c>exits</c>, <c>evaluate</c> and <c>tradeoff</c> end to end on the golden tiny model and small SST-2 subsets.</summary>
+public class PlanningCommandTests
+{
+    private static string GlueDir => Path.Combine(GoldenFiles.SharedFolder, "glue");
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string CopyTinyModel(TempFolder temp)
+    {
+        string folder = Path.Combine(temp.Path, "model");
+        Directory.CreateDirectory(folder);
+        foreach (string f in Directory.GetFiles(GoldenFiles.TinyModelFolder)) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        return folder;
+    }
+
+    [Fact]
+    public void Plan_exits_and_tradeoff_produce_folders_tables_and_result_files()
+    {
+        using var temp = new TempFolder();
+        string model = CopyTinyModel(temp);
+        string[] data = ["--task", "sst2", "--model", model, "--data-dir", GlueDir];
+        var (code, stdout, stderr) = Run(["plan", .. data, "--max-steps", "4", "--max-train-samples", "64", "--max-eval-samples", "16", "--per-device-train-batch-size", "16", "--max-seq-length", "32"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("planner trained: 4 steps", stdout);
+        Assert.True(File.Exists(Path.Combine(model, "dpbert", "planner.safetensors")));
+        foreach (string method in new[] { "deebert", "pabee" })
+        {
+            (code, stdout, stderr) = Run(["exits", "--method", method, .. data, "--max-steps", "3", "--max-train-samples", "48", "--per-device-train-batch-size", "16", "--max-seq-length", "32"]);
+            Assert.True(code == 0, stderr);
+            Assert.True(File.Exists(Path.Combine(model, method, "exits.safetensors")), method);
+        }
+        (code, stdout, stderr) = Run(["tradeoff", .. data, "--max-eval-samples", "24", "--batch1-inputs", "6", "--warmup", "2", "--batch-size", "8", "--max-seq-length", "32"]);
+        Assert.True(code == 0, stderr);
+        // full + 11 thetas + 9 entropies + 1 patience + 2 depths for a 2-layer model.
+        var tradeoff = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "evaluation", "tradeoff.json")));
+        Assert.Equal(24, tradeoff.RootElement.GetProperty("points").GetArrayLength());
+        Assert.True(tradeoff.RootElement.GetProperty("pareto_front").GetArrayLength() >= 1);
+        Assert.Equal(25, File.ReadAllLines(Path.Combine(model, "evaluation", "tradeoff.csv")).Length);
+        Assert.Contains("| dpbert theta=0.5", stdout);
+        Assert.Contains("Pareto front:", stdout);
+        Assert.Contains("[24/24]", stderr);
+
+        (code, stdout, stderr) = Run(["evaluate", .. data, "--methods", "full,static,dpbert", "--max-eval-samples", "12", "--batch1-inputs", "4", "--max-seq-length", "32"]);
+        Assert.True(code == 0, stderr);
+        var results = ResultFiles.LoadJson(Path.Combine(model, "evaluation", "results.json"));
+        Assert.Equal(["full", "static", "dpbert"], results.Select(r => r.Method));
+        Assert.Equal(1.0, results.Single(r => r.Method == "static").KnobValue);
+    }
+
+    [Theory]
+    [InlineData(new[] { "plan", "--rho", "1.5" }, "--rho 1.5")]
+    [InlineData(new[] { "plan", "--rho", "0" }, "--rho 0")]
+    [InlineData(new[] { "evaluate", "--methods", "full,dpbert", "--theta", "1" }, "theta 1")]
+    [InlineData(new[] { "evaluate", "--methods", "full,bogus" }, "bogus")]
+    [InlineData(new[] { "evaluate", "--methods", "pabee" }, "dpbert exits --method pabee")]
+    public void Bad_knobs_and_missing_folders_are_clear_errors(string[] args, string message)
+    {
+        using var temp = new TempFolder();
+        string model = CopyTinyModel(temp);
+        if (args[0] == "evaluate" && args.Contains("full,dpbert"))
+        {
+            var (planCode, _, planErr) = Run("plan", "--task", "sst2", "--model", model, "--data-dir", GlueDir, "--max-steps", "1", "--max-train-samples", "8",
+                "--max-eval-samples", "4", "--per-device-train-batch-size", "8", "--max-seq-length", "16");
+            Assert.True(planCode == 0, planErr);
+        }
+        var (code, _, stderr) = Run([.. args, "--task", "sst2", "--model", model, "--data-dir", GlueDir, "--max-eval-samples", "4", "--max-seq-length", "16"]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, stderr);
+    }
+}

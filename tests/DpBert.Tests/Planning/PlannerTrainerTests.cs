@@ -1,0 +1,67 @@
+using DpBert.Planning;
+using DpBert.Tests.Evaluation;
+using DpBert.Tokenization;
+using DpBert.Training;
+
+namespace DpBert.Tests.Planning;
+
+/// <summary>DPBERT's joint training loop: the budget penalty steers the gates to rho, the log records each step, and the folder reloads exactly.</summary>
+public class PlannerTrainerTests
+{
+    [Fact]
+    public void Training_steers_gates_towards_rho_logs_each_step_and_saves_a_reloadable_folder()
+    {
+        using var temp = new TempFolder();
+        var (model, _) = TradeoffTests.Model();
+        var data = TradeoffTests.Data(64);
+        var tokenizer = BertTokenizer.FromFolder(GoldenFiles.TinyModelFolder);
+        var options = new PlannerTrainingOptions { Rho = 0.3, Lambda = 20, MaxSteps = 40, BatchSize = 16, PlannerLearningRate = 1e-2, BackboneLearningRate = 1e-4, WarmupRatio = 0 };
+        var trainer = new PlannerTrainer(model, tokenizer, options);
+        MetricFunction accuracy = (d, o) => new Dictionary<string, double> { ["accuracy"] = DpBert.Glue.GlueMetrics.Accuracy(o.PredictedLabels, d.Labels) };
+        var result = trainer.Train(data, TradeoffTests.Data(), accuracy, temp.Path);
+
+        var log = TrainingLog.Read(Path.Combine(temp.Path, TrainingLog.FileName));
+        var steps = log.Where(r => r.ContainsKey("gate_mean")).ToList();
+        Assert.Equal(40, steps.Count);
+        double first = steps.Take(5).Average(r => r["gate_mean"].GetDouble()), last = steps.TakeLast(10).Average(r => r["gate_mean"].GetDouble());
+        Assert.True(first > 0.55, $"gates start near (1 + rho) / 2 = 0.65, got {first:F3}");
+        Assert.True(Math.Abs(last - options.Rho) < 0.15, $"gate mean {first:F3} -> {last:F3}, target {options.Rho}");
+        Assert.Equal(1.0, steps[0]["temperature"].GetDouble(), 12);
+        Assert.Equal(0.1, steps[^1]["temperature"].GetDouble(), 12);
+        // 40 steps of 16 over 64 examples: ten epochs, one evaluation at the end of each.
+        var evaluations = log.Where(r => r.ContainsKey("eval_mean_layers")).ToList();
+        Assert.Equal(10, evaluations.Count);
+        Assert.InRange(evaluations[^1]["eval_mean_layers"].GetDouble(), 1, 4);
+
+        var (_, reloaded) = DpBertFolder.Load(temp.Path);
+        var batch = TradeoffTests.Data().Batch([0, 1, 2, 3, 4], 0);
+        var expected = result.Classifier.Predict(batch, 0.5);
+        var actual = reloaded.Predict(batch, 0.5);
+        Assert.Equal(expected.Select(p => p.Plan), actual.Select(p => p.Plan));
+        Assert.Equal(expected.SelectMany(p => p.Logits), actual.SelectMany(p => p.Logits));
+    }
+
+    [Theory]
+    [InlineData(0.0, 1.0, "--rho 0")]
+    [InlineData(1.5, 1.0, "--rho 1.5")]
+    [InlineData(double.NaN, 1.0, "--rho NaN")]
+    [InlineData(0.5, -1.0, "--lambda -1")]
+    public void Bad_training_knobs_are_rejected(double rho, double lambda, string message)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PlannerTrainingOptions { Rho = rho, Lambda = lambda }.Validate());
+        Assert.Contains(message, e.Message);
+        new PlannerTrainingOptions { Rho = 1.0 }.Validate();   // rho = 1 (run everything) is allowed
+    }
+
+    [Fact]
+    public void Missing_planner_files_name_the_folder_and_the_command()
+    {
+        using var temp = new TempFolder();
+        foreach (string f in Directory.GetFiles(GoldenFiles.TinyModelFolder)) File.Copy(f, Path.Combine(temp.Path, Path.GetFileName(f)));
+        var e = Assert.Throws<FileNotFoundException>(() => DpBertFolder.Load(temp.Path));
+        Assert.Contains("dpbert plan", e.Message);
+        File.WriteAllText(temp.File(DpBertFolder.ConfigFileName), "{\"always_run_layers\": 7}");
+        File.WriteAllText(temp.File(DpBertFolder.PlannerFileName), "");
+        Assert.Contains("always_run_layers 7", Assert.Throws<InvalidDataException>(() => DpBertFolder.Load(temp.Path)).Message);
+    }
+}
