@@ -87,6 +87,7 @@ public sealed class Trainer
         var parameters = _model.Parameters;
         var grads = parameters.CreateLike();
         var acts = new BertTrainingActivations(_model.Config);
+        var layerDrop = o.LayerDrop > 0 ? new Planning.LayerDropStep(_model) : null;
         var optimizer = new AdamW(parameters, grads, new AdamWOptions(o.LearningRate, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon, o.WeightDecay));
         int total = TotalSteps(train.Count);
         var schedule = LearningRateSchedule.Create(o.LrSchedulerType, total, o.WarmupSteps, o.WarmupRatio);
@@ -175,9 +176,11 @@ public sealed class Trainer
                     var batch = train.Batch(indices, _model.Config.PadTokenId);
                     for (int r = 0; r < indices.Length; r++) { labels[r] = train.Labels[indices[r]]; targets[r] = train.Scores[indices[r]]; }
                     ulong seed = Dropout.Hash((ulong)o.Seed, (ulong)((long)state.Epoch * batchesPerEpoch + state.BatchInEpoch + j));
-                    var (loss, _) = _model.ForwardBackward(batch, acts, grads,
-                        _model.IsRegression ? default : labels.AsSpan(0, indices.Length),
-                        _model.IsRegression ? targets.AsSpan(0, indices.Length) : default, seed);
+                    var taskLabels = _model.IsRegression ? default : labels.AsSpan(0, indices.Length);
+                    var taskTargets = _model.IsRegression ? targets.AsSpan(0, indices.Length) : default;
+                    var (loss, _) = layerDrop is null
+                        ? _model.ForwardBackward(batch, acts, grads, taskLabels, taskTargets, seed)
+                        : layerDrop.ForwardBackward(batch, acts, grads, taskLabels, taskTargets, seed, o.LayerDrop);
                     stepLoss += loss;
                     examplesDone += indices.Length;
                     tokensDone += train.TokenCount(indices);

@@ -53,6 +53,12 @@ public sealed record TrainingOptions
     /// <summary><c>--attention-probs-dropout-prob</c>: overrides the model configuration's value.</summary>
     public float? AttentionProbsDropoutProb { get; init; }
 
+    /// <summary>
+    /// <c>--layer-drop</c>: during training, each input bypasses each layer after the first with this
+    /// probability (DPBERT's optional stage-one robustness; 0 = off).
+    /// </summary>
+    public double LayerDrop { get; init; }
+
     /// <summary>Checks every value; the message names the flag and the value.</summary>
     /// <exception cref="ArgumentException">A value is out of range or two options contradict.</exception>
     public void Validate()
@@ -80,6 +86,7 @@ public sealed record TrainingOptions
         Require(MaxTrainSamples is null or >= 1, "--max-train-samples", MaxTrainSamples, "must be at least 1");
         Require(MaxEvalSamples is null or >= 1, "--max-eval-samples", MaxEvalSamples, "must be at least 1");
         Require(EarlyStoppingPatience is null or >= 1, "--early-stopping-patience", EarlyStoppingPatience, "must be at least 1");
+        Require(LayerDrop is >= 0 and < 1, "--layer-drop", LayerDrop, "must be in [0, 1)");
         Require(HiddenDropoutProb is null or (>= 0 and < 1), "--hidden-dropout-prob", HiddenDropoutProb, "must be in [0, 1)");
         Require(AttentionProbsDropoutProb is null or (>= 0 and < 1), "--attention-probs-dropout-prob", AttentionProbsDropoutProb, "must be in [0, 1)");
         _ = LearningRateSchedule.ParseKind(LrSchedulerType);
