@@ -24,10 +24,8 @@ public static class EarlyExitFolder
     /// <summary>Writes backbone, tokenizer and heads atomically, with copies of <paramref name="extraFiles"/>.</summary>
     public static void Save(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, ExitHeads heads, IEnumerable<string>? extraFiles = null)
     {
-        AtomicFolder.Write(folder, temp =>
+        ModelFolderWriter.Write(folder, model, tokenizer, extraFiles, temp =>
         {
-            foreach (string file in extraFiles ?? []) File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
-            TrainingCheckpoint.WriteModelFiles(temp, model.Config, model.Parameters, tokenizer);
             ParameterCheckpoint.Save(heads.Parameters, Path.Combine(temp, HeadsFileName));
             var json = new JsonObject { ["method"] = MethodName(heads.Method), ["exits"] = heads.ExitCount };
             File.WriteAllText(Path.Combine(temp, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

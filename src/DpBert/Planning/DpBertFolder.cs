@@ -29,10 +29,8 @@ public static class DpBertFolder
     public static void Save(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, PlanningModule planner, PlannerTrainingOptions options,
         IEnumerable<string>? extraFiles = null)
     {
-        AtomicFolder.Write(folder, temp =>
+        ModelFolderWriter.Write(folder, model, tokenizer, extraFiles, temp =>
         {
-            foreach (string file in extraFiles ?? []) File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
-            TrainingCheckpoint.WriteModelFiles(temp, model.Config, model.Parameters, tokenizer);
             ParameterCheckpoint.Save(planner.Parameters, Path.Combine(temp, PlannerFileName));
             var json = new JsonObject
             {
