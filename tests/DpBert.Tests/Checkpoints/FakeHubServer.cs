@@ -35,7 +35,7 @@ internal sealed class FakeHubServer : IDisposable
     /// <summary>The base URL, e.g. http://127.0.0.1:41234.</summary>
     public string Endpoint { get; }
 
-    /// <summary>Every request as "METHOD path [range]", in arrival order.</summary>
+    /// <summary>Every request as "METHOD path [range]" on arrival, and "DONE METHOD path" once answered, in order.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
     /// <summary>Old repository id to new: resolve requests get a relative 307.</summary>
@@ -98,6 +98,7 @@ internal sealed class FakeHubServer : IDisposable
                 headers.TryGetValue("range", out string? range);
                 Requests.Enqueue($"{method} {path}{(range is null ? "" : " " + range)}");
                 await Route(stream, method, path, headers, range);
+                Requests.Enqueue($"DONE {method} {path}");
             }
             catch (IOException) { }
             catch (SocketException) { }
