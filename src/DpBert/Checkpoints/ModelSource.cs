@@ -34,13 +34,18 @@ public static class ModelSource
             throw new DirectoryNotFoundException($"{model}: no such model folder; as a Hugging Face model id: {e.Message}", e);
         }
         if (config is null) throw new FileNotFoundException($"{model}: the model on the hub has no {ModelFolder.ConfigFileName}");
-        client.TryDownload(model, BertTokenizerOptions.ConfigFileName, revision, progress);
-        if (client.TryDownload(model, BertTokenizer.VocabFileName, revision, progress) is null
-            && client.TryDownload(model, TokenizerJsonFile.FileName, revision, progress) is null)
-            throw new FileNotFoundException($"{model}: the model on the hub has neither {BertTokenizer.VocabFileName} nor {TokenizerJsonFile.FileName}");
-        if (client.TryDownload(model, ModelFolder.WeightsFileName, revision, progress) is null
-            && client.TryDownload(model, CheckpointFile.PyTorchWeightsFileName, revision, progress) is null)
-            throw new FileNotFoundException($"{model}: the model on the hub has neither {ModelFolder.WeightsFileName} nor {CheckpointFile.PyTorchWeightsFileName}");
+        string? Optional(string file)
+        {
+            // Offline or unreachable, a file that was never fetched counts as absent, as transformers treats it.
+            try { return client.TryDownload(model, file, revision, progress); }
+            catch (FileNotFoundException) { return null; }
+        }
+        string where = client.Options.Offline ? " in the cache (HF_HUB_OFFLINE is set)" : "";
+        Optional(BertTokenizerOptions.ConfigFileName);
+        if (Optional(BertTokenizer.VocabFileName) is null && Optional(TokenizerJsonFile.FileName) is null)
+            throw new FileNotFoundException($"{model}: the model has neither {BertTokenizer.VocabFileName} nor {TokenizerJsonFile.FileName}{where}");
+        if (Optional(ModelFolder.WeightsFileName) is null && Optional(CheckpointFile.PyTorchWeightsFileName) is null)
+            throw new FileNotFoundException($"{model}: the model has neither {ModelFolder.WeightsFileName} nor {CheckpointFile.PyTorchWeightsFileName}{where}");
         return Path.GetDirectoryName(config)!;
     }
 }

@@ -62,6 +62,14 @@ public sealed class ModelSourceTests : IDisposable
         var offline = ModelFolder.LoadSequenceClassifier("org/tiny-a", hub: Hub with { Offline = true });
         Assert.Equal(reference.Model.Parameters.Data, offline.Model.Parameters.Data);
         Assert.Equal(requests, _server.Requests.Count);
+
+        // A cache without the absence markers (optional files never asked for): offline still finds what is there.
+        Directory.Delete(Path.Combine(Hub.CacheDirectory, "models--org--tiny-a", ".no_exist"), recursive: true);
+        var withoutMarkers = ModelFolder.LoadSequenceClassifier("org/tiny-a", hub: Hub with { Offline = true });
+        Assert.Equal(reference.Model.Parameters.Data, withoutMarkers.Model.Parameters.Data);
+        File.Delete(Path.Combine(loaded.Folder, "pytorch_model.bin"));
+        var noWeights = Assert.Throws<FileNotFoundException>(() => ModelFolder.LoadSequenceClassifier("org/tiny-a", hub: Hub with { Offline = true }));
+        Assert.Contains("org/tiny-a: the model has neither model.safetensors nor pytorch_model.bin in the cache (HF_HUB_OFFLINE is set)", noWeights.Message, StringComparison.Ordinal);
     }
 
     [Fact]
