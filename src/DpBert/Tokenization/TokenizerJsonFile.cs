@@ -56,24 +56,12 @@ public static class TokenizerJsonFile
                     throw new NotSupportedException($"{path}: \"normalizer.type\" is \"{normalizerType}\"; only BertNormalizer is supported");
                 options = options with
                 {
-                    DoLowerCase = Flag(normalizer, "lowercase", path) ?? true,
-                    StripAccents = Flag(normalizer, "strip_accents", path),
-                    TokenizeChineseChars = Flag(normalizer, "handle_chinese_chars", path) ?? true,
+                    DoLowerCase = BertTokenizerOptions.ReadBool(normalizer, "lowercase", $"{path}: normalizer") ?? true,
+                    StripAccents = BertTokenizerOptions.ReadBool(normalizer, "strip_accents", $"{path}: normalizer"),
+                    TokenizeChineseChars = BertTokenizerOptions.ReadBool(normalizer, "handle_chinese_chars", $"{path}: normalizer") ?? true,
                 };
             }
             return (WordPieceVocabulary.FromTokens(tokens!, path), options);
         }
-    }
-
-    private static bool? Flag(JsonElement normalizer, string key, string path)
-    {
-        if (!normalizer.TryGetProperty(key, out var value)) return null;
-        return value.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.Null => null,
-            _ => throw new InvalidDataException($"{path}: \"normalizer.{key}\" must be true, false or null, got {value.GetRawText()}"),
-        };
     }
 }

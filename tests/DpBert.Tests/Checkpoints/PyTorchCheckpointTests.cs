@@ -9,11 +9,7 @@ public sealed class PyTorchCheckpointTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static readonly BertConfig Small = new()
-    {
-        VocabSize = 10, HiddenSize = 4, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 8,
-        MaxPositionEmbeddings = 6, TypeVocabSize = 2, NumLabelsValue = 3,
-    };
+    private static BertConfig Small => SmallCheckpointModel.Config;
 
     private static float[] Values(int count, float start = 0.25f) => Enumerable.Range(0, count).Select(i => start + i / 64f).ToArray();
 
