@@ -65,7 +65,7 @@ public sealed class HubClient : IDisposable
             using var held = HubFileLock.Acquire(cache.Lock(metadata.Etag), Options.LockTimeout, cancellation);
             if (!File.Exists(blob)) Download(cache, fileName, metadata, progress, cancellation); // another process may have finished it while we waited
         }
-        LinkSnapshotFile(pointer, blob, HubCacheLayout.RelativeBlobTarget(fileName, metadata.Etag));
+        LinkSnapshotFile(pointer, blob, HubCacheLayout.RelativeBlobTarget(fileName, metadata.Etag), Options.UseSymlinks);
         return pointer;
     }
 
@@ -226,17 +226,23 @@ public sealed class HubClient : IDisposable
     }
 
     /// <summary>Points <paramref name="pointer"/> at the blob: a relative symlink, or a copy where symlinks are not allowed; either appears atomically.</summary>
-    private static void LinkSnapshotFile(string pointer, string blob, string relativeTarget)
+    private static void LinkSnapshotFile(string pointer, string blob, string relativeTarget, bool useSymlinks)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(pointer)!);
         string temporary = pointer + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            try { File.CreateSymbolicLink(temporary, relativeTarget.Replace('/', Path.DirectorySeparatorChar)); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+            bool linked = false;
+            if (useSymlinks)
             {
-                File.Copy(blob, temporary, overwrite: true);
+                try
+                {
+                    File.CreateSymbolicLink(temporary, relativeTarget.Replace('/', Path.DirectorySeparatorChar));
+                    linked = true;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException) { }
             }
+            if (!linked) File.Copy(blob, temporary, overwrite: true);
             File.Move(temporary, pointer, overwrite: true);
         }
         finally

@@ -24,6 +24,12 @@ public sealed record HubOptions
     /// <summary>Serve everything from the cache and never touch the network.</summary>
     public bool Offline { get; init; }
 
+    /// <summary>
+    /// Link snapshot files to their blobs with relative symlinks, as <c>huggingface_hub</c> does (default). False
+    /// copies the blob instead, for file systems without symlinks; a copy is also made whenever creating a symlink fails.
+    /// </summary>
+    public bool UseSymlinks { get; init; } = true;
+
     /// <summary>How long to wait for another process downloading the same file (default 10 minutes).</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(10);
 

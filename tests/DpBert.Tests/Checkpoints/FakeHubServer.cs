@@ -65,7 +65,7 @@ internal sealed class FakeHubServer : IDisposable
         _repos[repoId] = new Repo(commit, entries, token);
     }
 
-    /// <summary>The next <paramref name="times"/> full downloads of this blob stop after <paramref name="bytes"/> bytes and drop the connection.</summary>
+    /// <summary>The next <paramref name="times"/> downloads of this blob (whole or resumed) stop after sending <paramref name="bytes"/> bytes and drop the connection.</summary>
     public void CutBlob(byte[] content, int bytes, int times = 1) => _cutsLeft[Sha256(content) + ":" + bytes] = times;
 
     public int CountRequests(string prefix) => Requests.Count(r => r.StartsWith(prefix, StringComparison.Ordinal));
@@ -120,7 +120,7 @@ internal sealed class FakeHubServer : IDisposable
             if (!_blobs.TryGetValue(sha, out var blob)) { await Send(stream, 404, "Not Found", []); return; }
             int? cut = null;
             foreach (var key in _cutsLeft.Keys.Where(k => k.StartsWith(sha + ":", StringComparison.Ordinal)))
-                if (range is null && _cutsLeft.AddOrUpdate(key, 0, (_, n) => n - 1) >= 0) cut = int.Parse(key[(sha.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                if (_cutsLeft.AddOrUpdate(key, 0, (_, n) => n - 1) >= 0) cut = int.Parse(key[(sha.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
             if (CorruptBlobs) { blob = (byte[])blob.Clone(); blob[blob.Length / 2] ^= 0xFF; }
             await Body(stream, head, blob, range, cut);
             return;

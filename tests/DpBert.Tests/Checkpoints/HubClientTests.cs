@@ -25,8 +25,8 @@ public sealed class HubClientTests : IDisposable
 
     private string RepoFolder => Path.Combine(Cache, "models--org--tiny");
 
-    private HubClient Client(bool offline = false, string? token = null, string? endpoint = null) =>
-        new(new HubOptions { Endpoint = endpoint ?? _server.Endpoint, CacheDirectory = Cache, Offline = offline, Token = token });
+    private HubClient Client(bool offline = false, string? token = null, string? endpoint = null, int attempts = 5, bool symlinks = true) =>
+        new(new HubOptions { Endpoint = endpoint ?? _server.Endpoint, CacheDirectory = Cache, Offline = offline, Token = token, MaxAttempts = attempts, UseSymlinks = symlinks });
 
     private IEnumerable<string> Arrivals() => _server.Requests.Where(r => !r.StartsWith("DONE ", StringComparison.Ordinal));
 
@@ -165,6 +165,37 @@ public sealed class HubClientTests : IDisposable
         var gets = Arrivals().Where(r => r.StartsWith("GET /cdn/", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, gets.Count);
         Assert.Matches($"^GET /cdn/{sha} bytes=[1-9][0-9]*-$", gets[1]);
+        AssertCacheConsistent(Cache);
+    }
+
+    [Fact]
+    public void ConnectionCutOnEveryAttemptFailsWithoutCachingAndTheNextRunResumes()
+    {
+        _server.CutBlob(_weights, 50_000, times: 2);
+        string sha = FakeHubServer.Sha256(_weights);
+        using (var client = Client(attempts: 2))
+        {
+            var error = Assert.Throws<HubException>(() => client.Download("org/tiny", "model.safetensors"));
+            Assert.Contains("download failed after 2 attempts", error.Message, StringComparison.Ordinal);
+            Assert.Contains("100000 bytes kept", error.Message, StringComparison.Ordinal);
+        }
+        Assert.False(File.Exists(Path.Combine(RepoFolder, "blobs", sha)));
+        Assert.False(Directory.Exists(Path.Combine(RepoFolder, "snapshots")));
+
+        using var again = Client();
+        Assert.Equal(_weights, File.ReadAllBytes(again.Download("org/tiny", "model.safetensors")));
+        Assert.Contains($"GET /cdn/{sha} bytes=100000-", _server.Requests);
+        AssertCacheConsistent(Cache);
+    }
+
+    [Fact]
+    public void WithoutSymlinksSnapshotFilesAreCopies()
+    {
+        using var client = Client(symlinks: false);
+        string weights = client.Download("org/tiny", "model.safetensors");
+        Assert.Null(new FileInfo(weights).LinkTarget);
+        Assert.Equal(_weights, File.ReadAllBytes(weights));
+        Assert.Equal(_weights, File.ReadAllBytes(Path.Combine(RepoFolder, "blobs", FakeHubServer.Sha256(_weights))));
         AssertCacheConsistent(Cache);
     }
 
