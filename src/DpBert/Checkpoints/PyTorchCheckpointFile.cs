@@ -69,13 +69,18 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
                     var entry = zip.GetEntry(entryName)
                         ?? throw new InvalidDataException($"{path}: tensor \"{name}\": storage entry {entryName} is missing from the zip");
                     bytes = ReadEntry(entry, path);
-                    long expected = storage.ElementCount * storage.Dtype.ElementSize();
+                    long expected = storage.ElementCount > long.MaxValue / 8 ? long.MaxValue : storage.ElementCount * storage.Dtype.ElementSize();
                     if (bytes.LongLength < expected)
                         throw new InvalidDataException($"{path}: tensor \"{name}\": storage {entryName} holds {bytes.LongLength} bytes, " +
                             $"shorter than its {storage.ElementCount} {storage.TypeName} elements ({expected} bytes)");
                     storages.Add(storage.Key, bytes);
                 }
-                tensors.Add(Materialize(path, name, tensor, bytes));
+                try { tensors.Add(Materialize(path, name, tensor, bytes)); }
+                catch (OverflowException)
+                {
+                    throw new InvalidDataException($"{path}: tensor \"{name}\": shape {SafetensorsTensorInfo.FormatShape(tensor.Shape)}, " +
+                        $"strides {SafetensorsTensorInfo.FormatShape(tensor.Strides)} or offset {tensor.StorageOffset} overflow a 64-bit size");
+                }
             }
             return new PyTorchCheckpointFile(path, tensors);
         }
@@ -106,12 +111,13 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
         long storageCount = storage.LongLength / size;
         if (count > 0)
         {
-            long last = tensor.StorageOffset + tensor.Shape.Select((d, i) => (d - 1) * tensor.Strides[i]).Sum();
+            long last = tensor.StorageOffset;
+            for (int d = 0; d < tensor.Shape.Length; d++) last = checked(last + checked((tensor.Shape[d] - 1) * tensor.Strides[d]));
             if (last >= storageCount)
                 throw new InvalidDataException($"{path}: tensor \"{name}\" {SafetensorsTensorInfo.FormatShape(tensor.Shape)} at offset {tensor.StorageOffset} " +
                     $"reaches element {last} of storage \"{tensor.Storage.Key}\", which has only {storageCount} (storage shorter than the tensor)");
         }
-        if (count * size > Array.MaxLength) throw new InvalidDataException($"{path}: tensor \"{name}\" is too large to read ({count * size} bytes)");
+        if (checked(count * size) > Array.MaxLength) throw new InvalidDataException($"{path}: tensor \"{name}\" is too large to read ({count * size} bytes)");
         var info = new SafetensorsTensorInfo(name, tensor.Storage.Dtype, tensor.Shape, 0, count * size);
 
         bool contiguous = IsRowMajor(tensor.Shape, tensor.Strides);

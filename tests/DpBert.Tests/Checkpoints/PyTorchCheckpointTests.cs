@@ -195,6 +195,15 @@ public sealed class PyTorchCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void AbsurdShapesAreRefusedNotOverflowed()
+    {
+        var bytes = new float[] { 1, 2 }.SelectMany(BitConverter.GetBytes).ToArray();
+        string path = Save(new TorchZipBuilder().AddRaw("w", "FloatStorage", 4, bytes, [int.MaxValue, int.MaxValue, int.MaxValue], [1, 1, 1], 0, 2));
+        var error = Assert.Throws<InvalidDataException>(() => PyTorchCheckpointFile.Open(path));
+        Assert.Contains("tensor \"w\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NonZipAndLegacyFilesAreRefusedByName()
     {
         string garbage = _temp.File("garbage.bin");
