@@ -3,9 +3,10 @@ using System.IO.Compression;
 namespace DpBert.Checkpoints;
 
 /// <summary>
-/// A <c>pytorch_model.bin</c> written by <c>torch.save</c> (PyTorch 1.6 and later): a zip holding
+/// A <c>pytorch_model.bin</c> written by <c>torch.save</c>: since PyTorch 1.6 a zip holding
 /// <c>&lt;archive&gt;/data.pkl</c> (the pickled state dict), <c>&lt;archive&gt;/data/&lt;key&gt;</c> (one raw
-/// little-endian storage per key) and <c>&lt;archive&gt;/version</c>. The pickle is read by
+/// little-endian storage per key) and <c>&lt;archive&gt;/version</c>; before, a sequence of pickles followed by the
+/// raw storages (many checkpoints on the Hugging Face Hub are in this legacy format). The pickles are read by
 /// <see cref="RestrictedUnpickler"/>, which executes nothing and refuses any global a state dict does not
 /// need. Every tensor is read into memory, contiguous, on open; strided views of a storage are gathered.
 /// </summary>
@@ -30,12 +31,12 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
         _byName = tensors.ToDictionary(t => t.Info.Name, StringComparer.Ordinal);
     }
 
-    /// <summary>Reads <paramref name="path"/>.</summary>
+    /// <summary>Reads <paramref name="path"/>: a <c>torch.save</c> zip, or the legacy format of PyTorch 0.4 to 1.5.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
     /// <exception cref="InvalidDataException">
-    /// Not a zip (or a pre-1.6 legacy pickle), no <c>data.pkl</c>, a pickle the restricted reader refuses (the
-    /// message names the global or opcode and its offset), a missing storage, or a storage shorter than a tensor
-    /// that views it. The message names the file and the key.
+    /// Neither format, no <c>data.pkl</c>, a pickle the restricted reader refuses (the message names the global or
+    /// opcode and its offset), a missing storage, or a storage shorter than a tensor that views it. The message names
+    /// the file and the key.
     /// </exception>
     public static PyTorchCheckpointFile Open(string path)
     {
@@ -46,44 +47,98 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
         catch (InvalidDataException e)
         {
             stream.Position = 0;
-            bool legacyPickle = stream.ReadByte() == 0x80;
-            throw new InvalidDataException(legacyPickle
-                ? $"{path}: a legacy (pre-zip, PyTorch < 1.6) torch.save file, which is not supported; re-save it with a recent PyTorch or use model.safetensors"
-                : $"{path}: not a PyTorch checkpoint (not a zip archive: {e.Message})", e);
+            if (stream.ReadByte() == 0x80) return FromLegacy(path, File.ReadAllBytes(path));
+            throw new InvalidDataException($"{path}: not a PyTorch checkpoint (not a zip archive, nor a legacy torch.save pickle: {e.Message})", e);
         }
-        using (zip)
-        {
-            var pickleEntry = zip.Entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
-                ?? throw new InvalidDataException($"{path}: the zip has no data.pkl, so it is not a torch.save checkpoint (entries: {string.Join(", ", zip.Entries.Take(5).Select(e => e.FullName))})");
-            string prefix = pickleEntry.FullName[..^"data.pkl".Length];
-            var stateDict = RestrictedUnpickler.ReadStateDict(ReadEntry(pickleEntry, path), $"{path}: {pickleEntry.FullName}");
+        using (zip) return FromZip(path, zip);
+    }
 
-            var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            var tensors = new List<(SafetensorsTensorInfo, byte[])>(stateDict.Count);
-            foreach (var (name, tensor) in stateDict)
-            {
-                var storage = tensor.Storage;
-                if (!storages.TryGetValue(storage.Key, out byte[]? bytes))
-                {
-                    string entryName = prefix + "data/" + storage.Key;
-                    var entry = zip.GetEntry(entryName)
-                        ?? throw new InvalidDataException($"{path}: tensor \"{name}\": storage entry {entryName} is missing from the zip");
-                    bytes = ReadEntry(entry, path);
-                    long expected = storage.ElementCount > long.MaxValue / 8 ? long.MaxValue : storage.ElementCount * storage.Dtype.ElementSize();
-                    if (bytes.LongLength < expected)
-                        throw new InvalidDataException($"{path}: tensor \"{name}\": storage {entryName} holds {bytes.LongLength} bytes, " +
-                            $"shorter than its {storage.ElementCount} {storage.TypeName} elements ({expected} bytes)");
-                    storages.Add(storage.Key, bytes);
-                }
-                try { tensors.Add(Materialize(path, name, tensor, bytes)); }
-                catch (OverflowException)
-                {
-                    throw new InvalidDataException($"{path}: tensor \"{name}\": shape {SafetensorsTensorInfo.FormatShape(tensor.Shape)}, " +
-                        $"strides {SafetensorsTensorInfo.FormatShape(tensor.Strides)} or offset {tensor.StorageOffset} overflow a 64-bit size");
-                }
-            }
-            return new PyTorchCheckpointFile(path, tensors);
+    private static PyTorchCheckpointFile FromZip(string path, ZipArchive zip)
+    {
+        var pickleEntry = zip.Entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
+            ?? throw new InvalidDataException($"{path}: the zip has no data.pkl, so it is not a torch.save checkpoint (entries: {string.Join(", ", zip.Entries.Take(5).Select(e => e.FullName))})");
+        string prefix = pickleEntry.FullName[..^"data.pkl".Length];
+        var stateDict = RestrictedUnpickler.ReadStateDict(ReadEntry(pickleEntry, path), $"{path}: {pickleEntry.FullName}");
+        return Build(path, stateDict, (name, storage) =>
+        {
+            string entryName = prefix + "data/" + storage.Key;
+            var entry = zip.GetEntry(entryName)
+                ?? throw new InvalidDataException($"{path}: tensor \"{name}\": storage entry {entryName} is missing from the zip");
+            var bytes = ReadEntry(entry, path);
+            CheckStorageLength(path, name, storage, entryName, bytes.LongLength);
+            return bytes;
+        });
+    }
+
+    /// <summary>
+    /// The format <c>torch.save</c> wrote before PyTorch 1.6 (and with <c>_use_new_zipfile_serialization=False</c>):
+    /// pickles of the magic number, the protocol version (1001) and system information, then the state dict, then the
+    /// list of storage keys; after them each storage in that order as an int64 element count and its raw bytes.
+    /// </summary>
+    private static PyTorchCheckpointFile FromLegacy(string path, byte[] data)
+    {
+        var legacyMagic = System.Numerics.BigInteger.Parse("1950a86a20f9469cfc6c", System.Globalization.NumberStyles.HexNumber);
+        int position = 0;
+        string source = $"{path} (legacy torch.save format)";
+        if (RestrictedUnpickler.ReadValue(data, ref position, source) is not System.Numerics.BigInteger magic || magic != legacyMagic)
+            throw new InvalidDataException($"{path}: a pickle, but not a torch.save file (no legacy magic number) and not a zip archive");
+        if (RestrictedUnpickler.ReadValue(data, ref position, source) is not 1001L)
+            throw new InvalidDataException($"{path}: legacy torch.save protocol version is not 1001");
+        if (RestrictedUnpickler.ReadValue(data, ref position, source) is PickleDict info
+            && info.Items.Any(i => i.Key is "little_endian" && i.Value is false))
+            throw new InvalidDataException($"{path}: saved on a big-endian machine, which is not supported");
+        var stateDict = RestrictedUnpickler.ReadStateDict(data, ref position, source);
+        if (RestrictedUnpickler.ReadValue(data, ref position, source) is not PickleList keyList || keyList.Items.Any(k => k is not string))
+            throw new InvalidDataException($"{path}: the list of storage keys after the state dict is missing or malformed");
+
+        var byKey = stateDict.Select(t => t.Value.Storage).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (string key in keyList.Items.Cast<string>())
+        {
+            if (!byKey.TryGetValue(key, out var storage))
+                throw new InvalidDataException($"{path}: storage \"{key}\" is listed but no tensor uses it, so its element size is unknown");
+            if (position + 8L > data.Length) throw new InvalidDataException($"{path}: storage \"{key}\": the file ends before its element count (truncated)");
+            long count = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(position, 8));
+            position += 8;
+            long length = count is >= 0 and <= int.MaxValue ? count * storage.Dtype.ElementSize() : -1;
+            if (length < 0 || position + length > data.Length)
+                throw new InvalidDataException($"{path}: storage \"{key}\": {count} {storage.TypeName} elements run past the end of the file (truncated)");
+            CheckStorageLength(path, stateDict.First(t => t.Value.Storage.Key == key).Key, storage, $"storage \"{key}\"", length);
+            storages[key] = data.AsSpan(position, (int)length).ToArray();
+            position += (int)length;
         }
+        return Build(path, stateDict, (name, storage) => storages.TryGetValue(storage.Key, out var bytes) ? bytes
+            : throw new InvalidDataException($"{path}: tensor \"{name}\": storage \"{storage.Key}\" is not in the file's storage list"));
+    }
+
+    /// <summary>Reads each storage once (<paramref name="storageBytes"/>) and copies every tensor out of it.</summary>
+    private static PyTorchCheckpointFile Build(string path, IReadOnlyList<KeyValuePair<string, PickleTensor>> stateDict, Func<string, PickleStorage, byte[]> storageBytes)
+    {
+        var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var tensors = new List<(SafetensorsTensorInfo, byte[])>(stateDict.Count);
+        foreach (var (name, tensor) in stateDict)
+        {
+            if (!storages.TryGetValue(tensor.Storage.Key, out byte[]? bytes))
+            {
+                bytes = storageBytes(name, tensor.Storage);
+                storages.Add(tensor.Storage.Key, bytes);
+            }
+            try { tensors.Add(Materialize(path, name, tensor, bytes)); }
+            catch (OverflowException)
+            {
+                throw new InvalidDataException($"{path}: tensor \"{name}\": shape {SafetensorsTensorInfo.FormatShape(tensor.Shape)}, " +
+                    $"strides {SafetensorsTensorInfo.FormatShape(tensor.Strides)} or offset {tensor.StorageOffset} overflow a 64-bit size");
+            }
+        }
+        return new PyTorchCheckpointFile(path, tensors);
+    }
+
+    private static void CheckStorageLength(string path, string name, PickleStorage storage, string where, long actualBytes)
+    {
+        long expected = storage.ElementCount > long.MaxValue / 8 ? long.MaxValue : storage.ElementCount * storage.Dtype.ElementSize();
+        if (actualBytes < expected)
+            throw new InvalidDataException($"{path}: tensor \"{name}\": {where} holds {actualBytes} bytes, " +
+                $"shorter than its {storage.ElementCount} {storage.TypeName} elements ({expected} bytes)");
     }
 
     /// <summary>True when <paramref name="tensor"/> exists in the file.</summary>

@@ -40,9 +40,10 @@ internal sealed class RestrictedUnpickler
     private int _position;
     private int _opcodeOffset;
 
-    private RestrictedUnpickler(byte[] data, string source)
+    private RestrictedUnpickler(byte[] data, int position, string source)
     {
         _data = data;
+        _position = position;
         _source = source;
     }
 
@@ -52,8 +53,14 @@ internal sealed class RestrictedUnpickler
     /// <exception cref="InvalidDataException">A forbidden global or call, an unknown opcode, a truncated pickle, or a top-level value that is not a dict of tensors.</exception>
     public static IReadOnlyList<KeyValuePair<string, PickleTensor>> ReadStateDict(byte[] data, string source)
     {
-        var reader = new RestrictedUnpickler(data, source);
-        object? root = reader.Run();
+        int position = 0;
+        return ReadStateDict(data, ref position, source);
+    }
+
+    /// <summary>The state dict pickled at <paramref name="position"/>, which moves past its STOP (legacy files hold several pickles in a row).</summary>
+    public static IReadOnlyList<KeyValuePair<string, PickleTensor>> ReadStateDict(byte[] data, ref int position, string source)
+    {
+        object? root = ReadValue(data, ref position, source);
         if (root is not PickleDict dict)
             throw new InvalidDataException($"{source}: the pickle holds {Describe(root)}, not a state dict (a dict of tensors)");
         var tensors = new List<KeyValuePair<string, PickleTensor>>(dict.Items.Count);
@@ -64,6 +71,18 @@ internal sealed class RestrictedUnpickler
             tensors.Add(new(name, tensor));
         }
         return tensors;
+    }
+
+    /// <summary>
+    /// The value pickled at <paramref name="position"/> (a number, string, tuple, <see cref="PickleDict"/>,
+    /// <see cref="PickleList"/>, <see cref="PickleTensor"/>, ...), which moves past its STOP. Each pickle has its own memo.
+    /// </summary>
+    public static object? ReadValue(byte[] data, ref int position, string source)
+    {
+        var reader = new RestrictedUnpickler(data, position, source);
+        object? value = reader.Run();
+        position = reader._position;
+        return value;
     }
 
     private object? Run()
@@ -131,11 +150,16 @@ internal sealed class RestrictedUnpickler
         return new PickleGlobal(module, name);
     }
 
-    /// <summary>A persistent id <c>('storage', torch.XStorage, key, location, numel)</c> becomes a <see cref="PickleStorage"/>.</summary>
+    /// <summary>
+    /// A persistent id <c>('storage', torch.XStorage, key, location, numel)</c> (zip format), or the legacy format's
+    /// <c>(..., numel, None)</c>, becomes a <see cref="PickleStorage"/>.
+    /// </summary>
     private PickleStorage PersistentLoad(object? id)
     {
-        if (id is not object?[] { Length: 5 } t || t[0] is not "storage" || t[1] is not PickleGlobal type || t[2] is not string key || t[4] is not long count)
+        if (id is not object?[] { Length: 5 or 6 } t || t[0] is not "storage" || t[1] is not PickleGlobal type || t[2] is not string key || t[4] is not long count)
             throw Error($"persistent id {Describe(id)} is not ('storage', torch.<Type>Storage, key, location, numel)");
+        if (t.Length == 6 && t[5] is not null)
+            throw Error($"storage \"{key}\" is a view of another storage (PyTorch < 0.4 format), which is not supported");
         if (type.Module != "torch" || !StorageTypes.TryGetValue(type.Name, out var dtype))
             throw Error($"persistent id names \"{type.FullName}\", which is not a storage type");
         if (count < 0) throw Error($"storage \"{key}\" has a negative element count {count}");
@@ -184,12 +208,13 @@ internal sealed class RestrictedUnpickler
             ? items.Select(i => (long)i!).ToArray()
             : throw Error($"{RebuildTensor}: {what} {Describe(value)} is not a tuple of integers");
 
-    private long ReadLong1()
+    /// <summary>A LONG1 integer: a <see cref="long"/> when it fits (tensor sizes), else a <see cref="BigInteger"/> (the legacy format's magic number).</summary>
+    private object ReadLong1()
     {
         int length = ReadByte();
-        if (length > 8) throw Error($"LONG1 of {length} bytes is too large for a tensor index");
-        var bytes = ReadBytes(length);
-        return length == 0 ? 0 : (long)new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
+        if (length > 16) throw Error($"LONG1 of {length} bytes is larger than any integer a state dict holds");
+        var value = new BigInteger(ReadBytes(length), isUnsigned: false, isBigEndian: false);
+        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
     }
 
     private string ReadUtf8(ulong length)

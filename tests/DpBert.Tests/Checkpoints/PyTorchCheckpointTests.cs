@@ -70,6 +70,35 @@ public sealed class PyTorchCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void LegacyFormatOfTheGoldenModelLoadsBitForBitAsTheSafetensors()
+    {
+        // The golden weights rewritten in the pre-1.6 torch.save format, as many hub checkpoints still are.
+        var builder = new TorchZipBuilder();
+        using (var safetensors = SafetensorsFile.Open(GoldenFiles.TinyModel))
+            foreach (var t in safetensors.Tensors)
+                builder.AddFloat32(t.Name, [.. t.Shape], safetensors.ReadFloat32(t.Name));
+        string path = _temp.File("legacy.bin");
+        builder.SaveLegacy(path);
+
+        var config = BertConfig.Load(GoldenFiles.TinyConfig);
+        var fromSafetensors = BertForSequenceClassification.CreateEmpty(config).Parameters;
+        var fromLegacy = BertForSequenceClassification.CreateEmpty(config).Parameters;
+        ParameterCheckpoint.Load(fromSafetensors, GoldenFiles.TinyModel);
+        ParameterCheckpoint.Load(fromLegacy, path);
+        Assert.Equal(fromSafetensors.Data.Select(BitConverter.SingleToInt32Bits), fromLegacy.Data.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void TruncatedLegacyFileIsRefused()
+    {
+        var builder = new TorchZipBuilder().AddFloat32("a", [4], [1, 2, 3, 4]).AddFloat16("b", [2], [1, 2]);
+        string path = _temp.File("truncated.bin");
+        builder.SaveLegacy(path, truncateBy: 3);
+        var error = Assert.Throws<InvalidDataException>(() => PyTorchCheckpointFile.Open(path));
+        Assert.Contains("storage \"1\": 2 torch.HalfStorage elements run past the end of the file (truncated)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Float16AndBFloat16AreWidenedToFloat32()
     {
         float[] values = [0.5f, -1.25f, 3.0f, 65504f, 1e-3f, -0.0f];
@@ -209,12 +238,12 @@ public sealed class PyTorchCheckpointTests : IDisposable
         string garbage = _temp.File("garbage.bin");
         File.WriteAllBytes(garbage, [1, 2, 3, 4, 5]);
         var error = Assert.Throws<InvalidDataException>(() => CheckpointFile.Open(garbage));
-        Assert.Contains("not a zip archive", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not a zip archive, nor a legacy torch.save pickle", error.Message, StringComparison.Ordinal);
 
         string legacy = _temp.File("legacy.bin");
-        File.WriteAllBytes(legacy, [0x80, 2, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
+        File.WriteAllBytes(legacy, [0x80, 2, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x18, 0x2e]); // magic off by one bit
         error = Assert.Throws<InvalidDataException>(() => CheckpointFile.Open(legacy));
-        Assert.Contains("legacy (pre-zip, PyTorch < 1.6)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a pickle, but not a torch.save file", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,7 +7,9 @@ namespace DpBert.Tests.Checkpoints;
 /// <summary>
 /// Writes <c>torch.save</c>-style zips for tests, byte for byte the way PyTorch lays them out: <c>archive/data.pkl</c>
 /// (a protocol-2 pickle of a dict of <c>_rebuild_tensor_v2</c> calls on persistent storages), <c>archive/data/&lt;key&gt;</c>
-/// and <c>archive/version</c>. Hooks let a test break one piece at a time.
+/// and <c>archive/version</c>; or, with <see cref="SaveLegacy"/>, the pre-1.6 format (pickles of the magic number,
+/// protocol version and system information, the state dict, the storage keys, then each storage as an int64 element
+/// count and its bytes). Hooks let a test break one piece at a time.
 /// </summary>
 internal sealed class TorchZipBuilder
 {
@@ -70,6 +72,29 @@ internal sealed class TorchZipBuilder
         Write(zip, "archive/version", Encoding.ASCII.GetBytes("3\n"));
     }
 
+    /// <summary>Writes the legacy format; <paramref name="truncateBy"/> drops that many bytes from the end.</summary>
+    public void SaveLegacy(string path, int truncateBy = 0)
+    {
+        var bytes = new MemoryStream();
+        var magic = new PickleWriter().Proto(2).Op(0x8a).Op(10);
+        bytes.Write(magic.ToArray());
+        bytes.Write(Convert.FromHexString("6c fc 9c 46 f9 20 6a a8 50 19".Replace(" ", "", StringComparison.Ordinal)));
+        bytes.Write(new PickleWriter().Op('.').ToArray());
+        bytes.Write(new PickleWriter().Proto(2).Op('M').Op(0xe9).Op(0x03).Op('.').ToArray()); // 1001
+        bytes.Write(new PickleWriter().Proto(2).Op('}').Op('(').Unicode("protocol_version").Op('M').Op(0xe9).Op(0x03)
+            .Unicode("little_endian").Op(0x88).Op('u').Op('.').ToArray());
+        bytes.Write(PickleOverride ?? Pickle(legacy: true));
+        var keys = new PickleWriter().Proto(2).Op(']').Op('(');
+        for (int i = 0; i < _entries.Count; i++) keys.Unicode(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        bytes.Write(keys.Op('e').Op('.').ToArray());
+        foreach (var e in _entries)
+        {
+            bytes.Write(BitConverter.GetBytes(e.StorageElements));
+            bytes.Write(e.Storage);
+        }
+        File.WriteAllBytes(path, bytes.ToArray()[..^truncateBy]);
+    }
+
     private static void Write(ZipArchive zip, string name, byte[] bytes)
     {
         using var stream = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
@@ -77,7 +102,7 @@ internal sealed class TorchZipBuilder
     }
 
     /// <summary>The pickle torch.save writes for a plain dict state dict (protocol 2, as in the golden pytorch_model.bin).</summary>
-    private byte[] Pickle()
+    private byte[] Pickle(bool legacy = false)
     {
         var p = new PickleWriter();
         p.Proto(2).Op('}').Op('(');
@@ -85,7 +110,9 @@ internal sealed class TorchZipBuilder
         {
             var e = _entries[i];
             p.Unicode(e.Name).Global("torch._utils", "_rebuild_tensor_v2").Op('(');
-            p.Op('(').Unicode("storage").Global("torch", e.StorageType).Unicode(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Unicode("cpu").Int(e.StorageElements).Op('t').Op('Q');
+            p.Op('(').Unicode("storage").Global("torch", e.StorageType).Unicode(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Unicode("cpu").Int(e.StorageElements);
+            if (legacy) p.Op('N'); // the legacy persistent id ends with view metadata (None)
+            p.Op('t').Op('Q');
             p.Int(e.Offset).Tuple(e.Shape).Tuple(e.Strides).Op(0x89).Global("collections", "OrderedDict").Op(')').Op('R').Op('t').Op('R');
         }
         return p.Op('u').Op('.').ToArray();
