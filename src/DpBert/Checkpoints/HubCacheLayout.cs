@@ -41,6 +41,13 @@ internal sealed partial class HubCacheLayout(string cacheDirectory, string repoI
         return string.Concat(Enumerable.Repeat("../", depth + 2)) + "blobs/" + etag;
     }
 
+    /// <summary>True when <paramref name="snapshotFile"/> exists and, when it is a symlink, its blob does too (a deleted blob leaves a dangling link).</summary>
+    public static bool IsUsable(string snapshotFile)
+    {
+        var info = new FileInfo(snapshotFile);
+        return info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true } : info.Exists;
+    }
+
     /// <summary>A 40-hex-digit commit hash is its own commit; anything else is a branch or tag resolved through refs/.</summary>
     public static bool IsCommitHash(string revision) => CommitHash().IsMatch(revision);
 

@@ -57,7 +57,7 @@ public sealed class HubClient : IDisposable
 
         if (!HubCacheLayout.IsCommitHash(revision) && revision != metadata.Commit) WriteRef(cache, revision, metadata.Commit);
         string pointer = cache.SnapshotFile(metadata.Commit, fileName);
-        if (File.Exists(pointer)) return pointer;
+        if (HubCacheLayout.IsUsable(pointer)) return pointer;
 
         string blob = cache.Blob(metadata.Etag);
         if (!File.Exists(blob))
@@ -90,7 +90,7 @@ public sealed class HubClient : IDisposable
         if (commit is not null)
         {
             string pointer = cache.SnapshotFile(commit, fileName);
-            if (File.Exists(pointer)) return pointer;
+            if (HubCacheLayout.IsUsable(pointer)) return pointer;
             if (File.Exists(cache.NoExistMarker(commit, fileName))) return null;
         }
         string what = commit is null ? $"revision {revision} of {cache.RepoId} has never been downloaded" : $"{fileName} of {cache.RepoId} (commit {commit}) is not cached";

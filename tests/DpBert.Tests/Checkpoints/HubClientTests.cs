@@ -104,6 +104,19 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
+    public void DeletedBlobIsFetchedAgainAndOfflineSaysItIsMissing()
+    {
+        using var client = Client();
+        string weights = client.Download("org/tiny", "model.safetensors");
+        File.Delete(Path.Combine(RepoFolder, "blobs", FakeHubServer.Sha256(_weights)));
+        using (var offline = Client(offline: true))
+            Assert.Throws<FileNotFoundException>(() => offline.Download("org/tiny", "model.safetensors"));
+        Assert.Equal(weights, client.Download("org/tiny", "model.safetensors"));
+        Assert.Equal(_weights, File.ReadAllBytes(weights));
+        Assert.Equal(2, _server.CountRequests("GET /cdn/"));
+    }
+
+    [Fact]
     public void RenamedRepositoryRedirectIsFollowed()
     {
         _server.Renamed["old-org/tiny"] = "org/tiny";
