@@ -202,9 +202,8 @@ public sealed class HubClient : IDisposable
             long lastReport = -1;
             progress?.Report(new HubDownloadProgress(repoId, fileName, have, metadata.Size));
             int read;
-            while ((read = body.Read(buffer)) > 0)
+            while ((read = ReadWithin(body, buffer, url, cancellation)) > 0)
             {
-                cancellation.ThrowIfCancellationRequested();
                 file.Write(buffer, 0, read);
                 have += read;
                 if (have - lastReport >= 1 << 20) { progress?.Report(new HubDownloadProgress(repoId, fileName, have, metadata.Size)); lastReport = have; }
@@ -213,6 +212,18 @@ public sealed class HubClient : IDisposable
             progress?.Report(new HubDownloadProgress(repoId, fileName, have, metadata.Size));
             if (have < metadata.Size) throw new IOException($"{url}: the connection closed after {have} of {metadata.Size} bytes");
             return;
+        }
+    }
+
+    /// <summary>One read of the body; a connection silent for <see cref="HubOptions.DownloadTimeout"/> is an <see cref="IOException"/> (retried with a range).</summary>
+    private int ReadWithin(Stream body, byte[] buffer, Uri url, CancellationToken cancellation)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        idle.CancelAfter(Options.DownloadTimeout);
+        try { return body.ReadAsync(buffer, idle.Token).AsTask().GetAwaiter().GetResult(); }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new IOException($"{url}: no data for {Options.DownloadTimeout.TotalSeconds:0.#} s");
         }
     }
 

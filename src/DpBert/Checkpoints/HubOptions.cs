@@ -5,7 +5,7 @@ namespace DpBert.Checkpoints;
 /// the environment, so Python and .NET share one cache: <c>HF_ENDPOINT</c> (default <c>https://huggingface.co</c>),
 /// <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else <c>$XDG_CACHE_HOME/huggingface/hub</c>, else
 /// <c>~/.cache/huggingface/hub</c>; <c>HF_TOKEN</c> (sent as a bearer token); <c>HF_HUB_OFFLINE=1</c>
-/// (serve from the cache only).
+/// (serve from the cache only); <c>HF_HUB_ETAG_TIMEOUT</c> and <c>HF_HUB_DOWNLOAD_TIMEOUT</c> (seconds, default 10).
 /// </summary>
 public sealed record HubOptions
 {
@@ -36,6 +36,9 @@ public sealed record HubOptions
     /// <summary>Attempts per file when the connection breaks; each retry resumes with a <c>Range</c> request (default 5).</summary>
     public int MaxAttempts { get; init; } = 5;
 
+    /// <summary>A download that receives nothing for this long is abandoned and resumed (default 10 s, <c>huggingface_hub</c>'s <c>HF_HUB_DOWNLOAD_TIMEOUT</c>).</summary>
+    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Timeout of the metadata (HEAD) request (default 10 s, as <c>huggingface_hub</c>).</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -58,8 +61,14 @@ public sealed record HubOptions
             CacheDirectory = Get("HF_HUB_CACHE") ?? Path.Combine(hfHome, "hub"),
             Token = Get("HF_TOKEN"),
             Offline = IsTrue(Get("HF_HUB_OFFLINE")),
+            MetadataTimeout = Seconds(Get("HF_HUB_ETAG_TIMEOUT")) ?? TimeSpan.FromSeconds(10),
+            DownloadTimeout = Seconds(Get("HF_HUB_DOWNLOAD_TIMEOUT")) ?? TimeSpan.FromSeconds(10),
         };
     }
+
+    private static TimeSpan? Seconds(string? value) =>
+        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds) : null;
 
     /// <summary><c>huggingface_hub</c>'s truthy values: 1, ON, YES, TRUE (any case).</summary>
     private static bool IsTrue(string? value) =>

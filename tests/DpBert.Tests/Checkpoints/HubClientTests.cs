@@ -69,6 +69,9 @@ public sealed class HubClientTests : IDisposable
         Assert.Equal("hf_abc", With(("HF_TOKEN", "hf_abc")).Token);
         foreach (string yes in new[] { "1", "true", "ON", "yes" }) Assert.True(With(("HF_HUB_OFFLINE", yes)).Offline);
         foreach (string no in new[] { "0", "false", "" }) Assert.False(With(("HF_HUB_OFFLINE", no)).Offline);
+        Assert.Equal(TimeSpan.FromSeconds(10), defaults.DownloadTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), With(("HF_HUB_DOWNLOAD_TIMEOUT", "2.5")).DownloadTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), With(("HF_HUB_ETAG_TIMEOUT", "30")).MetadataTimeout);
     }
 
     [Fact]
@@ -198,6 +201,20 @@ public sealed class HubClientTests : IDisposable
         using var again = Client();
         Assert.Equal(_weights, File.ReadAllBytes(again.Download("org/tiny", "model.safetensors")));
         Assert.Contains($"GET /cdn/{sha} bytes=100000-", _server.Requests);
+        AssertCacheConsistent(Cache);
+    }
+
+    [Fact]
+    public void StalledConnectionTimesOutAndIsResumed()
+    {
+        // The server sends one 64 KiB chunk, then stalls for a second; the client gives up after 200 ms and resumes.
+        _server.BlobChunkDelay = TimeSpan.FromSeconds(1);
+        using var client = new HubClient(new HubOptions
+        {
+            Endpoint = _server.Endpoint, CacheDirectory = Cache, DownloadTimeout = TimeSpan.FromMilliseconds(200), MaxAttempts = 10,
+        });
+        Assert.Equal(_weights, File.ReadAllBytes(client.Download("org/tiny", "model.safetensors")));
+        Assert.Contains($"GET /cdn/{FakeHubServer.Sha256(_weights)} bytes=65536-", _server.Requests);
         AssertCacheConsistent(Cache);
     }
 
