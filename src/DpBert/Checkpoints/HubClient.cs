@@ -46,6 +46,10 @@ public sealed class HubClient : IDisposable
         if (!HubCacheLayout.IsRepoId(repoId)) throw new ArgumentException($"\"{repoId}\" is not a Hugging Face repository id (name or org/name)", nameof(repoId));
         ArgumentException.ThrowIfNullOrEmpty(fileName);
         ArgumentException.ThrowIfNullOrEmpty(revision);
+        if (fileName.StartsWith('/') || fileName.Split('/').Any(part => part is "" or "." or ".." || part.Contains('\\', StringComparison.Ordinal)))
+            throw new ArgumentException($"\"{fileName}\" is not a file path inside a repository", nameof(fileName));
+        if (revision.Contains("..", StringComparison.Ordinal) || revision.StartsWith('/'))
+            throw new ArgumentException($"\"{revision}\" is not a revision", nameof(revision));
         var cache = new HubCacheLayout(Options.CacheDirectory, repoId);
         if (Options.Offline) return FromCache(cache, fileName, revision, "HF_HUB_OFFLINE is set");
 

@@ -171,6 +171,16 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
+    public void PathsOutsideTheCacheAreRefused()
+    {
+        using var client = Client();
+        Assert.Throws<ArgumentException>(() => client.Download("org/tiny", "../../etc/passwd"));
+        Assert.Throws<ArgumentException>(() => client.Download("org/tiny", "/etc/passwd"));
+        Assert.Throws<ArgumentException>(() => client.Download("org/tiny", "config.json", revision: "../../x"));
+        Assert.Throws<ArgumentException>(() => client.Download("../org", "config.json"));
+    }
+
+    [Fact]
     public void ConnectionCutHalfwayIsResumedWithRangeToTheExactFile()
     {
         _server.CutBlob(_weights, _weights.Length / 2);
