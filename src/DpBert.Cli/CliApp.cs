@@ -30,6 +30,7 @@ public static class CliApp
             ExitsCommand.Create(),
             EvaluateCommand.Create(),
             TradeoffCommand.Create(),
+            DownloadCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -42,7 +43,7 @@ public static class CliApp
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or CliInputException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or NotSupportedException or HttpRequestException or CliInputException)
         {
             // Expected failures (a missing file, a malformed input, a bad value) get one clear line, no stack trace.
             error.WriteLine($"error: {e.Message}");

@@ -11,7 +11,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder: config.json, model.safetensors, vocab.txt (+ tokenizer_config.json).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model folder (config.json, model.safetensors or pytorch_model.bin, vocab.txt) or a Hugging Face model id.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (logits, probabilities, label, tokens, time)." };
         var input = new Option<string?>("--input") { Description = "Read inputs from a JSON Lines file ({\"text\": ..., \"text_pair\": ...} per line); prints one JSON result per line." };
         var maxLength = new Option<int?>("--max-length") { Description = "Truncate inputs (longest_first) to this many tokens; default: the model's max_position_embeddings." };
@@ -30,7 +30,10 @@ internal static class PredictCommand
             if (batch < 1) throw new CliInputException($"--batch-size {batch} must be at least 1");
 
             var loadClock = Stopwatch.StartNew();
-            var classifier = TextClassifier.Load(parse.GetValue(model)!, parse.GetValue(maxLength));
+            var downloads = new DownloadProgressLine(error);
+            TextClassifier classifier;
+            try { classifier = TextClassifier.Load(parse.GetValue(model)!, parse.GetValue(maxLength), downloads); }
+            finally { downloads.Finish(); }
             double loadMs = loadClock.Elapsed.TotalMilliseconds;
 
             if (inputPath is not null)

@@ -12,6 +12,7 @@ namespace DpBert.Benchmarks;
 /// bert [--shape base|mini|...] [--batch B] [--seq S]   forward latency with random weights
 /// tokenizer                tokens/s over the SST-2 training sentences (one thread)
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
+/// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -27,6 +28,7 @@ internal static class BenchmarkProgram
             case "gemm": GemmBenchmark.Run(); break;
             case "bert": BertBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.Get("backend", "managed")); break;
             case "tokenizer": TokenizerBenchmark.Run(); break;
+            case "load": CheckpointLoadBenchmark.Run(); break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "all":
                 GemmBenchmark.Run();
@@ -43,7 +45,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, train, load or all");
                 return 2;
         }
         return 0;

@@ -6,13 +6,15 @@ namespace DpBert.Benchmarks;
 internal sealed record Timing(double MedianMs, double P10Ms, double P90Ms, int Runs)
 {
     /// <summary>Warms up, then times <paramref name="action"/> until both <paramref name="minRuns"/> and <paramref name="minSeconds"/> are reached.</summary>
-    public static Timing Measure(Action action, int warmup = 3, int minRuns = 10, double minSeconds = 2.0, int maxRuns = 1000)
+    /// <param name="beforeEach">Untimed preparation before every run (warm-up included), e.g. a garbage collection.</param>
+    public static Timing Measure(Action action, int warmup = 3, int minRuns = 10, double minSeconds = 2.0, int maxRuns = 1000, Action? beforeEach = null)
     {
-        for (int i = 0; i < warmup; i++) action();
+        for (int i = 0; i < warmup; i++) { beforeEach?.Invoke(); action(); }
         var samples = new List<double>();
         var total = Stopwatch.StartNew();
         while (samples.Count < maxRuns && (samples.Count < minRuns || total.Elapsed.TotalSeconds < minSeconds))
         {
+            beforeEach?.Invoke();
             long start = Stopwatch.GetTimestamp();
             action();
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);

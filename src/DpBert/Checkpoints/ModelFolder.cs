@@ -4,8 +4,8 @@ using DpBert.Tokenization;
 namespace DpBert.Checkpoints;
 
 /// <summary>
-/// A Hugging Face style model folder: <c>config.json</c>, <c>model.safetensors</c>, <c>vocab.txt</c> and an
-/// optional <c>tokenizer_config.json</c> (whose <c>do_lower_case</c>, <c>strip_accents</c> and
+/// A Hugging Face style model folder: <c>config.json</c>, <c>model.safetensors</c> (or <c>pytorch_model.bin</c>),
+/// <c>vocab.txt</c> (or <c>tokenizer.json</c>) and an optional <c>tokenizer_config.json</c> (whose <c>do_lower_case</c>, <c>strip_accents</c> and
 /// <c>tokenize_chinese_chars</c> the tokenizer honours, so a cased model stays cased).
 /// </summary>
 public static class ModelFolder
@@ -15,33 +15,41 @@ public static class ModelFolder
     /// <summary>File name of the weights.</summary>
     public const string WeightsFileName = "model.safetensors";
 
-    /// <summary>Loads a sequence-classification model and its tokenizer.</summary>
-    /// <param name="folder">The model folder.</param>
+    /// <summary>
+    /// Loads a sequence-classification model and its tokenizer from a folder or a Hugging Face model id (see
+    /// <see cref="ModelSource"/>). Weights come from <c>model.safetensors</c>, else <c>pytorch_model.bin</c>; the
+    /// vocabulary from <c>vocab.txt</c>, else <c>tokenizer.json</c>.
+    /// </summary>
+    /// <param name="folder">The model folder, or a hub model id.</param>
     /// <param name="options">Which keys may be missing or ignored (default: none missing; <c>cls.*</c> and <c>position_ids</c> ignored).</param>
-    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <param name="hub">Hub settings for a model id (default: from the environment).</param>
+    /// <param name="progress">Download progress for a model id.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist and the hub has no such model.</exception>
     /// <exception cref="FileNotFoundException">A required file is missing; the message names it.</exception>
     /// <exception cref="InvalidDataException">A file is malformed or does not match the configuration; the message names the file and key.</exception>
-    public static LoadedModel LoadSequenceClassifier(string folder, ParameterLoadOptions? options = null)
+    public static LoadedModel LoadSequenceClassifier(string folder, ParameterLoadOptions? options = null, HubOptions? hub = null, IProgress<HubDownloadProgress>? progress = null)
     {
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"model folder not found: {folder}");
+        folder = ModelSource.ResolveFolder(folder, hub, progress);
         string configPath = Required(folder, ConfigFileName);
-        string weightsPath = Path.Combine(folder, WeightsFileName);
-        if (!File.Exists(weightsPath))
-        {
-            string bin = Path.Combine(folder, "pytorch_model.bin");
-            throw new FileNotFoundException(File.Exists(bin)
-                ? $"{folder}: has pytorch_model.bin but no {WeightsFileName}; only safetensors weights can be loaded so far"
-                : $"{folder}: {WeightsFileName} not found", weightsPath);
-        }
-        Required(folder, BertTokenizer.VocabFileName);
+        string weightsPath = WeightsPath(folder);
         var config = BertConfig.Load(configPath);
         var model = BertForSequenceClassification.CreateEmpty(config);
         var report = ParameterCheckpoint.Load(model.Parameters, weightsPath, options);
         model.Parameters.MarkChanged();
         var tokenizer = BertTokenizer.FromFolder(folder);
         if (tokenizer.Vocabulary.Count > config.VocabSize)
-            throw new InvalidDataException($"{Path.Combine(folder, BertTokenizer.VocabFileName)}: {tokenizer.Vocabulary.Count} tokens, but config.json has vocab_size {config.VocabSize}");
+            throw new InvalidDataException($"{tokenizer.Vocabulary.Source}: {tokenizer.Vocabulary.Count} tokens, but config.json has vocab_size {config.VocabSize}");
         return new LoadedModel(folder, config, model, tokenizer, report);
+    }
+
+    /// <summary>The weights of a model folder: <c>model.safetensors</c>, else <c>pytorch_model.bin</c>.</summary>
+    /// <exception cref="FileNotFoundException">Neither exists.</exception>
+    public static string WeightsPath(string folder)
+    {
+        string safetensors = Path.Combine(folder, WeightsFileName), bin = Path.Combine(folder, CheckpointFile.PyTorchWeightsFileName);
+        if (File.Exists(safetensors)) return safetensors;
+        if (File.Exists(bin)) return bin;
+        throw new FileNotFoundException($"{folder}: neither {WeightsFileName} nor {CheckpointFile.PyTorchWeightsFileName} found", safetensors);
     }
 
     private static string Required(string folder, string name)

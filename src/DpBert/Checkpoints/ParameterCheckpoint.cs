@@ -3,7 +3,7 @@ using DpBert.Bert;
 namespace DpBert.Checkpoints;
 
 /// <summary>
-/// Loads a <see cref="ParameterSet"/> from a safetensors checkpoint by Hugging Face key, and saves
+/// Loads a <see cref="ParameterSet"/> from a checkpoint (safetensors or <c>pytorch_model.bin</c>) by Hugging Face key, and saves
 /// one. Loading is all-or-nothing: every key is matched and checked first, and values are copied
 /// only when the whole checkpoint fits, so a failed load leaves the parameters as they were.
 /// </summary>
@@ -12,11 +12,14 @@ public static class ParameterCheckpoint
     /// <summary>Most problems listed in one error message; the rest are counted.</summary>
     private const int MaxProblemsListed = 20;
 
-    /// <summary>Opens <paramref name="path"/> and loads it (see <see cref="Load(ParameterSet, SafetensorsFile, ParameterLoadOptions?)"/>).</summary>
+    /// <summary>
+    /// Opens <paramref name="path"/> (safetensors, or a <c>torch.save</c> zip such as <c>pytorch_model.bin</c>; see
+    /// <see cref="CheckpointFile.Open"/>) and loads it (see <see cref="Load(ParameterSet, ICheckpointTensors, ParameterLoadOptions?)"/>).
+    /// </summary>
     /// <exception cref="InvalidDataException">The file is malformed or does not fit the parameters; the message names the file and every bad key.</exception>
     public static ParameterLoadReport Load(ParameterSet parameters, string path, ParameterLoadOptions? options = null)
     {
-        using var file = SafetensorsFile.Open(path);
+        using var file = CheckpointFile.Open(path);
         return Load(parameters, file, options);
     }
 
@@ -33,7 +36,7 @@ public static class ParameterCheckpoint
     /// keys for one parameter. The message names the file and lists every problem with its key; the
     /// parameters are unchanged.
     /// </exception>
-    public static ParameterLoadReport Load(ParameterSet parameters, SafetensorsFile file, ParameterLoadOptions? options = null)
+    public static ParameterLoadReport Load(ParameterSet parameters, ICheckpointTensors file, ParameterLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(file);
@@ -43,6 +46,7 @@ public static class ParameterCheckpoint
         var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
         var ignored = new List<string>();
         var problems = new List<string>();
+        var reshaped = new List<string>();
 
         foreach (var tensor in file.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
@@ -60,6 +64,11 @@ public static class ParameterCheckpoint
                 continue;
             }
             var info = parameters.Info(key);
+            if (!tensor.HasShape(info.Shape) && options.AllowShapeMismatch?.Invoke(key) == true)
+            {
+                reshaped.Add($"{key}: {tensor.ShapeText} in the checkpoint, {info.ShapeText} in the model");
+                continue;
+            }
             if (!tensor.HasShape(info.Shape))
                 problems.Add($"{named}: shape {tensor.ShapeText} in the file, but the model expects {info.ShapeText}");
             else if (!tensor.Dtype.ConvertsToFloat32())
@@ -72,7 +81,7 @@ public static class ParameterCheckpoint
         foreach (var p in parameters.Parameters)
         {
             if (sources.ContainsKey(p.Name)) continue;
-            if (options.AllowMissing?.Invoke(p.Name) == true) missing.Add(p.Name);
+            if (options.AllowMissing?.Invoke(p.Name) == true || options.AllowShapeMismatch?.Invoke(p.Name) == true) missing.Add(p.Name);
             else problems.Add($"missing key \"{p.Name}\" {p.ShapeText}: the checkpoint has no such tensor");
         }
 
@@ -92,7 +101,7 @@ public static class ParameterCheckpoint
             loaded.Add(p.Name);
         }
         parameters.MarkChanged();
-        return new ParameterLoadReport(file.Path, loaded, missing, ignored, renamed);
+        return new ParameterLoadReport(file.Path, loaded, missing, ignored, renamed) { ShapeMismatches = reshaped };
     }
 
     /// <summary>

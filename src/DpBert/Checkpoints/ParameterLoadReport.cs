@@ -13,11 +13,15 @@ public sealed record ParameterLoadReport(
     IReadOnlyList<string> Ignored,
     IReadOnlyDictionary<string, string> Renamed)
 {
+    /// <summary>Parameters whose checkpoint tensor had another shape and was skipped, as <c>key: [file shape] in the checkpoint, [model shape] in the model</c>.</summary>
+    public IReadOnlyList<string> ShapeMismatches { get; init; } = [];
+
     /// <summary>One line for a log, e.g. <c>model.safetensors: loaded 199 tensors; missing (left as initialised): classifier.weight, classifier.bias</c>.</summary>
     public override string ToString()
     {
         var text = new System.Text.StringBuilder($"{Path}: loaded {Loaded.Count} tensors");
         if (Renamed.Count > 0) text.Append($" ({Renamed.Count} under legacy or unprefixed keys)");
+        if (ShapeMismatches.Count > 0) text.Append($"; not loaded, other shape: {string.Join("; ", ShapeMismatches)}");
         if (Missing.Count > 0) text.Append($"; missing (left as initialised): {string.Join(", ", Missing)}");
         if (Ignored.Count > 0) text.Append($"; ignored {Ignored.Count}: {string.Join(", ", Ignored)}");
         return text.ToString();

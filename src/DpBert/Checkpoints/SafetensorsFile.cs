@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
-using System.Runtime.InteropServices;
 
 namespace DpBert.Checkpoints;
 
@@ -15,7 +14,7 @@ namespace DpBert.Checkpoints;
 /// Spans returned by <see cref="GetBytes(string)"/> point into the map and are valid only until
 /// <see cref="Dispose"/>. Reading from several threads at once is safe.
 /// </remarks>
-public sealed unsafe class SafetensorsFile : IDisposable
+public sealed unsafe class SafetensorsFile : ICheckpointTensors
 {
     /// <summary>Largest header accepted (100 MB); anything larger is treated as corruption.</summary>
     public const long MaxHeaderLength = 100_000_000;
@@ -149,29 +148,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (destination.Length != tensor.ElementCount)
             throw new ArgumentException($"{Path}: tensor \"{name}\" {tensor.ShapeText} has {tensor.ElementCount} elements, " +
                 $"but the destination holds {destination.Length}", nameof(destination));
-        var bytes = GetBytes(tensor);
-        switch (tensor.Dtype)
-        {
-            case SafetensorsDtype.F32 when BitConverter.IsLittleEndian:
-                bytes.CopyTo(MemoryMarshal.AsBytes(destination));
-                break;
-            case SafetensorsDtype.F32:
-                for (int i = 0; i < destination.Length; i++) destination[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
-                break;
-            case SafetensorsDtype.F16:
-                for (int i = 0; i < destination.Length; i++) destination[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(2 * i)..]);
-                break;
-            case SafetensorsDtype.BF16:
-                // bfloat16 is the upper 16 bits of a float32, so widening is exact (NaN payloads included).
-                for (int i = 0; i < destination.Length; i++)
-                    destination[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) << 16);
-                break;
-            case SafetensorsDtype.F64:
-                for (int i = 0; i < destination.Length; i++) destination[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes[(8 * i)..]);
-                break;
-            default:
-                throw SafetensorsHeader.Invalid(Path, $"tensor \"{name}\" has dtype {tensor.Dtype.HeaderName()}, which does not convert to float32");
-        }
+        if (!Float32Conversion.TryConvert(tensor.Dtype, GetBytes(tensor), destination))
+            throw SafetensorsHeader.Invalid(Path, $"tensor \"{name}\" has dtype {tensor.Dtype.HeaderName()}, which does not convert to float32");
     }
 
     /// <summary>Tensor <paramref name="name"/> converted to a new float32 array (see <see cref="CopyToFloat32"/>).</summary>

@@ -15,7 +15,7 @@ public static class GlueDataFolder
 
     /// <summary>How to get the data, appended to every "not found" message.</summary>
     internal const string HowToGetData =
-        "Get the data with `dpbert download glue` (it writes data/glue), or point the GLUE_DIR environment variable " +
+        "Get the data with `dpbert download glue --tasks cola,sst2,mrpc,stsb,qqp,mnli,qnli,rte,wnli` (or --tasks all; it writes data/glue), or point the GLUE_DIR environment variable " +
         "(or the dataDir argument) at a folder in the glue_data/<TASK>/ layout, e.g. CoLA/train.tsv, SST-2/dev.tsv.";
 
     /// <summary>
@@ -38,7 +38,7 @@ public static class GlueDataFolder
         if (!File.Exists(path))
         {
             throw new FileNotFoundException(
-                $"GLUE {task.Name} {split.Name}: {path} not found (data folder {folder}). {HowToGetData}", path);
+                $"GLUE {task.Name} {split.Name}: {path} not found (data folder {folder}). Get it with `dpbert download glue --tasks {task.Name}`. {HowToGetData}", path);
         }
         return path;
     }

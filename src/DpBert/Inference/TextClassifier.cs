@@ -30,10 +30,10 @@ public sealed class TextClassifier
             throw new ArgumentOutOfRangeException(nameof(maxLength), $"max length {MaxLength} must be between 2 and the model's max_position_embeddings {limit}");
     }
 
-    /// <summary>Loads a model folder (see <see cref="ModelFolder"/>).</summary>
-    public static TextClassifier Load(string folder, int? maxLength = null)
+    /// <summary>Loads a model folder or Hugging Face model id (see <see cref="ModelFolder"/>); <paramref name="progress"/> receives download progress.</summary>
+    public static TextClassifier Load(string folder, int? maxLength = null, IProgress<HubDownloadProgress>? progress = null)
     {
-        var loaded = ModelFolder.LoadSequenceClassifier(folder);
+        var loaded = ModelFolder.LoadSequenceClassifier(folder, progress: progress);
         return new TextClassifier(loaded.Model, loaded.Tokenizer, maxLength);
     }
 

@@ -50,17 +50,24 @@ public sealed class BertTokenizer
     /// <summary>
     /// Loads a Hugging Face model folder: <c>vocab.txt</c> plus, when present, <c>tokenizer_config.json</c>
     /// (do_lower_case, strip_accents, tokenize_chinese_chars). Without a configuration the tokenizer is
-    /// uncased, as Hugging Face's default.
+    /// uncased, as Hugging Face's default. A folder without <c>vocab.txt</c> but with <c>tokenizer.json</c> uses
+    /// that file's vocabulary and normalizer settings (see <see cref="TokenizerJsonFile"/>).
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="FileNotFoundException">The folder has no <c>vocab.txt</c>.</exception>
+    /// <exception cref="FileNotFoundException">The folder has neither <c>vocab.txt</c> nor <c>tokenizer.json</c>.</exception>
     /// <exception cref="InvalidDataException">A file is invalid; the message names it (and the key).</exception>
     public static BertTokenizer FromFolder(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: tokenizer folder not found");
         var options = BertTokenizerOptions.Load(Path.Combine(folder, BertTokenizerOptions.ConfigFileName));
-        return FromVocabFile(Path.Combine(folder, VocabFileName), options);
+        string vocabPath = Path.Combine(folder, VocabFileName), tokenizerJson = Path.Combine(folder, TokenizerJsonFile.FileName);
+        if (!File.Exists(vocabPath) && File.Exists(tokenizerJson))
+        {
+            var (vocabulary, fastOptions) = TokenizerJsonFile.Load(tokenizerJson, options);
+            return new BertTokenizer(vocabulary, fastOptions);
+        }
+        return FromVocabFile(vocabPath, options);
     }
 
     /// <summary>The WordPiece vocabulary.</summary>

@@ -86,7 +86,8 @@ public sealed record BertTokenizerOptions
         }
     }
 
-    private static bool? ReadBool(JsonElement root, string key, string source)
+    /// <summary>A true/false/null setting; null when absent. The error names <paramref name="source"/> and <paramref name="key"/>.</summary>
+    internal static bool? ReadBool(JsonElement root, string key, string source)
     {
         if (!root.TryGetProperty(key, out var value)) return null;
         return value.ValueKind switch

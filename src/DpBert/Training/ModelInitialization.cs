@@ -12,18 +12,22 @@ public sealed record InitializedModel(BertForSequenceClassification Model, BertT
 
 /// <summary>
 /// Builds the model a fine-tuning run starts from: a preset trained from scratch (Hugging Face's
-/// initialisation), or a model folder whose weights are loaded exactly. A folder may lack the pooler and the
+/// initialisation), or a model folder or Hugging Face model id whose weights are loaded exactly. A classifier trained
+/// for another number of labels is re-initialised with a warning. A folder may lack the pooler and the
 /// classifier (a pre-trained encoder or masked-LM checkpoint): those are initialised as Hugging Face does, and
 /// said so; pre-training heads (<c>cls.*</c>) are ignored.
 /// </summary>
 public static class ModelInitialization
 {
     /// <summary>Creates or loads the model for a task with <paramref name="labelNames"/> (one name per class; a single entry means regression).</summary>
-    /// <param name="model">A preset name (<see cref="BertPresets"/>) or a model folder.</param>
+    /// <param name="model">A preset name (<see cref="BertPresets"/>), a model folder or a Hugging Face model id.</param>
     /// <param name="labelNames">Class names, in label order.</param>
     /// <param name="vocabPath">Vocabulary for presets (ignored for folders, which carry their own).</param>
     /// <param name="options">Dropout overrides and the seed for new weights.</param>
-    public static InitializedModel ForSequenceClassification(string model, IReadOnlyList<string> labelNames, string? vocabPath, TrainingOptions options)
+    /// <param name="hub">Hub settings when <paramref name="model"/> is a Hugging Face model id (default: from the environment).</param>
+    /// <param name="progress">Download progress for a model id.</param>
+    public static InitializedModel ForSequenceClassification(string model, IReadOnlyList<string> labelNames, string? vocabPath, TrainingOptions options,
+        HubOptions? hub = null, IProgress<HubDownloadProgress>? progress = null)
     {
         var notes = new List<string>();
         var id2label = labelNames.Select((n, i) => (n, i)).ToDictionary(x => x.i.ToString(System.Globalization.CultureInfo.InvariantCulture), x => x.n);
@@ -37,15 +41,20 @@ public static class ModelInitialization
             notes.Add($"{model} initialised from scratch ({fresh.Parameters.Count:N0} parameters, vocabulary {vocabPath})");
             return new InitializedModel(fresh, tokenizer, notes);
         }
-        if (!Directory.Exists(model)) throw new DirectoryNotFoundException($"--model {model}: neither a preset ({string.Join(", ", BertPresets.Names)}) nor a model folder");
-        var loadedConfig = BertConfig.Load(Path.Combine(model, ModelFolder.ConfigFileName));
+        string folder = ModelSource.ResolveFolder(model, hub, progress);
+        var loadedConfig = BertConfig.Load(Path.Combine(folder, ModelFolder.ConfigFileName));
         var taskConfig = Trainer.ApplyDropoutOverrides(loadedConfig with { NumLabelsValue = labelNames.Count, Id2Label = id2label }, options);
         var classifier = BertForSequenceClassification.CreateEmpty(taskConfig);
         var loadOptions = new ParameterLoadOptions
         {
             AllowMissing = key => key.StartsWith("classifier.", StringComparison.Ordinal) || key.StartsWith("bert.pooler.", StringComparison.Ordinal),
+            // A head fine-tuned for another label count cannot be reused: it is re-initialised (and said so).
+            AllowShapeMismatch = key => key.StartsWith("classifier.", StringComparison.Ordinal),
         };
-        var report = ParameterCheckpoint.Load(classifier.Parameters, Path.Combine(model, ModelFolder.WeightsFileName), loadOptions);
+        var report = ParameterCheckpoint.Load(classifier.Parameters, ModelFolder.WeightsPath(folder), loadOptions);
+        if (report.ShapeMismatches.Count > 0)
+            notes.Add($"warning: the checkpoint's classifier was trained for {loadedConfig.NumLabels} labels, this task has {labelNames.Count}; " +
+                $"re-initialised ({string.Join("; ", report.ShapeMismatches)})");
         if (report.Missing.Count > 0)
         {
             var missing = new HashSet<string>(report.Missing, StringComparer.Ordinal);
@@ -54,7 +63,7 @@ public static class ModelInitialization
         }
         if (report.Ignored.Count > 0) notes.Add($"ignored {report.Ignored.Count} checkpoint tensors ({string.Join(", ", report.Ignored.Take(3))}{(report.Ignored.Count > 3 ? ", ..." : "")})");
         classifier.Parameters.MarkChanged();
-        notes.Insert(0, $"loaded {model} ({classifier.Parameters.Count:N0} parameters)");
-        return new InitializedModel(classifier, BertTokenizer.FromFolder(model), notes);
+        notes.Insert(0, $"loaded {model}{(folder == Path.GetFullPath(model) ? "" : $" from {folder}")} ({classifier.Parameters.Count:N0} parameters, {Path.GetFileName(report.Path)})");
+        return new InitializedModel(classifier, BertTokenizer.FromFolder(folder), notes);
     }
 }

@@ -11,12 +11,7 @@ public sealed class ParameterCheckpointTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    // A model small enough to build checkpoints by hand: 1 layer, hidden 4, 3 labels.
-    private static readonly BertConfig Small = new()
-    {
-        VocabSize = 10, HiddenSize = 4, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 8,
-        MaxPositionEmbeddings = 6, TypeVocabSize = 2, NumLabelsValue = 3,
-    };
+    private static BertConfig Small => SmallCheckpointModel.Config;
 
     private static ParameterSet SmallClassifier(float start = 0.5f)
     {

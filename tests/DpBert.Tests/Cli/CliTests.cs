@@ -96,7 +96,7 @@ public class CliTests
         File.Copy(Path.Combine(TinyModel, "config.json"), temp.File("config.json"));
         (code, _, stderr) = Run("predict", "--model", temp.Path, "text");
         Assert.Equal(1, code);
-        Assert.Contains("model.safetensors not found", stderr);
+        Assert.Contains("neither model.safetensors nor pytorch_model.bin found", stderr);
     }
 
     [Fact]

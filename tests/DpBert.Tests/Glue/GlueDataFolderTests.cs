@@ -60,7 +60,8 @@ public sealed class GlueDataFolderTests
         Assert.Equal(
             $"GLUE data folder not found: looked in {Path.Combine(workingDirectory.Path, "data", "glue")} " +
             "(from the default data/glue under the current directory; GLUE_DIR is not set). " +
-            "Get the data with `dpbert download glue` (it writes data/glue), or point the GLUE_DIR environment variable " +
+            "Get the data with `dpbert download glue --tasks cola,sst2,mrpc,stsb,qqp,mnli,qnli,rte,wnli` (or --tasks all; it writes data/glue), " +
+            "or point the GLUE_DIR environment variable " +
             "(or the dataDir argument) at a folder in the glue_data/<TASK>/ layout, e.g. CoLA/train.tsv, SST-2/dev.tsv.",
             error.Message);
     }
