@@ -76,7 +76,7 @@ public sealed record TrainingCurves(IReadOnlyList<TrainingStepPoint> Steps, IRea
         Panel(html, "training loss", "loss-chart", [(loss, Palette.Series(0), "0.35", false), (Downsample(smoothed), Palette.Series(0), null, false)]);
         string? metric = PlottedMetric;
         var metricPoints = metric is null ? [] : Evaluations.Where(e => e.Metrics.ContainsKey(metric)).Select(e => ((double)e.Step, e.Metrics[metric])).ToList();
-        Panel(html, metric is null ? "evaluation metric (none yet)" : "eval " + metric, "metric-chart", [(metricPoints, Palette.Series(2), null, true)]);
+        Panel(html, metric is null ? "evaluation metric" : "eval " + metric, "metric-chart", [(metricPoints, Palette.Series(2), null, true)]);
         Panel(html, "learning rate", "learning-rate-chart", [(Downsample(Steps.Select(s => ((double)s.Step, s.LearningRate)).ToList()), Palette.Series(1), null, false)]);
         html.Close();
         ViewFrame.Caption(html, $"{Invariant.Count(Steps.Count)} optimizer steps, {Invariant.Count(Evaluations.Count)} evaluations" +
@@ -97,6 +97,8 @@ public sealed record TrainingCurves(IReadOnlyList<TrainingStepPoint> Steps, IRea
         html.Element("div", title, ("style", "font-weight: 600; text-align: center;"));
         plot.Open(html, title + " against optimizer step", dataName);
         plot.WriteAxes(html, "step", "");
+        if (all.Count == 0)
+            html.Element("text", "no data yet", ("x", "50%"), ("y", "45%"), ("text-anchor", "middle"), ("fill", "currentColor"), ("fill-opacity", "0.6"));
         foreach (var (points, color, opacity, markers) in lines)
         {
             plot.WriteLine(html, points, color, opacity is null ? 1.8 : 1, null, opacity);

@@ -29,7 +29,7 @@ internal static class ExternalTools
     }
 
     /// <summary>Screenshots <paramref name="html"/> in headless Chromium at 1200 x <paramref name="height"/> pixels.</summary>
-    public static void Screenshot(string html, string png, int height = 3000)
+    public static void Screenshot(string html, string png, int height = 5000)
     {
         if (!File.Exists(Chromium)) throw new InvalidOperationException($"{Chromium} not found: install Debian's chromium (apt-get install -y chromium); .ci/run does");
         string profile = Path.Combine(Path.GetTempPath(), $"dpbert-chromium-{Guid.NewGuid():N}");

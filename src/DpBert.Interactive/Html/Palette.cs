@@ -12,8 +12,8 @@ internal static class Palette
     /// <summary>Highlight behind the best row of a table, translucent so the theme shows through.</summary>
     public const string Highlight = "rgba(46, 158, 91, 0.18)";
 
-    /// <summary>The Pareto front.</summary>
-    public const string Front = "#e8590c";
+    /// <summary>The Pareto front: the theme's text colour, so it never shares a hue with a method's series.</summary>
+    public const string Front = "currentColor";
 
     /// <summary>Gridlines and secondary strokes: the text colour, faded.</summary>
     public const string GridOpacity = "0.18";
