@@ -17,7 +17,8 @@ internal static class ExternalTools
     public static void ValidateNotebook(string notebook)
     {
         RequirePythonModule("nbformat", "python3-nbformat");
-        Run(Python, ["-c", "import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", notebook], TimeSpan.FromMinutes(1));
+        // -W error: nbformat's warnings (a cell without an id, say) are future errors; fail on them now.
+        Run(Python, ["-W", "error", "-c", "import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", notebook], TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Converts <paramref name="notebook"/> to HTML next to <paramref name="outputFolder"/>; returns the HTML path.</summary>
