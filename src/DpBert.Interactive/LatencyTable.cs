@@ -21,12 +21,18 @@ public sealed record LatencyTable(IReadOnlyList<MethodResult> Results, double Mi
     public double ReferenceMetric =>
         Results.FirstOrDefault(r => r.Method == "full")?.Metric ?? (Results.Count == 0 ? double.NaN : Results.Max(r => r.Metric));
 
-    /// <summary>The highest speed-up among rows whose metric is at least <see cref="MinRelativeMetric"/> x the reference; null if none.</summary>
+    /// <summary>
+    /// The lowest metric a row may have to be the best: <see cref="MinRelativeMetric"/> of the reference, measured
+    /// as a loss of (1 - fraction) x |reference| so that a negative reference (Matthews correlation) works too.
+    /// </summary>
+    public double MetricThreshold => ReferenceMetric - (1 - MinRelativeMetric) * Math.Abs(ReferenceMetric);
+
+    /// <summary>The highest speed-up among rows whose metric is at least <see cref="MetricThreshold"/>; null if none.</summary>
     public MethodResult? Best
     {
         get
         {
-            double threshold = MinRelativeMetric * ReferenceMetric;
+            double threshold = MetricThreshold;
             return Results.Where(r => r.Metric >= threshold).OrderByDescending(r => r.SpeedUp).FirstOrDefault();
         }
     }

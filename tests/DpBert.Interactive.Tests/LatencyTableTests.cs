@@ -52,4 +52,15 @@ public class LatencyTableTests
         Assert.Equal(0.895, table.ReferenceMetric);
         Assert.Same(DpSlow, table.Best);
     }
+
+    [Fact]
+    public void A_negative_reference_metric_still_allows_only_a_small_loss()
+    {
+        var full = Samples.Method("full", null, -0.10, 10, 1);
+        var close = Samples.Method("dpbert", 0.3, -0.101, 7, 1.43);  // within 2% of |-0.10|
+        var far = Samples.Method("dpbert", 0.7, -0.20, 4, 2.5);
+        var table = new[] { full, close, far }.ToLatencyTable();
+        Assert.Equal(-0.102, table.MetricThreshold, 12);
+        Assert.Same(close, table.Best);
+    }
 }
