@@ -1,0 +1,32 @@
+using DpBert.Evaluation;
+using DpBert.Planning;
+using DpBert.Tokenization;
+
+namespace DpBert.Interactive;
+
+/// <summary>
+/// Turns the core's result records into views. In a notebook, the view as a cell's last value (or passed to
+/// <c>display(...)</c>) renders as HTML: <c>paths.ToPathGallery()</c>, <c>results.ToLatencyTable()</c>.
+/// </summary>
+public static class NotebookViews
+{
+    /// <summary>One input's layer-skip path.</summary>
+    public static LayerSkipPathView ToPathView(this InputPath path) => new(path);
+
+    /// <summary>Many inputs' paths, the first <paramref name="maxShown"/> drawn.</summary>
+    public static PathGallery ToPathGallery(this IEnumerable<InputPath> paths, int maxShown = 50) => new(paths.ToList(), maxShown);
+
+    /// <summary>How often each layer runs, per predicted label or per length bucket.</summary>
+    public static LayerUsageHeatmap ToLayerUsageHeatmap(this IEnumerable<InputPath> paths, LayerUsageGrouping groupBy = LayerUsageGrouping.PredictedLabel) =>
+        new(paths.ToList(), groupBy);
+
+    /// <summary>Methods side by side with latency percentiles and speed-up; the best row marked.</summary>
+    public static LatencyTable ToLatencyTable(this IEnumerable<MethodResult> results, double minRelativeMetric = 0.98, LatencyTableOrder order = LatencyTableOrder.Method) =>
+        new(results.ToList(), minRelativeMetric, order);
+
+    /// <summary>Metric against latency per method, Pareto front marked.</summary>
+    public static TradeoffChart ToChart(this TradeoffResult result) => new(result);
+
+    /// <summary>The word pieces, ids and segments of an encoding.</summary>
+    public static TokenizerView ToTokenizerView(this BertEncoding encoding) => new(encoding);
+}
