@@ -20,13 +20,14 @@ internal sealed class EvaluationFlags
     public Option<int> MaxSeq { get; } = new("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => 128 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Batch size of the throughput measurement.", DefaultValueFactory = _ => 32 };
     public Option<int> Warmup { get; } = new("--warmup") { Description = "Inputs run before timing starts.", DefaultValueFactory = _ => 16 };
+    public Option<int> WarmupMs { get; } = new("--warmup-ms") { Description = "Minimum warm-up time per point in ms (lets the JIT install optimised code).", DefaultValueFactory = _ => 500 };
     public Option<int> Batch1Inputs { get; } = new("--batch1-inputs") { Description = "Inputs timed one at a time (0 = all).", DefaultValueFactory = _ => 0 };
     public Option<int> Rounds { get; } = new("--rounds") { Description = "Rounds over all points; per-input minimum latency, best throughput (removes interference).", DefaultValueFactory = _ => 1 };
     public Option<string?> Output { get; } = new("--output") { Description = "Folder for the JSON and CSV results (default: <model>/evaluation)." };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, DataDir, MaxEval, MaxSeq, BatchSize, Warmup, Batch1Inputs, Rounds, Output })
+        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, DataDir, MaxEval, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
             command.Options.Add(o);
     }
 
@@ -38,7 +39,7 @@ internal sealed class EvaluationFlags
         var task = GlueTask.FromName(parse.GetValue(Task)!);
         string modelDir = parse.GetValue(Model)!;
         var names = MethodCatalog.Parse(parse.GetValue(Methods)!);
-        var latency = new LatencyOptions { WarmupInputs = parse.GetValue(Warmup), Batch1Inputs = parse.GetValue(Batch1Inputs), ThroughputBatchSize = parse.GetValue(BatchSize), Rounds = parse.GetValue(Rounds) };
+        var latency = new LatencyOptions { WarmupInputs = parse.GetValue(Warmup), WarmupMilliseconds = parse.GetValue(WarmupMs), Batch1Inputs = parse.GetValue(Batch1Inputs), ThroughputBatchSize = parse.GetValue(BatchSize), Rounds = parse.GetValue(Rounds) };
         latency.Validate();
         var (full, methods) = MethodCatalog.Load(modelDir, names, parse.GetValue(DpBert), parse.GetValue(DeeBert), parse.GetValue(Pabee));
         var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false);

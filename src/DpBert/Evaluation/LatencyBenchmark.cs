@@ -53,7 +53,9 @@ public sealed class LatencyBenchmark
     {
         classifier.ValidateKnob(knob);
         int n = _data.Count, timed = _options.Batch1Inputs > 0 ? Math.Min(_options.Batch1Inputs, n) : n;
-        for (int i = 0; i < Math.Min(_options.WarmupInputs, n); i++) classifier.Classify(_data.Batch([i], classifier.PadTokenId), knob);
+        var warmup = Stopwatch.StartNew();
+        for (int i = 0; i < _options.WarmupInputs || warmup.ElapsedMilliseconds < _options.WarmupMilliseconds; i++)
+            classifier.Classify(_data.Batch([i % n], classifier.PadTokenId), knob);
         var warmBatch = Enumerable.Range(0, Math.Min(_options.ThroughputBatchSize, n)).ToArray();
         classifier.Classify(_data.Batch(warmBatch, classifier.PadTokenId), knob);
 

@@ -40,7 +40,7 @@ public class PlanningCommandTests
             Assert.True(code == 0, stderr);
             Assert.True(File.Exists(Path.Combine(model, method, "exits.safetensors")), method);
         }
-        (code, stdout, stderr) = Run(["tradeoff", .. data, "--max-eval-samples", "24", "--batch1-inputs", "6", "--warmup", "2", "--batch-size", "8", "--max-seq-length", "32"]);
+        (code, stdout, stderr) = Run(["tradeoff", .. data, "--max-eval-samples", "24", "--batch1-inputs", "6", "--warmup", "2", "--warmup-ms", "0", "--batch-size", "8", "--max-seq-length", "32"]);
         Assert.True(code == 0, stderr);
         // full + 11 thetas + 9 entropies + 1 patience + 2 depths for a 2-layer model.
         var tradeoff = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "evaluation", "tradeoff.json")));
@@ -51,7 +51,7 @@ public class PlanningCommandTests
         Assert.Contains("Pareto front:", stdout);
         Assert.Contains("[24/24]", stderr);
 
-        (code, stdout, stderr) = Run(["evaluate", .. data, "--methods", "full,static,dpbert", "--max-eval-samples", "12", "--batch1-inputs", "4", "--max-seq-length", "32"]);
+        (code, stdout, stderr) = Run(["evaluate", .. data, "--methods", "full,static,dpbert", "--warmup-ms", "0", "--max-eval-samples", "12", "--batch1-inputs", "4", "--max-seq-length", "32"]);
         Assert.True(code == 0, stderr);
         var results = ResultFiles.LoadJson(Path.Combine(model, "evaluation", "results.json"));
         Assert.Equal(["full", "static", "dpbert"], results.Select(r => r.Method));

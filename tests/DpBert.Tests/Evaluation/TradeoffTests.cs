@@ -73,7 +73,7 @@ public class TradeoffTests
         var (model, planner) = Model();
         var full = new FullDepthClassifier(model);
         MetricFunction accuracy = (d, o) => new Dictionary<string, double> { ["accuracy"] = DpBert.Glue.GlueMetrics.Accuracy(o.PredictedLabels, d.Labels) };
-        var options = new LatencyOptions { WarmupInputs = 2, ThroughputBatchSize = 4, Rounds = 2 };
+        var options = new LatencyOptions { WarmupInputs = 2, WarmupMilliseconds = 0, ThroughputBatchSize = 4, Rounds = 2 };
         var result = TradeoffSweep.Run("sst2", full, [new SweepEntry(new DpBertClassifier(model, planner), [0.1, 0.5, 0.9]), new SweepEntry(new StaticDepthClassifier(model), [1, 4])],
             data, accuracy, "accuracy", options);
         Assert.Equal(6, result.Points.Count);
