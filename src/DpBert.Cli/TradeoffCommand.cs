@@ -37,6 +37,14 @@ internal static class TradeoffCommand
             ResultFiles.SaveJson(Path.Combine(ctx.OutputDir, "tradeoff.json"), tradeoff);
             ResultFiles.SaveCsv(Path.Combine(ctx.OutputDir, "tradeoff.csv"), tradeoff.Points);
             stdout.WriteLine($"Pareto front: {string.Join(" -> ", tradeoff.ParetoFront.Select(p => p.Label))}");
+            foreach (double keep in new[] { 0.98, 0.99 })
+            {
+                if (OperatingPoints.FastestKeeping(tradeoff, "dpbert", keep) is not { } best) continue;
+                stdout.WriteLine();
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Fastest DPBERT point keeping {keep:P0} of the full model's {tradeoff.MetricName}: {best.Label}, {best.RelativeLatency:P1} of the full model's batch-1 latency; each method's best point at or below that latency:"));
+                ResultTable.Write(stdout, OperatingPoints.BestAtOrBelowLatency(tradeoff, best));
+            }
             stdout.WriteLine($"results: {Path.Combine(ctx.OutputDir, "tradeoff.json")}, {Path.Combine(ctx.OutputDir, "tradeoff.csv")}");
             return 0;
         });

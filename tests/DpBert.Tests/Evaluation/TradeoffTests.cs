@@ -113,6 +113,24 @@ public class TradeoffTests
     }
 
     [Fact]
+    public void Operating_points_pick_the_fastest_point_above_the_floor_and_compare_at_equal_latency()
+    {
+        var full = Point("full", 0, 0.80, 10);
+        var dp1 = Point("dpbert", 0.3, 0.795, 7);
+        var dp2 = Point("dpbert", 0.6, 0.786, 5);     // 98.25% of 0.80: keeps 98%, not 99%
+        var dp3 = Point("dpbert", 0.8, 0.70, 3);
+        var dee = Point("deebert", 0.2, 0.78, 4.9);
+        var deeSlow = Point("deebert", 0.1, 0.79, 6);
+        var pabee = Point("pabee", 1, 0.77, 8);
+        var tradeoff = new TradeoffResult("sst2", "accuracy", [full, dp1, dp2, dp3, dee, deeSlow, pabee], []);
+        Assert.Same(dp2, OperatingPoints.FastestKeeping(tradeoff, "dpbert", 0.98));
+        Assert.Same(dp1, OperatingPoints.FastestKeeping(tradeoff, "dpbert", 0.99));
+        Assert.Null(OperatingPoints.FastestKeeping(tradeoff, "pabee", 0.99));
+        var equal = OperatingPoints.BestAtOrBelowLatency(tradeoff, dp2);
+        Assert.Equal([dee, dp2], equal.OrderBy(p => p.Method, StringComparer.Ordinal));   // PABEE has no point as fast; DeeBERT's best at <= 5 ms
+    }
+
+    [Fact]
     public void Results_round_trip_through_json_and_write_one_csv_row_each()
     {
         using var temp = new TempFolder();
