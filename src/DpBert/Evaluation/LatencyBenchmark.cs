@@ -48,16 +48,26 @@ public sealed class LatencyBenchmark
     public MethodResult Measure(IAdaptiveClassifier classifier, double knob, MethodResult? reference) =>
         Summarize(classifier, knob, Sample(classifier, knob), reference);
 
-    /// <summary>One round of timings.</summary>
-    public LatencySample Sample(IAdaptiveClassifier classifier, double knob)
+    /// <summary>Inputs timed one at a time.</summary>
+    public int TimedInputs => _options.Batch1Inputs > 0 ? Math.Min(_options.Batch1Inputs, _data.Count) : _data.Count;
+
+    /// <summary>Runs inputs one at a time (and one batch) untimed until the warm-up count and time are both reached.</summary>
+    public void WarmUp(IAdaptiveClassifier classifier, double knob)
     {
         classifier.ValidateKnob(knob);
-        int n = _data.Count, timed = _options.Batch1Inputs > 0 ? Math.Min(_options.Batch1Inputs, n) : n;
+        int n = _data.Count;
         var warmup = Stopwatch.StartNew();
         for (int i = 0; i < _options.WarmupInputs || warmup.ElapsedMilliseconds < _options.WarmupMilliseconds; i++)
             classifier.Classify(_data.Batch([i % n], classifier.PadTokenId), knob);
         var warmBatch = Enumerable.Range(0, Math.Min(_options.ThroughputBatchSize, n)).ToArray();
         classifier.Classify(_data.Batch(warmBatch, classifier.PadTokenId), knob);
+    }
+
+    /// <summary>One round of timings.</summary>
+    public LatencySample Sample(IAdaptiveClassifier classifier, double knob)
+    {
+        WarmUp(classifier, knob);
+        int n = _data.Count, timed = TimedInputs;
 
         var latencies = new double[timed];
         var clock = new Stopwatch();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DpBert.Training;
 
 namespace DpBert.Evaluation;
@@ -25,35 +26,69 @@ public static class TradeoffSweep
     };
 
     /// <summary>
-    /// Measures the full model, then each entry at each knob, <see cref="LatencyOptions.Rounds"/> times over (each
-    /// point keeps its per-input minimum latencies and its best throughput). <paramref name="progress"/> receives
-    /// each point as it is measured (with the count done and the total).
+    /// Measures the full model and each entry at each knob, interleaved so that every point sees the same
+    /// machine: after a warm-up of every point, each input is timed alone on every point in turn (the order
+    /// rotating from input to input), and each batch of the throughput pass runs on every point in turn. This
+    /// is repeated <see cref="LatencyOptions.Rounds"/> times; each point keeps its per-input minimum latency and
+    /// its best throughput. <paramref name="progress"/> receives each point after each round (count done, total).
     /// </summary>
     public static TradeoffResult Run(string task, IAdaptiveClassifier full, IEnumerable<SweepEntry> entries, EncodedDataset data,
         MetricFunction metrics, string mainMetric, LatencyOptions? options = null, IProgress<(int Done, int Total, MethodResult Point)>? progress = null)
     {
-        var list = entries.Where(e => e.Classifier.Method != "full").ToList();
-        foreach (var e in list) foreach (double k in e.Knobs) e.Classifier.ValidateKnob(k);
         var configs = new List<(IAdaptiveClassifier Classifier, double Knob)> { (full, 0) };
-        foreach (var e in list) foreach (double k in e.Knobs) configs.Add((e.Classifier, k));
+        foreach (var e in entries.Where(e => e.Classifier.Method != "full"))
+            foreach (double k in e.Knobs) { e.Classifier.ValidateKnob(k); configs.Add((e.Classifier, k)); }
         var bench = new LatencyBenchmark(data, metrics, mainMetric, options);
-        int rounds = bench.Options.Rounds, total = configs.Count * rounds, done = 0;
-        var samples = new LatencySample?[configs.Count];
-        MethodResult? reference = null;
-        var points = new List<MethodResult>();
+        int rounds = bench.Options.Rounds, count = configs.Count, n = data.Count, timed = bench.TimedInputs, batchSize = bench.Options.ThroughputBatchSize;
+        foreach (var (c, k) in configs) bench.WarmUp(c, k);
+
+        var latencies = configs.Select(_ => Enumerable.Repeat(double.MaxValue, timed).ToArray()).ToArray();
+        var seconds = Enumerable.Repeat(double.MaxValue, count).ToArray();
+        var logits = configs.Select(c => new float[n * c.Classifier.NumLabels]).ToArray();
+        var plans = configs.Select(_ => new Planning.LayerPlan[n]).ToArray();
+        var clock = new Stopwatch();
+        int done = 0;
         for (int round = 0; round < rounds; round++)
         {
-            for (int i = 0; i < configs.Count; i++)
+            for (int i = 0; i < timed; i++)
             {
-                var sample = bench.Sample(configs[i].Classifier, configs[i].Knob);
-                samples[i] = samples[i] is { } previous ? previous.CombineWith(sample) : sample;
-                // Progress shows the point as measured so far (against the reference as measured so far).
-                var point = bench.Summarize(configs[i].Classifier, configs[i].Knob, samples[i]!, i == 0 ? null : reference);
-                if (i == 0) reference = point;
-                if (round == rounds - 1) points.Add(point);
-                progress?.Report((++done, total, point));
+                var batch = data.Batch([i], full.PadTokenId);
+                for (int j = 0; j < count; j++)
+                {
+                    int c = (i + j) % count;
+                    clock.Restart();
+                    configs[c].Classifier.Classify(batch, configs[c].Knob);
+                    latencies[c][i] = Math.Min(latencies[c][i], clock.Elapsed.TotalMilliseconds);
+                }
             }
+            var total = new double[count];
+            for (int start = 0; start < n; start += batchSize)
+            {
+                var indices = Enumerable.Range(start, Math.Min(batchSize, n - start)).ToArray();
+                var batch = data.Batch(indices, full.PadTokenId);
+                for (int c = 0; c < count; c++)
+                {
+                    clock.Restart();
+                    var output = configs[c].Classifier.Classify(batch, configs[c].Knob);
+                    total[c] += clock.Elapsed.TotalSeconds;
+                    output.Logits.CopyTo(logits[c], start * configs[c].Classifier.NumLabels);
+                    for (int r = 0; r < indices.Length; r++) plans[c][start + r] = output.Plans[r];
+                }
+            }
+            MethodResult? reference = null;
+            var points = new List<MethodResult>(count);
+            for (int c = 0; c < count; c++)
+            {
+                seconds[c] = Math.Min(seconds[c], total[c]);
+                var classifier = configs[c].Classifier;
+                var predictions = new AdaptivePredictions(EvaluationOutput.FromLogits(logits[c], data, classifier.NumLabels, classifier.NumLabels == 1), plans[c]);
+                var point = bench.Summarize(classifier, configs[c].Knob, new LatencySample(latencies[c].ToArray(), n / seconds[c], predictions), reference);
+                reference ??= point;
+                points.Add(point);
+                progress?.Report((++done, count * rounds, point));
+            }
+            if (round == rounds - 1) return new TradeoffResult(task, mainMetric, points, ParetoFront.Of(points));
         }
-        return new TradeoffResult(task, mainMetric, points, ParetoFront.Of(points));
+        throw new InvalidOperationException("unreachable: at least one round runs");
     }
 }
