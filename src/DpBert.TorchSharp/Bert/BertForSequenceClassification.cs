@@ -1,0 +1,65 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using CoreConfig = DpBert.Bert.BertConfig;
+
+namespace DpBert.TorchSharp.Bert;
+
+/// <summary>
+/// Hugging Face's <c>BertForSequenceClassification</c> as TorchSharp modules: <c>bert</c> (<see cref="BertModel"/>),
+/// dropout, and the Linear <c>classifier</c>. Its <c>state_dict()</c> keys are exactly the Hugging Face keys
+/// (<c>bert.encoder.layer.3.attention.self.query.weight</c>, <c>classifier.bias</c>, ...), so the weights of a model folder
+/// load by name (<see cref="Interop.TorchModelFolder"/>). <c>num_labels == 1</c> is regression. Move it with
+/// <c>.to(device, dtype)</c>; nothing in it assumes a device.
+/// </summary>
+public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly BertModel bert;
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+
+    /// <summary>Creates the model of <paramref name="config"/> (validated) with TorchSharp's default initialisation.</summary>
+    public BertForSequenceClassification(CoreConfig config) : base(nameof(BertForSequenceClassification))
+    {
+        config.Validate();
+        Config = config;
+        bert = new BertModel(config);
+        dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
+        classifier = nn.Linear(config.HiddenSize, config.NumLabels);
+        RegisterComponents();
+    }
+
+    /// <summary>The configuration.</summary>
+    public CoreConfig Config { get; }
+    /// <summary>The encoder.</summary>
+    public BertModel Bert => bert;
+    /// <summary>The dropout before the classifier.</summary>
+    internal Dropout ClassifierDropout => dropout;
+    /// <summary>The classifier <c>[num_labels, H]</c>.</summary>
+    internal Linear Classifier => classifier;
+    /// <summary>True for a regression head.</summary>
+    public bool IsRegression => Config.NumLabels == 1;
+
+    /// <summary>Logits (B, num_labels) from the pooled output (B, H): dropout, then the classifier.</summary>
+    public Tensor Head(Tensor pooled)
+    {
+        using var dropped = dropout.forward(pooled);
+        return classifier.forward(dropped);
+    }
+
+    /// <summary>Logits (B, num_labels) of the full-depth model; inputs are (B, S) int64 on the model's device.</summary>
+    public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = bert.forward(inputIds, tokenTypeIds, attentionMask);
+        return Head(bert.Pooler.forward(hidden)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The task loss: mean cross-entropy against <paramref name="labels"/> (int64, B), or for regression the mean squared
+    /// error against <paramref name="labels"/> (float, B), as Hugging Face computes it.
+    /// </summary>
+    public Tensor TaskLoss(Tensor logits, Tensor labels) => IsRegression
+        ? nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
+        : nn.functional.cross_entropy(logits, labels);
+}

@@ -1,0 +1,93 @@
+using DpBert.Planning;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using CoreConfig = DpBert.Bert.BertConfig;
+
+namespace DpBert.TorchSharp.Planning;
+
+/// <summary>
+/// DPBERT's planner as a TorchSharp module, the same architecture and parameter names as the core engine's
+/// <see cref="DpBert.Planning.PlanningModule"/>: the [CLS] hidden state after the first k layers goes through
+/// <c>hidden</c> (H to H/4), exact GELU and <c>output</c> (H/4 to L - k), one logit per planned layer. Inside
+/// <see cref="DpBertForSequenceClassification"/> its keys are <c>planner.hidden.*</c> and <c>planner.output.*</c>.
+/// </summary>
+public sealed class PlanningModule : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear hidden, output;
+
+    /// <summary>A planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">k is not in [0, L).</exception>
+    public PlanningModule(CoreConfig config, int alwaysRunLayers = 1) : base(nameof(PlanningModule))
+    {
+        if (alwaysRunLayers < 0 || alwaysRunLayers >= config.NumHiddenLayers)
+            throw new ArgumentOutOfRangeException(nameof(alwaysRunLayers), $"always-run layers k = {alwaysRunLayers} must be in [0, {config.NumHiddenLayers})");
+        AlwaysRunLayers = alwaysRunLayers;
+        PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
+        int inner = Math.Max(1, config.HiddenSize / 4);
+        hidden = nn.Linear(config.HiddenSize, inner);
+        output = nn.Linear(inner, PlannedLayers);
+        RegisterComponents();
+    }
+
+    /// <summary>Layers that always run before the plan is made (k).</summary>
+    public int AlwaysRunLayers { get; }
+    /// <summary>Layers the planner decides about (L - k).</summary>
+    public int PlannedLayers { get; }
+
+    /// <summary>
+    /// Initialises the planner as the core engine's stage two does: weights from N(0, 0.02) (drawn from a generator seeded
+    /// with <paramref name="seed"/>), hidden bias 0, output bias <c>logit((1 + rho) / 2)</c> (clamped to [0.05, 0.95]), so each
+    /// planned layer starts out running with probability about (1 + rho) / 2.
+    /// </summary>
+    public void Initialize(double rho, int seed)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var generator = new Generator((ulong)seed, device: hidden.weight!.device);
+        hidden.weight.normal_(0, 0.02, generator);
+        output.weight!.normal_(0, 0.02, generator);
+        hidden.bias!.zero_();
+        double start = Math.Clamp((1 + rho) / 2, 0.05, 0.95);
+        output.bias!.fill_(Math.Log(start / (1 - start)));
+    }
+
+    /// <summary>Plan logits (B, L - k) from the hidden states after layer k (B, S, H).</summary>
+    public override Tensor forward(Tensor hiddenStates)
+    {
+        using var scope = NewDisposeScope();
+        return output.forward(nn.functional.gelu(hidden.forward(hiddenStates[.., 0]))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The plans for a batch from its plan logits (B, L - k): the first k layers always run; planned layer i runs when
+    /// <c>sigmoid(logit_i) &gt; theta</c>, computed in double on the host exactly as the core engine computes it, so both
+    /// engines make the same decision from the same logit.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
+    public IReadOnlyList<LayerPlan> Plans(Tensor logits, double theta) => Plans(HostLogits(logits), (int)logits.shape[0], theta);
+
+    /// <summary>The plans for <paramref name="batchSize"/> rows of host logits (see <see cref="Plans(Tensor, double)"/>).</summary>
+    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta)
+    {
+        if (!(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(theta), $"theta {theta} must be in (0, 1)");
+        var plans = new LayerPlan[batchSize];
+        for (int r = 0; r < batchSize; r++)
+        {
+            var runs = new bool[AlwaysRunLayers + PlannedLayers];
+            for (int l = 0; l < AlwaysRunLayers; l++) runs[l] = true;
+            for (int i = 0; i < PlannedLayers; i++) runs[AlwaysRunLayers + i] = Probability(logits[r * PlannedLayers + i]) > theta;
+            plans[r] = new LayerPlan(runs);
+        }
+        return plans;
+    }
+
+    /// <summary><c>sigmoid(logit)</c> in double.</summary>
+    public static double Probability(float logit) => 1.0 / (1.0 + Math.Exp(-logit));
+
+    internal static float[] HostLogits(Tensor logits)
+    {
+        using var host = logits.detach().to(ScalarType.Float32).cpu();
+        return host.data<float>().ToArray();
+    }
+}
