@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using DpBert.Training;
 using CoreConfig = DpBert.Bert.BertConfig;
 
 namespace DpBert.TorchSharp.Bert;
@@ -37,6 +38,10 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     internal Dropout ClassifierDropout => dropout;
     /// <summary>The classifier <c>[num_labels, H]</c>.</summary>
     internal Linear Classifier => classifier;
+    /// <summary>The device the parameters are on.</summary>
+    public Device Device() => classifier.weight!.device;
+    /// <summary>The dtype of the parameters.</summary>
+    public ScalarType DType => classifier.weight!.dtype;
     /// <summary>True for a regression head.</summary>
     public bool IsRegression => Config.NumLabels == 1;
 
@@ -53,6 +58,32 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
         using var scope = NewDisposeScope();
         var hidden = bert.forward(inputIds, tokenTypeIds, attentionMask);
         return Head(bert.Pooler.forward(hidden)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Full-depth logits of every example of <paramref name="data"/>, in dataset order, on the host (B * num_labels), computed
+    /// in eval mode without gradients in batches of <paramref name="batchSize"/>.
+    /// </summary>
+    public float[] PredictLogits(EncodedDataset data, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        bool wasTraining = training;
+        eval();
+        int n = data.Count, labels = Config.NumLabels;
+        var logits = new float[n * labels];
+        var order = Enumerable.Range(0, n).ToArray();
+        var device = Device();
+        for (int start = 0; start < n; start += batchSize)
+        {
+            var indices = order.AsSpan(start, Math.Min(batchSize, n - start));
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            using var inputs = TorchBatch.From(data.Batch(indices, Config.PadTokenId), device);
+            var host = forward(inputs.InputIds, inputs.TokenTypeIds, inputs.AttentionMask).to(ScalarType.Float32).cpu();
+            host.data<float>().CopyTo(logits.AsSpan(start * labels, indices.Length * labels));
+        }
+        train(wasTraining);
+        return logits;
     }
 
     /// <summary>

@@ -69,6 +69,10 @@ public sealed class DpBertForSequenceClassification : nn.Module<Tensor, Tensor, 
     public BertForSequenceClassification Backbone => _backbone;
     /// <summary>The planner.</summary>
     public PlanningModule Planner => planner;
+    /// <summary>The device the parameters are on.</summary>
+    public Device Device() => classifier.weight!.device;
+    /// <summary>The dtype of the parameters.</summary>
+    public ScalarType DType => classifier.weight!.dtype;
 
     /// <summary>Logits of the full-depth model (every layer on every row), as the backbone computes them.</summary>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds, Tensor attentionMask) => _backbone.forward(inputIds, tokenTypeIds, attentionMask);
