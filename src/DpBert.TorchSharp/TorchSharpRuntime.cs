@@ -4,7 +4,7 @@ using TorchSharp;
 namespace DpBert.TorchSharp;
 
 /// <summary>libtorch could not be loaded; the message says why and what to do.</summary>
-public sealed class TorchSharpUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class TorchSharpUnavailableException(string message, Exception? inner = null) : NotSupportedException(message, inner);
 
 /// <summary>
 /// Loads libtorch once per process, applying <see cref="LibStdCxxCompatibility"/> first where the system's libstdc++ is
