@@ -125,9 +125,9 @@ internal sealed class NotebookRunner
         catch (BadImageFormatException) { return false; }
     }
 
-    /// <summary>The local build of the package: DpBert.Interactive and its dependency DpBert.</summary>
+    /// <summary>The local build of the packages: DpBert.Interactive and its dependency DpBert, DpBert.TorchSharp and TorchSharp.</summary>
     private IEnumerable<MetadataReference> PackageAssemblies() =>
-        new[] { "DpBert.dll", "DpBert.Interactive.dll" }.Select(f => MetadataReference.CreateFromFile(Path.Combine(_assemblyFolder, f)));
+        new[] { "DpBert.dll", "DpBert.Interactive.dll", "DpBert.TorchSharp.dll", "TorchSharp.dll" }.Select(f => MetadataReference.CreateFromFile(Path.Combine(_assemblyFolder, f)));
 
     private string ExtensionScript() => Path.Combine(_assemblyFolder, "interactive-extensions", "dotnet", "extension.dib");
 }

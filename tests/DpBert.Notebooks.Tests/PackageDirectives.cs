@@ -4,12 +4,13 @@ namespace DpBert.Notebooks.Tests;
 
 /// <summary>
 /// <c>#r "nuget: Name[, version]"</c> lines, which the kernel resolves from NuGet. The runner resolves
-/// DpBert.Interactive to the local build instead (the assemblies beside the tests) and refuses any other
-/// package, since notebooks must run offline.
+/// DpBert.Interactive and DpBert.TorchSharp to the local build instead (the assemblies beside the tests) and refuses
+/// any other package, since notebooks must run offline.
 /// </summary>
 internal static partial class PackageDirectives
 {
     public const string LocalPackage = "DpBert.Interactive";
+    private static readonly string[] LocalPackages = [LocalPackage, "DpBert.TorchSharp"];
 
     [GeneratedRegex("""^\s*#r\s+"nuget:\s*([^,"\s]+)\s*(?:,\s*[^"]*)?"\s*$""")]
     private static partial Regex NugetDirective();
@@ -25,8 +26,8 @@ internal static partial class PackageDirectives
             var match = NugetDirective().Match(lines[i].TrimEnd('\r'));
             if (!match.Success) continue;
             string name = match.Groups[1].Value;
-            if (!name.Equals(LocalPackage, StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOperationException($"line {i + 1}: #r \"nuget: {name}\" cannot be resolved offline; notebooks may only load {LocalPackage}");
+            if (!LocalPackages.Contains(name, StringComparer.OrdinalIgnoreCase))
+                throw new InvalidOperationException($"line {i + 1}: #r \"nuget: {name}\" cannot be resolved offline; notebooks may only load {string.Join(" and ", LocalPackages)}");
             packages.Add(name);
             lines[i] = "";
         }

@@ -10,13 +10,16 @@ namespace DpBert.TorchSharp.Planning;
 /// latency measurement and trade-off sweeps run it exactly as they run the core engine's <see cref="DpBert.Planning.DpBertClassifier"/>
 /// (batches are copied to the model's device, logits back to the host). Not thread-safe.
 /// </summary>
-public sealed class TorchSharpDpBertClassifier(DpBertForSequenceClassification model) : IAdaptiveClassifier
+/// <param name="model">The model.</param>
+/// <param name="method">The name in result records: <c>dpbert</c> by default; another name (such as <c>dpbert-torchsharp</c>)
+/// keeps it apart from the core engine's DPBERT in one sweep or table.</param>
+public sealed class TorchSharpDpBertClassifier(DpBertForSequenceClassification model, string method = "dpbert") : IAdaptiveClassifier
 {
     /// <summary>The model.</summary>
     public DpBertForSequenceClassification Model { get; } = model;
 
     /// <inheritdoc/>
-    public string Method => "dpbert";
+    public string Method { get; } = method;
     /// <inheritdoc/>
     public string KnobName => "theta";
     /// <inheritdoc/>
