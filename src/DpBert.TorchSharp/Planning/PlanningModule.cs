@@ -61,26 +61,15 @@ public sealed class PlanningModule : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The plans for a batch from its plan logits (B, L - k): the first k layers always run; planned layer i runs when
-    /// <c>sigmoid(logit_i) &gt; theta</c>, computed in double on the host exactly as the core engine computes it, so both
-    /// engines make the same decision from the same logit.
+    /// <c>sigmoid(logit_i) &gt; theta</c>, decided on the host by the core engine's rule (<see cref="LayerPlan.FromPlannerLogits"/>),
+    /// so both engines make the same decision from the same logit.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
     public IReadOnlyList<LayerPlan> Plans(Tensor logits, double theta) => Plans(HostLogits(logits), (int)logits.shape[0], theta);
 
     /// <summary>The plans for <paramref name="batchSize"/> rows of host logits (see <see cref="Plans(Tensor, double)"/>).</summary>
-    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta)
-    {
-        if (!(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(theta), $"theta {theta} must be in (0, 1)");
-        var plans = new LayerPlan[batchSize];
-        for (int r = 0; r < batchSize; r++)
-        {
-            var runs = new bool[AlwaysRunLayers + PlannedLayers];
-            for (int l = 0; l < AlwaysRunLayers; l++) runs[l] = true;
-            for (int i = 0; i < PlannedLayers; i++) runs[AlwaysRunLayers + i] = Probability(logits[r * PlannedLayers + i]) > theta;
-            plans[r] = new LayerPlan(runs);
-        }
-        return plans;
-    }
+    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta) =>
+        LayerPlan.FromPlannerLogits(logits, batchSize, AlwaysRunLayers, PlannedLayers, theta);
 
     /// <summary><c>sigmoid(logit)</c> in double.</summary>
     public static double Probability(float logit) => 1.0 / (1.0 + Math.Exp(-logit));

@@ -100,20 +100,8 @@ public sealed class PlanningModule
     /// <c>sigmoid(logit_i) &gt; theta</c>. <paramref name="theta"/> trades accuracy for latency without retraining.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
-    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta)
-    {
-        if (!(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(theta), $"theta {theta} must be in (0, 1)");
-        var plans = new LayerPlan[batchSize];
-        for (int r = 0; r < batchSize; r++)
-        {
-            var runs = new bool[AlwaysRunLayers + PlannedLayers];
-            for (int l = 0; l < AlwaysRunLayers; l++) runs[l] = true;
-            for (int i = 0; i < PlannedLayers; i++)
-                runs[AlwaysRunLayers + i] = 1.0 / (1.0 + Math.Exp(-logits[r * PlannedLayers + i])) > theta;
-            plans[r] = new LayerPlan(runs);
-        }
-        return plans;
-    }
+    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta) =>
+        LayerPlan.FromPlannerLogits(logits, batchSize, AlwaysRunLayers, PlannedLayers, theta);
 
     private static void Ensure(ref float[] buffer, int length)
     {
