@@ -30,7 +30,9 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Embeds <paramref name="inputIds"/> (B, S) with segments <paramref name="tokenTypeIds"/> (B, S): (B, S, H).</summary>
     public override Tensor forward(Tensor inputIds, Tensor tokenTypeIds)
     {
-        using var positions = arange(inputIds.shape[1], dtype: ScalarType.Int64, device: inputIds.device);
-        return dropout.forward(LayerNorm.forward(word_embeddings.forward(inputIds) + position_embeddings.forward(positions) + token_type_embeddings.forward(tokenTypeIds)));
+        using var scope = NewDisposeScope();
+        var positions = arange(inputIds.shape[1], dtype: ScalarType.Int64, device: inputIds.device);
+        var sum = word_embeddings.forward(inputIds) + position_embeddings.forward(positions) + token_type_embeddings.forward(tokenTypeIds);
+        return dropout.forward(LayerNorm.forward(sum)).MoveToOuterDisposeScope();
     }
 }

@@ -90,7 +90,10 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     /// The task loss: mean cross-entropy against <paramref name="labels"/> (int64, B), or for regression the mean squared
     /// error against <paramref name="labels"/> (float, B), as Hugging Face computes it.
     /// </summary>
-    public Tensor TaskLoss(Tensor logits, Tensor labels) => IsRegression
-        ? nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype))
-        : nn.functional.cross_entropy(logits, labels);
+    public Tensor TaskLoss(Tensor logits, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        var loss = IsRegression ? nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype)) : nn.functional.cross_entropy(logits, labels);
+        return loss.MoveToOuterDisposeScope();
+    }
 }

@@ -22,7 +22,11 @@ public sealed class BertResidualOutput : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary><c>LayerNorm(dropout(dense(x)) + residual)</c>, (B, S, H).</summary>
-    public override Tensor forward(Tensor x, Tensor residual) => LayerNorm.forward(dropout.forward(dense.forward(x)) + residual);
+    public override Tensor forward(Tensor x, Tensor residual)
+    {
+        using var scope = NewDisposeScope();
+        return LayerNorm.forward(dropout.forward(dense.forward(x)) + residual).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>Hugging Face's <c>BertAttention</c>: <c>self</c> (the attention) and <c>output</c> (projection, residual, LayerNorm).</summary>

@@ -12,9 +12,15 @@ public static class ParameterTransfer
 {
     /// <summary>Copies every parameter of <paramref name="module"/> from the set that holds its key (device and dtype converted).</summary>
     /// <exception cref="InvalidDataException">A key is missing on either side, or a shape differs; the message names it.</exception>
-    public static void CopyFrom(nn.Module module, params ParameterSet[] sets)
+    public static void CopyFrom(nn.Module module, params ParameterSet[] sets) => CopyFrom(module, "", sets);
+
+    /// <summary>
+    /// As <see cref="CopyFrom(nn.Module, ParameterSet[])"/>, for a module whose keys are those of the sets without
+    /// <paramref name="prefix"/> (a submodule on its own, such as the planner: <c>hidden.weight</c> for <c>planner.hidden.weight</c>).
+    /// </summary>
+    public static void CopyFrom(nn.Module module, string prefix, params ParameterSet[] sets)
     {
-        var torchParameters = module.named_parameters().ToList();
+        var torchParameters = module.named_parameters().Select(p => (name: prefix + p.name, p.parameter)).ToList();
         var bySource = Match(torchParameters.Select(p => (p.name, p.parameter.shape)), sets);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -15,6 +15,7 @@ namespace DpBert.TorchSharp.Planning;
 public sealed class PlanningModule : nn.Module<Tensor, Tensor>
 {
     private readonly Linear hidden, output;
+    private readonly CoreConfig _config;
 
     /// <summary>A planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers.</summary>
     /// <exception cref="ArgumentOutOfRangeException">k is not in [0, L).</exception>
@@ -22,6 +23,7 @@ public sealed class PlanningModule : nn.Module<Tensor, Tensor>
     {
         if (alwaysRunLayers < 0 || alwaysRunLayers >= config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(alwaysRunLayers), $"always-run layers k = {alwaysRunLayers} must be in [0, {config.NumHiddenLayers})");
+        _config = config;
         AlwaysRunLayers = alwaysRunLayers;
         PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
         int inner = Math.Max(1, config.HiddenSize / 4);
@@ -36,20 +38,17 @@ public sealed class PlanningModule : nn.Module<Tensor, Tensor>
     public int PlannedLayers { get; }
 
     /// <summary>
-    /// Initialises the planner as the core engine's stage two does: weights from N(0, 0.02) (drawn from a generator seeded
-    /// with <paramref name="seed"/>), hidden bias 0, output bias <c>logit((1 + rho) / 2)</c> (clamped to [0.05, 0.95]), so each
-    /// planned layer starts out running with probability about (1 + rho) / 2.
+    /// Initialises the planner with exactly the values the core engine's stage two starts from
+    /// (<see cref="DpBert.Planning.PlannerTrainer.CreatePlanner(CoreConfig, PlannerTrainingOptions)"/>: weights from N(0, 0.02)
+    /// drawn with the options' seed, output bias <c>logit((1 + rho) / 2)</c>), so both engines start stage two alike.
     /// </summary>
-    public void Initialize(double rho, int seed)
+    /// <exception cref="ArgumentException">The options' always-run layers differ from this planner's.</exception>
+    public void Initialize(PlannerTrainingOptions options)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var generator = new Generator((ulong)seed, device: hidden.weight!.device);
-        hidden.weight.normal_(0, 0.02, generator);
-        output.weight!.normal_(0, 0.02, generator);
-        hidden.bias!.zero_();
-        double start = Math.Clamp((1 + rho) / 2, 0.05, 0.95);
-        output.bias!.fill_(Math.Log(start / (1 - start)));
+        if (options.AlwaysRunLayers != AlwaysRunLayers)
+            throw new ArgumentException($"the options' always-run layers ({options.AlwaysRunLayers}) differ from this planner's ({AlwaysRunLayers})", nameof(options));
+        var initial = PlannerTrainer.CreatePlanner(_config, options);
+        Interop.ParameterTransfer.CopyFrom(this, "planner.", initial.Parameters);
     }
 
     /// <summary>Plan logits (B, L - k) from the hidden states after layer k (B, S, H).</summary>

@@ -15,7 +15,7 @@ namespace DpBert.TorchSharp.Training;
 
 /// <summary>
 /// DPBERT's second stage on TorchSharp, the same run as the core engine's <see cref="PlannerTrainer"/> with the same
-/// <see cref="PlannerTrainingOptions"/>: a new planner (<see cref="TorchPlanner.Initialize"/>) trained jointly with the
+/// <see cref="PlannerTrainingOptions"/>: a new planner (initialised as the core engine's, <see cref="TorchPlanner.Initialize"/>) trained jointly with the
 /// backbone (AdamW, linear schedule with warm-up, a lower backbone rate, clipping), straight-through Gumbel-sigmoid gates
 /// annealed geometrically, distillation from the full-depth logits and the budget penalty (<see cref="DpBertObjective"/>).
 /// The gate noise is the core engine's (<see cref="GumbelSigmoidGate.HashNoise"/>), the batches the core engine's
@@ -54,8 +54,8 @@ public sealed class TorchSharpPlannerTrainer
         var device = _backbone.Device();
         var dtype = _backbone.DType;
         var planner = new TorchPlanner(config, o.AlwaysRunLayers);
+        planner.Initialize(o);
         planner.to(device, dtype);
-        planner.Initialize(o.Rho, o.Seed);
         var model = new DpBertForSequenceClassification(_backbone, planner);
         var classifier = new TorchSharpDpBertClassifier(model);
         int n = config.NumLabels, planned = planner.PlannedLayers;
