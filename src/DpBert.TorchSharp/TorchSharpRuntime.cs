@@ -45,10 +45,10 @@ public static class TorchSharpRuntime
     /// <exception cref="ArgumentException">The device name is malformed.</exception>
     public static torch.Device Initialize(string device = "cpu")
     {
-        var parsed = ParseDevice(device);
         lock (Gate)
         {
             ApplyCompatibilityFix();
+            var parsed = ParseDevice(device);
             if (!Initialised.Contains(parsed.type))
             {
                 try { torch.InitializeDeviceType(parsed.type); }
@@ -61,8 +61,8 @@ public static class TorchSharpRuntime
                 }
                 Initialised.Add(parsed.type);
             }
+            return parsed;
         }
-        return parsed;
     }
 
     private static void ApplyCompatibilityFix()
