@@ -115,7 +115,9 @@ public static class ElfVersionNeeds
     private static string String(ReadOnlySpan<byte> elf, long table, long tableSize, uint index, string source)
     {
         if (index >= tableSize) throw new InvalidDataException($"{source}: string index {index} is outside the string table ({tableSize} bytes)");
-        var rest = Slice(elf, table + index, (int)(tableSize - index), source);
+        long start = table + index;
+        if (table < 0 || start >= elf.Length) throw new InvalidDataException($"{source}: string at 0x{start:x} is outside the file ({elf.Length} bytes)");
+        var rest = elf.Slice((int)start, (int)Math.Min(tableSize - index, elf.Length - start));
         int end = rest.IndexOf((byte)0);
         if (end < 0) throw new InvalidDataException($"{source}: unterminated string at 0x{table + index:x}");
         return Encoding.ASCII.GetString(rest[..end]);
