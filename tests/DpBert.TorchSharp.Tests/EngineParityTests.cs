@@ -7,7 +7,6 @@ using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 using CorePlanner = DpBert.Planning.PlanningModule;
-using CoreStep = DpBert.Planning.DpBertTrainingStep;
 using TorchDpBert = DpBert.TorchSharp.Planning.DpBertForSequenceClassification;
 using TorchPlanner = DpBert.TorchSharp.Planning.PlanningModule;
 
@@ -66,8 +65,8 @@ public class EngineParityTests(ITestOutputHelper output)
 
         var backboneGrads = model.Parameters.CreateLike();
         var plannerGrads = planner.Parameters.CreateLike();
-        var coreStep = new CoreStep(model, planner);
-        var core = coreStep.ForwardBackward(batch, labels, [], teacher, backboneGrads, plannerGrads, Options, tau, seed, hard);
+        var coreStep = new PlannerObjective(model, null, planner, Options);
+        var core = coreStep.Step(batch, labels, [], teacher, backboneGrads, plannerGrads, tau, seed, hard);
         float[] coreGates = coreStep.LastGates[..(batch.BatchSize * planner.PlannedLayers)].ToArray();
 
         using var torchModel = TorchCopy(model, planner);

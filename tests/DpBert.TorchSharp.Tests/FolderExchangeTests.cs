@@ -1,5 +1,5 @@
 using DpBert.Checkpoints;
-using DpBert.Evaluation;
+using DpBert.Methods;
 using DpBert.Glue;
 using DpBert.Planning;
 using DpBert.Training;
@@ -54,7 +54,7 @@ public class FolderExchangeTests(ITestOutputHelper output)
         using (var reloaded = TorchModelFolder.LoadSequenceClassifier(stageOne).Model)
         {
             var torchLogits = reloaded.PredictLogits(eval, 64);
-            var coreLogits = new FullDepthClassifierLogits(core.Model).Compute(eval, 64);
+            var coreLogits = EvaluationOutput.Predict(core.Model, eval, 64).Logits;
             var d = Difference.Of(torchLogits, coreLogits);
             Assert.True(d.MaxAbs <= 1e-4, $"stage-one logits differ by {d.MaxAbs:E2}");
             output.WriteLine($"stage one (TorchSharp) -> core: logits of {eval.Count} dev sentences, max abs diff {d.MaxAbs:E2}");

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using DpBert.Checkpoints;
-using DpBert.Evaluation;
+using DpBert.Methods;
 using DpBert.Glue;
 using DpBert.Planning;
 using DpBert.Training;
@@ -50,8 +50,8 @@ public class TrainerParityTests(ITestOutputHelper output)
         Assert.Equal(3, torchSteps.Count);
         for (int i = 0; i < 3; i++) Assert.True(Math.Abs(coreSteps[i].Loss - torchSteps[i].Loss) <= 1e-5 * Math.Abs(coreSteps[i].Loss), $"stage-one step {i + 1}: loss {torchSteps[i].Loss} vs {coreSteps[i].Loss}");
         Assert.NotEqual(coreSteps[0].Loss, coreSteps[2].Loss); // the model did change
-        var coreLogits = new FullDepthClassifierLogits(ModelFolder.LoadSequenceClassifier(coreOne).Model).Compute(dev, 64);
-        var torchLogits = new FullDepthClassifierLogits(ModelFolder.LoadSequenceClassifier(torchOne).Model).Compute(dev, 64);
+        var coreLogits = EvaluationOutput.Predict(ModelFolder.LoadSequenceClassifier(coreOne).Model, dev, 64).Logits;
+        var torchLogits = EvaluationOutput.Predict(ModelFolder.LoadSequenceClassifier(torchOne).Model, dev, 64).Logits;
         var stageOne = Difference.Of(torchLogits, coreLogits);
         Assert.True(stageOne.MaxAbs <= 1e-4, $"stage one: dev logits differ by {stageOne.MaxAbs:E2}");
 

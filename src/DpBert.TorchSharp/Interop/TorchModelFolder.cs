@@ -55,8 +55,11 @@ public static class TorchModelFolder
     }
 
     /// <summary>Writes <paramref name="model"/> as a model folder (atomically), with copies of <paramref name="extraFiles"/>.</summary>
-    public static void Save(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, IEnumerable<string>? extraFiles = null) =>
-        ModelFolderWriter.Write(folder, ToCore(model), tokenizer, extraFiles, _ => { });
+    public static void Save(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, IEnumerable<string>? extraFiles = null)
+    {
+        var core = ToCore(model);
+        WriteAtomically(folder, extraFiles, temp => TrainingCheckpoint.WriteModelFiles(temp, core.Config, core.Parameters, tokenizer));
+    }
 
     /// <summary>Loads a DPBERT folder (backbone and planner) onto <paramref name="device"/>.</summary>
     /// <exception cref="FileNotFoundException">The planner files are missing; the message names the folder and file.</exception>
@@ -83,6 +86,14 @@ public static class TorchModelFolder
     public static void SaveDpBert(string folder, DpBertForSequenceClassification model, BertTokenizer tokenizer, PlannerTrainingOptions options, IEnumerable<string>? extraFiles = null)
     {
         var (backbone, planner) = ToCore(model);
-        DpBertFolder.Save(folder, backbone, tokenizer, planner, options, extraFiles);
+        WriteAtomically(folder, extraFiles, temp => DpBertFolder.WriteFiles(temp, backbone, tokenizer, planner, options));
     }
+
+    /// <summary>Writes a whole folder atomically (<see cref="AtomicFolder"/>): the files <paramref name="write"/> makes plus copies of <paramref name="extraFiles"/>.</summary>
+    private static void WriteAtomically(string folder, IEnumerable<string>? extraFiles, Action<string> write) =>
+        AtomicFolder.Write(folder, temp =>
+        {
+            foreach (string file in extraFiles ?? []) File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+            write(temp);
+        });
 }

@@ -1,4 +1,4 @@
-using DpBert.Planning;
+using LayerPlan = DpBert.Bert.LayerPlan;
 using DpBert.TorchSharp.Bert;
 using TorchSharp;
 using TorchSharp.Modules;

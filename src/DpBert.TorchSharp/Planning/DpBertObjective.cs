@@ -20,7 +20,7 @@ public sealed record DpBertLoss(Tensor Loss, Tensor TaskLoss, Tensor GateMean) :
 }
 
 /// <summary>
-/// DPBERT's stage-two objective, the same formulas as the core engine's <see cref="DpBert.Planning.DpBertTrainingStep"/>:
+/// DPBERT's stage-two objective, the same formulas as the core engine's <see cref="DpBert.Planning.PlannerObjective"/>:
 /// the task loss blended with distillation from the full-depth model's logits (<c>T^2 KL(softmax(t/T) || softmax(s/T))</c>
 /// averaged over rows, or the mean squared difference for regression), plus the budget penalty
 /// <c>lambda * (mean gate - rho)^2</c> with the mean over the batch and the planned layers.

@@ -26,7 +26,7 @@ public static class GumbelSigmoidGate
     /// <summary>
     /// The logistic noise of the core engine for a step seeded with <paramref name="stepSeed"/>: entry i (row-major over
     /// (B, L - k)) is <c>log u_i - log(1 - u_i)</c> with <c>u_i = GumbelGate.Uniform(Dropout.Hash(stepSeed, 7777), i)</c>,
-    /// exactly what <see cref="DpBertTrainingStep"/> of the core draws, so both engines can train on the same gate noise.
+    /// exactly what <see cref="PlannerObjective"/> of the core draws, so both engines can train on the same gate noise.
     /// </summary>
     public static Tensor HashNoise(ulong stepSeed, int batchSize, int plannedLayers, ScalarType dtype, Device device)
     {

@@ -1,4 +1,5 @@
 using DpBert.Planning;
+using LayerPlan = DpBert.Bert.LayerPlan;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,11 +19,10 @@ public sealed class PlanningModule : nn.Module<Tensor, Tensor>
     private readonly CoreConfig _config;
 
     /// <summary>A planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">k is not in [0, L).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L) (the core engine's rule).</exception>
     public PlanningModule(CoreConfig config, int alwaysRunLayers = 1) : base(nameof(PlanningModule))
     {
-        if (alwaysRunLayers < 0 || alwaysRunLayers >= config.NumHiddenLayers)
-            throw new ArgumentOutOfRangeException(nameof(alwaysRunLayers), $"always-run layers k = {alwaysRunLayers} must be in [0, {config.NumHiddenLayers})");
+        DpBert.Planning.PlanningModule.CheckAlwaysRunLayers(alwaysRunLayers, config.NumHiddenLayers);
         _config = config;
         AlwaysRunLayers = alwaysRunLayers;
         PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
@@ -60,7 +60,7 @@ public sealed class PlanningModule : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The plans for a batch from its plan logits (B, L - k): the first k layers always run; planned layer i runs when
-    /// <c>sigmoid(logit_i) &gt; theta</c>, decided on the host by the core engine's rule (<see cref="LayerPlan.FromPlannerLogits"/>),
+    /// <c>sigmoid(logit_i) &gt; theta</c>, decided on the host by the core engine's rule (<see cref="DpBert.Planning.PlanningModule.Plans(ReadOnlySpan{float}, int, int, int, double)"/>),
     /// so both engines make the same decision from the same logit.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
@@ -68,7 +68,7 @@ public sealed class PlanningModule : nn.Module<Tensor, Tensor>
 
     /// <summary>The plans for <paramref name="batchSize"/> rows of host logits (see <see cref="Plans(Tensor, double)"/>).</summary>
     public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta) =>
-        LayerPlan.FromPlannerLogits(logits, batchSize, AlwaysRunLayers, PlannedLayers, theta);
+        DpBert.Planning.PlanningModule.Plans(logits, batchSize, AlwaysRunLayers, PlannedLayers, theta);
 
     /// <summary><c>sigmoid(logit)</c> in double.</summary>
     public static double Probability(float logit) => 1.0 / (1.0 + Math.Exp(-logit));

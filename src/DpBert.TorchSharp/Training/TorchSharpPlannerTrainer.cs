@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DpBert.Evaluation;
+using DpBert.Methods;
 using DpBert.Planning;
 using DpBert.Tensors;
 using DpBert.Tokenization;
@@ -41,8 +41,7 @@ public sealed class TorchSharpPlannerTrainer
     }
 
     /// <summary>Optimizer steps a run over <paramref name="trainCount"/> examples takes (as the core engine counts them).</summary>
-    public int TotalSteps(int trainCount) => _options.MaxSteps > 0 ? _options.MaxSteps
-        : Math.Max(1, (int)Math.Ceiling(_options.NumTrainEpochs * ((trainCount + _options.BatchSize - 1) / _options.BatchSize)));
+    public int TotalSteps(int trainCount) => _options.ToLoopOptions().TotalSteps(trainCount);
 
     /// <summary>Runs the joint training, writes the DPBERT folder to <paramref name="outputDir"/> and returns the trained model with the run's record.</summary>
     public (DpBertForSequenceClassification Model, PlannerTrainingResult Result) Train(EncodedDataset train, EncodedDataset? eval, MetricFunction metrics, string outputDir,
@@ -64,7 +63,8 @@ public sealed class TorchSharpPlannerTrainer
         var backboneOptimizer = new TorchSharpAdamW(_backbone.named_parameters(), o.BackboneLearningRate, 0.01);
         var plannerOptimizer = new TorchSharpAdamW(planner.named_parameters().Select(p => ("planner." + p.name, p.parameter)), o.PlannerLearningRate, 0.0);
         int total = TotalSteps(train.Count);
-        var schedule = LearningRateSchedule.Create("linear", total, null, o.WarmupRatio);
+        var loop = o.ToLoopOptions();
+        var schedule = LearningRateSchedule.Create(loop.Schedule, total, loop.WarmupSteps, loop.WarmupRatio);
 
         Directory.CreateDirectory(outputDir);
         string logPath = Path.Combine(outputDir, TrainingLog.FileName);
@@ -103,8 +103,9 @@ public sealed class TorchSharpPlannerTrainer
                         objective.Loss.backward();
                         (loss, taskLoss, gateMean) = (objective.Loss.item<float>(), objective.TaskLoss.item<float>(), objective.GateMean.item<float>());
                     }
-                    norm = backboneOptimizer.ClipGradients(o.MaxGradNorm);
-                    plannerOptimizer.ClipGradients(o.MaxGradNorm);
+                    // Each group clipped on its own; the planner is the first group (its rate and norm are the ones logged), as in the core loop.
+                    norm = plannerOptimizer.ClipGradients(o.MaxGradNorm);
+                    double backboneNorm = backboneOptimizer.ClipGradients(o.MaxGradNorm);
                     globalStep++;
                     double factor = schedule.RateAt(globalStep, 1.0);
                     backboneOptimizer.Step(o.BackboneLearningRate * factor);
@@ -113,17 +114,17 @@ public sealed class TorchSharpPlannerTrainer
                     examples += indices.Length;
                     tokens += train.TokenCount(indices);
                     double epochPosition = epoch + (bi + 1.0) / batchesPerEpoch;
-                    log.Step(globalStep, epochPosition, loss, o.PlannerLearningRate * factor, norm, new Dictionary<string, double>
+                    var values = new Dictionary<string, double>
                     {
                         ["task_loss"] = taskLoss, ["gate_mean"] = gateMean, ["temperature"] = temperature,
-                        ["backbone_learning_rate"] = o.BackboneLearningRate * factor,
-                    });
+                        ["backbone_learning_rate"] = o.BackboneLearningRate * factor, ["backbone_grad_norm"] = backboneNorm,
+                    };
+                    log.Step(globalStep, epochPosition, loss, o.PlannerLearningRate * factor, norm, values);
                     if (progress is not null)
                     {
                         double seconds = Math.Max(1e-9, trainingTime.Elapsed.TotalSeconds);
                         progress.Report(new TrainingProgress(TrainingEventKind.Step, globalStep, total, epochPosition, loss, o.PlannerLearningRate * factor, norm,
-                            examples / seconds, tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / globalStep * (total - globalStep)),
-                            new Dictionary<string, double> { ["gate_mean"] = gateMean, ["temperature"] = temperature }));
+                            examples / seconds, tokens / seconds, clock.Elapsed, TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / globalStep * (total - globalStep)), values));
                     }
                 }
                 if (eval is null) continue;

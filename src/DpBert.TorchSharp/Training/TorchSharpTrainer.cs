@@ -35,13 +35,7 @@ public sealed class TorchSharpTrainer
     }
 
     /// <summary>Optimizer steps a run over <paramref name="trainCount"/> examples takes (as the core engine counts them).</summary>
-    public int TotalSteps(int trainCount)
-    {
-        if (_options.MaxSteps > 0) return _options.MaxSteps;
-        int batches = (trainCount + _options.PerDeviceTrainBatchSize - 1) / _options.PerDeviceTrainBatchSize;
-        int updates = (batches + _options.GradientAccumulationSteps - 1) / _options.GradientAccumulationSteps;
-        return Math.Max(1, (int)Math.Ceiling(_options.NumTrainEpochs * updates));
-    }
+    public int TotalSteps(int trainCount) => _options.ToLoopOptions().TotalSteps(trainCount);
 
     /// <summary>Trains, writes the model folder (the best evaluated model, else the last) and returns the run's record.</summary>
     public TrainingResult Train(EncodedDataset train, EncodedDataset? eval, MetricFunction metrics, string mainMetric, string outputDir,

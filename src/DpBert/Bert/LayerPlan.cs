@@ -1,8 +1,9 @@
-namespace DpBert.Planning;
+namespace DpBert.Bert;
 
 /// <summary>
-/// Which encoder layers run for one input: the decision DPBERT's planner makes before the planned layers
-/// execute. A bypassed layer is the identity on the hidden state.
+/// Which encoder layers run for one input: what DPBERT's planner decides before the planned layers execute,
+/// the first layers an early exit ran, or the first m layers of static depth. A bypassed layer is the identity
+/// on the hidden state.
 /// </summary>
 public sealed record LayerPlan
 {
@@ -25,26 +26,6 @@ public sealed record LayerPlan
         ArgumentOutOfRangeException.ThrowIfNegative(depth);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(depth, layers);
         return new(Enumerable.Range(0, layers).Select(i => i < depth));
-    }
-
-    /// <summary>
-    /// The plans a planner's logits give (B rows of <paramref name="plannedLayers"/> logits, row-major): the first
-    /// <paramref name="alwaysRunLayers"/> layers always run; planned layer i runs when <c>sigmoid(logit_i) &gt; theta</c>,
-    /// computed in double. Every engine decides through this one rule, so equal logits give equal plans.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
-    public static LayerPlan[] FromPlannerLogits(ReadOnlySpan<float> logits, int batchSize, int alwaysRunLayers, int plannedLayers, double theta)
-    {
-        if (!(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(theta), $"theta {theta} must be in (0, 1)");
-        var plans = new LayerPlan[batchSize];
-        for (int r = 0; r < batchSize; r++)
-        {
-            var runs = new bool[alwaysRunLayers + plannedLayers];
-            for (int l = 0; l < alwaysRunLayers; l++) runs[l] = true;
-            for (int i = 0; i < plannedLayers; i++) runs[alwaysRunLayers + i] = 1.0 / (1.0 + Math.Exp(-logits[r * plannedLayers + i])) > theta;
-            plans[r] = new LayerPlan(runs);
-        }
-        return plans;
     }
 
     /// <summary>Parses a plan written as <c>1101...</c> (1 = runs).</summary>
