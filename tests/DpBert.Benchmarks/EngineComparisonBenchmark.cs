@@ -14,7 +14,7 @@ namespace DpBert.Benchmarks;
 /// <summary>
 /// The core engine against TorchSharp/libtorch, side by side in one process on the same weights and inputs: forward
 /// BERT-base b1x128 and b8x128, BERT-mini b1x128 and b32x64, and a training step (forward, backward, AdamW) of BERT-mini
-/// b32x64 and BERT-base b8x128. libtorch runs at every thread count from 1 to the core count and its best is kept; the
+/// b32x64 and BERT-base b8x128. libtorch runs at every thread count from 1 to the core count (or those given) and its best is kept; the
 /// core engine at its default (every core). Interleaved: each round times every variant in turn (rotating the order),
 /// so drift on a shared machine hits all alike; medians over all rounds. Checked first: the two engines' logits agree.
 /// </summary>
@@ -26,8 +26,9 @@ internal static class EngineComparisonBenchmark
         public double Median => Samples.Order().ElementAt(Samples.Count / 2);
     }
 
-    public static void Run(int rounds, double secondsPerTurn, string? only)
+    public static void Run(int rounds, double secondsPerTurn, string? only, IReadOnlyList<int>? torchThreads = null, int warmup = 2)
     {
+        var threads = torchThreads ?? Enumerable.Range(1, Environment.ProcessorCount).ToArray();
         Console.WriteLine($"# engines side by side: CPU {CpuName()}, {Environment.ProcessorCount} cores; load average {LoadAverage()}");
         TorchSharpRuntime.Initialize();
         Console.WriteLine($"# libtorch {__version__} (TorchSharp), core engine threads {Environment.GetEnvironmentVariable("DPBERT_THREADS") ?? "all"}; {rounds} rounds, ~{secondsPerTurn:F1} s per variant per round");
@@ -38,7 +39,7 @@ internal static class EngineComparisonBenchmark
         ];
         var rows = new List<string>();
         foreach (var c in cases.Where(c => only is null || $"{c.Kind}-{c.Shape}".Contains(only, StringComparison.Ordinal)))
-            rows.Add(RunCase(c.Kind, c.Shape, c.Batch, c.Seq, rounds, secondsPerTurn));
+            rows.Add(RunCase(c.Kind, c.Shape, c.Batch, c.Seq, rounds, secondsPerTurn, threads, warmup));
         Console.WriteLine();
         Console.WriteLine("| case | core engine (median) | libtorch best (threads) | core / libtorch |");
         Console.WriteLine("|---|---|---|---|");
@@ -46,7 +47,7 @@ internal static class EngineComparisonBenchmark
         Console.WriteLine($"# load average after: {LoadAverage()}");
     }
 
-    private static string RunCase(string kind, string shape, int batch, int seq, int rounds, double secondsPerTurn)
+    private static string RunCase(string kind, string shape, int batch, int seq, int rounds, double secondsPerTurn, IReadOnlyList<int> threads, int warmup)
     {
         var s = BertBenchmark.Shapes[shape];
         float dropout = kind == "train" ? 0.1f : 0f;
@@ -100,8 +101,12 @@ internal static class EngineComparisonBenchmark
         }
 
         var variants = new List<Variant> { new("core", 0, coreRun) };
-        for (int t = 1; t <= Environment.ProcessorCount; t++) variants.Add(new Variant("libtorch", t, torchRun));
-        foreach (var v in variants) { Prepare(v); v.Run(); v.Run(); }
+        foreach (int t in threads) variants.Add(new Variant("libtorch", t, torchRun));
+        foreach (var v in variants)
+        {
+            Prepare(v);
+            for (int i = 0; i < warmup; i++) v.Run();
+        }
         for (int r = 0; r < rounds; r++)
         {
             for (int i = 0; i < variants.Count; i++)
