@@ -30,7 +30,8 @@ internal static class TradeoffCommand
             {
                 [AdaptiveMethods.DpBert] = thetas, [AdaptiveMethods.DeeBert] = entropies, [AdaptiveMethods.Pabee] = patiences, [AdaptiveMethods.Static] = depths,
             };
-            var entries = ctx.Methods.Where(m => m.Method != AdaptiveMethods.Full).Select(m => new SweepEntry(m, Grid(parse.GetValue(grids[m.Method]), m))).ToList();
+            var entries = ctx.Methods.Where(m => m.Method != AdaptiveMethods.Full)
+                .Select(m => new SweepEntry(m, grids.TryGetValue(m.Method, out var grid) ? Grid(parse.GetValue(grid), m) : m.Method.SweepGrid(m.Model.Config))).ToList();
             var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));
             ResultTable.Write(stdout, tradeoff.Points, tradeoff.ParetoFront.ToHashSet());
             ResultFiles.SaveJson(Path.Combine(ctx.OutputDir, "tradeoff.json"), tradeoff);
