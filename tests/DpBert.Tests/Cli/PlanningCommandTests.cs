@@ -71,6 +71,7 @@ public class PlanningCommandTests
             (code, stdout, stderr) = Run(["exits", "--method", method, .. data, "--max-steps", "3", "--max-train-samples", "48", "--per-device-train-batch-size", "16", "--max-seq-length", "32"]);
             Assert.True(code == 0, stderr);
             Assert.True(File.Exists(Path.Combine(model, method, "exits.safetensors")), method);
+            Assert.Matches(@"each exit head alone on dev \(872 rows\), accuracy after layer 1\.\.2: [01]\.\d{4}  [01]\.\d{4}", stdout);
         }
         (code, stdout, stderr) = Run(["tradeoff", .. data, "--max-eval-samples", "24", "--batch1-inputs", "6", "--warmup", "2", "--warmup-ms", "0", "--batch-size", "8", "--max-seq-length", "32"]);
         Assert.True(code == 0, stderr);
