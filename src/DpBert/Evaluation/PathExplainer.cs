@@ -39,6 +39,7 @@ public sealed class PathExplainer
             float[] logits;
             LayerPlan plan;
             var probabilities = new double?[_classifier.LayerCount];
+            var clock = System.Diagnostics.Stopwatch.StartNew();   // batch-1 wall clock, encoded input to logits (and plan)
             if (_classifier is DpBertClassifier dpbert)
             {
                 var p = dpbert.Predict(batch, knob)[0];
@@ -51,6 +52,7 @@ public sealed class PathExplainer
                 var output = _classifier.Classify(batch, knob);
                 (logits, plan) = (output.Logits, output.Plans[0]);
             }
+            var latency = clock.Elapsed;
             string label;
             double confidence;
             if (_model.IsRegression) (label, confidence) = (logits[0].ToString("F3", System.Globalization.CultureInfo.InvariantCulture), 1.0);
@@ -61,7 +63,7 @@ public sealed class PathExplainer
                 (label, confidence) = (_model.Config.LabelName(best), probs[best]);
             }
             string text = input.TextPair is null ? input.Text : $"{input.Text} ||| {input.TextPair}";
-            paths.Add(new InputPath(text, encoding.Tokens, label, confidence, plan, probabilities, _classifier.Method, goldLabels?[i]));
+            paths.Add(new InputPath(text, encoding.Tokens, label, confidence, plan, probabilities, _classifier.Method, goldLabels?[i], latency));
         }
         return paths;
     }
