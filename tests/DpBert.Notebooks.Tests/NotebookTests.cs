@@ -67,7 +67,7 @@ public partial class NotebookTests(LocalFeed feed, ITestOutputHelper output)
         ExternalTools.ValidateNotebook(executed);
         string html = ExternalTools.ConvertToHtml(executed, artifacts);
         string png = Path.ChangeExtension(html, ".png");
-        string dom = ExternalTools.RenderOffline(html, png);
+        string dom = ExternalTools.RenderOffline(html, png, height: WriteBack ? 30000 : 20000);
         Assert.True(new FileInfo(png).Length > 20_000, $"{png} is suspiciously small ({new FileInfo(png).Length} bytes): a blank page?");
         var charts = notebook.Outputs.SelectMany(o => o.Views).Count(v => v.StartsWith("plotly-", StringComparison.Ordinal));
         var drawn = InteractiveChartFrames.Drawn(dom);

@@ -15,8 +15,15 @@ public static class MethodResultFrames
     public static DataFrame ToDataFrame(this IEnumerable<MethodResult> results) => Build(results.ToList(), null, null);
 
     /// <summary>One row per point of the sweep; <c>pareto</c> is true for the points on its Pareto front.</summary>
-    public static DataFrame ToDataFrame(this TradeoffResult tradeoff) =>
-        Build(tradeoff.Points, tradeoff.Task, tradeoff.Points.Select(p => tradeoff.ParetoFront.Contains(p)).ToList());
+    public static DataFrame ToDataFrame(this TradeoffResult tradeoff) => new[] { tradeoff }.ToDataFrame();
+
+    /// <summary>Several sweeps (tasks) in one frame, one row per point, with <c>task</c> and <c>pareto</c> (on that sweep's front).</summary>
+    public static DataFrame ToDataFrame(this IEnumerable<TradeoffResult> tradeoffs)
+    {
+        var sweeps = tradeoffs.ToList();
+        return Build(sweeps.SelectMany(t => t.Points).ToList(), sweeps.SelectMany(t => t.Points.Select(_ => t.Task)).ToList(),
+            sweeps.SelectMany(t => t.Points.Select(p => t.ParetoFront.Contains(p))).ToList());
+    }
 
     /// <summary>Per result, the fraction of inputs that ran each layer: <c>method</c>, <c>knob</c>, then <c>layer_1</c> ... <c>layer_L</c>.</summary>
     public static DataFrame ToLayerUsageDataFrame(this IEnumerable<MethodResult> results)
@@ -37,10 +44,10 @@ public static class MethodResultFrames
         return new DataFrame(columns);
     }
 
-    private static DataFrame Build(IReadOnlyList<MethodResult> rows, string? task, IReadOnlyList<bool>? pareto)
+    private static DataFrame Build(IReadOnlyList<MethodResult> rows, IReadOnlyList<string>? tasks, IReadOnlyList<bool>? pareto)
     {
         var columns = new List<DataFrameColumn>();
-        if (task is not null) columns.Add(new StringDataFrameColumn("task", rows.Select(_ => task)));
+        if (tasks is not null) columns.Add(new StringDataFrameColumn("task", tasks));
         columns.AddRange(
         [
             new StringDataFrameColumn("method", rows.Select(r => r.Method)),

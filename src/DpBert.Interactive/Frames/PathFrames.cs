@@ -32,7 +32,7 @@ public static class PathFrames
             new StringDataFrameColumn("label", rows.Select(p => p.GoldLabel)),
             new StringDataFrameColumn("prediction", rows.Select(p => p.PredictedLabel)),
             new DoubleDataFrameColumn("confidence", rows.Select(p => p.Confidence)),
-            new BooleanDataFrameColumn("correct", rows.Select(p => p.GoldLabel is null ? (bool?)null : p.GoldLabel == p.PredictedLabel)),
+            new DoubleDataFrameColumn("correct", rows.Select(p => p.GoldLabel is null ? (double?)null : p.GoldLabel == p.PredictedLabel ? 1 : 0)),
             new StringDataFrameColumn("method", rows.Select(p => p.Method)),
             new StringDataFrameColumn("plan", rows.Select(p => p.Plan.ToString())),
             new Int32DataFrameColumn("layers_run", rows.Select(p => p.Plan.ExecutedCount)),
@@ -41,7 +41,7 @@ public static class PathFrames
         for (int l = 0; l < layers; l++)
         {
             int layer = l;
-            columns.Add(new BooleanDataFrameColumn($"run_{l + 1}", rows.Select(p => p.Plan.Runs(layer))));
+            columns.Add(new DoubleDataFrameColumn($"run_{l + 1}", rows.Select(p => p.Plan.Runs(layer) ? 1.0 : 0.0)));
         }
         for (int l = 0; l < layers; l++)
         {
