@@ -16,8 +16,10 @@ public sealed class DpBertKernelExtension : IKernelExtension
     {
         ViewFormatters.Register();
         LiveOutput.Host = KernelLiveOutput.Show;
+        // Plotly.NET loads on the first interactive chart, not with the package.
         string extensionFolder = Path.GetDirectoryName(typeof(DpBertKernelExtension).Assembly.Location)!;
-        InteractiveChart.Renderer = PlotlyCompanion.Load(Path.Combine(extensionFolder, PlotlyCompanion.FolderName)).Render;
+        var companion = new Lazy<PlotlyCompanion>(() => PlotlyCompanion.Load(Path.Combine(extensionFolder, PlotlyCompanion.FolderName)));
+        InteractiveChart.Renderer = chart => companion.Value.Render(chart);
         await NotebookUsings.AddAsync(kernel);
     }
 }
