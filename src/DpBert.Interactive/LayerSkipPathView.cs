@@ -1,5 +1,6 @@
 using DpBert.Interactive.Html;
-using DpBert.Planning;
+using DpBert.Bert;
+using DpBert.Evaluation;
 
 namespace DpBert.Interactive;
 

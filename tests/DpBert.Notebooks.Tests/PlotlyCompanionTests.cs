@@ -2,7 +2,7 @@ using System.IO.Compression;
 using DpBert.Evaluation;
 using DpBert.Interactive;
 using DpBert.Interactive.KernelExtension;
-using DpBert.Planning;
+using DpBert.Bert;
 
 namespace DpBert.Notebooks.Tests;
 

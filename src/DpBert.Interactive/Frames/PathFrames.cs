@@ -1,4 +1,4 @@
-using DpBert.Planning;
+using DpBert.Evaluation;
 using Microsoft.Data.Analysis;
 
 namespace DpBert.Interactive;
