@@ -23,12 +23,8 @@ public sealed record SweepStatus(string Task, string MetricName, int Done, int T
     {
         var html = new HtmlBuilder();
         ViewFrame.Open(html, "sweep-status");
-        double fraction = Total == 0 ? 0 : Math.Clamp((double)Done / Total, 0, 1);
-        html.Open("div", ("class", "progress"), ("data-state", State), ("data-fraction", Invariant.Format(fraction, "0.####")),
-            ("style", "width: 100%; max-width: 680px; height: 10px; border: 1px solid rgba(128, 128, 128, 0.6); border-radius: 5px; overflow: hidden;"));
-        html.Element("div", "", ("style", $"width: {Invariant.Format(fraction * 100, "0.#")}%; height: 100%; background: {Palette.Run};"));
-        html.Close();
-        html.Element("div", Summary(), ("class", "progress-text"), ("style", "margin: 3px 0 6px; font-variant-numeric: tabular-nums;"));
+        ProgressBar.Write(html, Total == 0 ? 0 : (double)Done / Total, State);
+        ProgressBar.Caption(html, Summary());
         if (Points.Count > 0) html.View(new TradeoffChart(new TradeoffResult(Task, MetricName, Points, ParetoFront.Of(Points))));
         html.Close();
         return html.ToString();

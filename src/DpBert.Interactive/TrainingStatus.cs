@@ -17,12 +17,8 @@ public sealed record TrainingStatus(TrainingProgress? Latest, TrainingCurves Cur
     {
         var html = new HtmlBuilder();
         ViewFrame.Open(html, "training-status");
-        double fraction = Latest is null || Latest.TotalSteps == 0 ? 0 : Math.Clamp((double)Latest.Step / Latest.TotalSteps, 0, 1);
-        html.Open("div", ("class", "progress"), ("data-state", State), ("data-fraction", Invariant.Format(fraction, "0.####")),
-            ("style", "width: 100%; max-width: 680px; height: 10px; border: 1px solid rgba(128, 128, 128, 0.6); border-radius: 5px; overflow: hidden;"));
-        html.Element("div", "", ("style", $"width: {Invariant.Format(fraction * 100, "0.#")}%; height: 100%; background: {Palette.Run};"));
-        html.Close();
-        html.Element("div", Summary(), ("class", "progress-text"), ("style", "margin: 3px 0 6px; font-variant-numeric: tabular-nums;"));
+        ProgressBar.Write(html, Latest is null || Latest.TotalSteps == 0 ? 0 : (double)Latest.Step / Latest.TotalSteps, State);
+        ProgressBar.Caption(html, Summary());
         // The curves are their own view; nesting their markup keeps one display handle for both.
         html.View(Curves);
         html.Close();
