@@ -8,11 +8,6 @@ namespace DpBert.Notebooks.Tests;
 /// </summary>
 public sealed class LocalFeed
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
     private static readonly string[] PackageIds = ["DpBert", "DpBert.Interactive", "DpBert.Interactive.Plotly"];
 
     public LocalFeed()
@@ -24,7 +19,7 @@ public sealed class LocalFeed
             foreach (string old in Directory.GetFiles(Folder, $"{id}.0.1.0-local.*.nupkg"))
                 if (Path.GetFileName(old).StartsWith($"{id}.0.1.0-local.", StringComparison.Ordinal) && char.IsDigit(Path.GetFileName(old)[$"{id}.0.1.0-local.".Length]))
                     File.Delete(old);
-        PackLog = ExternalTools.PackLocalFeed(RepositoryPaths.Root, Folder, Version, Configuration);
+        PackLog = ExternalTools.PackLocalFeed(RepositoryPaths.Root, Folder, Version, RepositoryPaths.Configuration);
     }
 
     /// <summary>notebooks/packages.</summary>

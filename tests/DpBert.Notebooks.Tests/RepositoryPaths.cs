@@ -8,6 +8,13 @@ internal static class RepositoryPaths
 
     public static string Notebooks => Path.Combine(Root, "notebooks");
 
+    /// <summary>The configuration these tests were built in, which the packages and the command line they use were built in too.</summary>
+#if DEBUG
+    public const string Configuration = "Debug";
+#else
+    public const string Configuration = "Release";
+#endif
+
     /// <summary>Where executed copies, HTML and screenshots go (gitignored).</summary>
     public static string Artifacts => Path.Combine(Root, "artifacts", "notebooks");
 

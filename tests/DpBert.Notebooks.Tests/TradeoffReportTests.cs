@@ -7,11 +7,6 @@ namespace DpBert.Notebooks.Tests;
 [Collection(NotebookCollection.Name)]
 public partial class TradeoffReportTests
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
 
     [Fact]
     public async Task Tradeoff_html_report_draws_every_method_and_the_pareto_front_offline()
@@ -22,7 +17,7 @@ public partial class TradeoffReportTests
         Directory.CreateDirectory(model);
         foreach (string file in Directory.GetFiles(Path.Combine(RepositoryPaths.Shared, "golden", "bert-tiny-a"))) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
         string report = Path.Combine(folder, "report.html");
-        string cli = Path.Combine(RepositoryPaths.Root, "src", "DpBert.Cli", "bin", Configuration, "net10.0", "DpBert.Cli.dll");
+        string cli = Path.Combine(RepositoryPaths.Root, "src", "DpBert.Cli", "bin", RepositoryPaths.Configuration, "net10.0", "DpBert.Cli.dll");
         var start = new ProcessStartInfo("dotnet", [cli, "tradeoff", "--task", "sst2", "--model", model, "--data-dir", RepositoryPaths.GlueDirectory(), "--methods", "full,static",
             "--max-eval-samples", "24", "--batch1-inputs", "6", "--warmup", "2", "--warmup-ms", "0", "--batch-size", "8", "--max-seq-length", "32", "--html", report])
             { RedirectStandardOutput = true, RedirectStandardError = true };
