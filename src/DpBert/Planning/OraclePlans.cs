@@ -31,30 +31,32 @@ public sealed record OraclePlans(IReadOnlyList<LayerPlan> Plans, int AlwaysRunLa
         PlanningModule.CheckAlwaysRunLayers(alwaysRunLayers, layers);
         var candidates = Candidates(layers, alwaysRunLayers);
         var plans = new LayerPlan[data.Count];
+        var bySize = candidates.GroupBy(p => p.ExecutedCount).OrderBy(g => g.Key).ToArray();
         foreach (var (start, indices, batch) in data.InBatches(batchSize, model.Config.PadTokenId))
         {
-            int b = indices.Length;
             var reference = model.Forward(batch);
-            var best = new double[b];
-            var found = new LayerPlan?[b];
-            // Plans by size: stop once every row has a plan of the current size (the full plan always keeps).
-            foreach (var size in candidates.GroupBy(p => p.ExecutedCount).OrderBy(g => g.Key))
+            // Plans by size, each size tried only on the rows still without a plan (the full plan always keeps).
+            var open = Enumerable.Range(0, indices.Length).ToList();
+            foreach (var size in bySize)
             {
-                Array.Fill(best, double.NegativeInfinity);
+                var rows = open.Select(r => indices[r]).ToArray();
+                var sub = data.Batch(rows, model.Config.PadTokenId);
+                var best = Enumerable.Repeat(double.NegativeInfinity, open.Count).ToArray();
+                var found = new LayerPlan?[open.Count];
                 foreach (var plan in size)
                 {
-                    var logits = model.Forward(batch, new FixedPlans(plan));
-                    for (int r = 0; r < b; r++)
+                    var logits = model.Forward(sub, new FixedPlans(plan));
+                    for (int i = 0; i < open.Count; i++)
                     {
-                        if (found[r] is { } done && done.ExecutedCount < plan.ExecutedCount) continue;
-                        double margin = Margin(logits.AsSpan(r * labels, labels), reference.AsSpan(r * labels, labels), model.IsRegression, regressionTolerance);
-                        if (margin >= 0 && margin > best[r]) { best[r] = margin; found[r] = plan; }
+                        double margin = Margin(logits.AsSpan(i * labels, labels), reference.AsSpan(open[i] * labels, labels), model.IsRegression, regressionTolerance);
+                        if (margin >= 0 && margin > best[i]) { best[i] = margin; found[i] = plan; }
                     }
                 }
-                if (found.All(p => p is not null)) break;
+                for (int i = 0; i < open.Count; i++) if (found[i] is { } plan) plans[start + open[i]] = plan;
+                open = open.Where((_, i) => found[i] is null).ToList();
+                if (open.Count == 0) break;
             }
-            for (int r = 0; r < b; r++) plans[start + r] = found[r]!;
-            progress?.Report(start + b);
+            progress?.Report(start + indices.Length);
         }
         return new OraclePlans(plans, alwaysRunLayers, regressionTolerance);
     }
