@@ -16,9 +16,13 @@ public static class TorchSharpRuntime
     private static readonly Lock Gate = new();
     private static LibStdCxxFixReport? _fix;
     private static TorchSharpUnavailableException? _fixFailure;
+    private static bool _reported;
     private static readonly HashSet<DeviceType> Initialised = [];
 
-    /// <summary>Where the one-line report of the compatibility fix goes when a fix was needed (default: standard error).</summary>
+    /// <summary>
+    /// Where the one-line report of the compatibility fix goes, on the first <see cref="Initialize"/> after a fix was needed
+    /// (default: standard error; a notebook may prefer standard output).
+    /// </summary>
     public static Action<string> Log { get; set; } = line => Console.Error.WriteLine(line);
 
     /// <summary>What the compatibility check found (null before the first initialisation).</summary>
@@ -48,6 +52,11 @@ public static class TorchSharpRuntime
         lock (Gate)
         {
             ApplyCompatibilityFix();
+            if (_fix!.Needed && !_reported)
+            {
+                _reported = true;
+                Log($"DpBert.TorchSharp: {_fix}");
+            }
             var parsed = ParseDevice(device);
             if (!Initialised.Contains(parsed.type))
             {
@@ -78,7 +87,6 @@ public static class TorchSharpRuntime
                 _fixFailure = new TorchSharpUnavailableException($"libtorch cannot load here: {e.Message}", e);
                 throw _fixFailure;
             }
-            if (_fix.Needed) Log($"DpBert.TorchSharp: {_fix}");
         }
     }
 
