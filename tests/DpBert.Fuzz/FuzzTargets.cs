@@ -9,6 +9,8 @@ public static class FuzzTargets
     public static IReadOnlyList<FuzzTarget> All { get; } =
     [
         new SafetensorsTarget(),
+        new PyTorchCheckpointTarget("pytorch-zip", legacy: false),
+        new PyTorchCheckpointTarget("pytorch-legacy", legacy: true),
     ];
 
     /// <summary>The target called <paramref name="name"/>.</summary>
