@@ -26,6 +26,9 @@ public abstract class FuzzTarget
     /// </summary>
     protected abstract string? FileName { get; }
 
+    /// <summary>The part of the input that is the file (all of it, unless some leading bytes choose how the file is read).</summary>
+    protected virtual ReadOnlySpan<byte> FileContent(ReadOnlySpan<byte> input) => input;
+
     /// <summary>Reads the input (at <paramref name="path"/> when <see cref="FileName"/> is set) and uses the result as a caller would.</summary>
     protected abstract void Read(ReadOnlySpan<byte> input, string path);
 
@@ -42,7 +45,7 @@ public abstract class FuzzTarget
     public FuzzOutcome Run(ReadOnlySpan<byte> input, FuzzWorkspace workspace)
     {
         ArgumentNullException.ThrowIfNull(workspace);
-        string path = FileName is null ? "" : workspace.Write(FileName, input);
+        string path = FileName is null ? "" : workspace.Write(Name, FileName, FileContent(input));
         long before = GC.GetAllocatedBytesForCurrentThread();
         FuzzOutcome outcome;
         try

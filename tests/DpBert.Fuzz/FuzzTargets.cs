@@ -11,6 +11,13 @@ public static class FuzzTargets
         new SafetensorsTarget(),
         new PyTorchCheckpointTarget("pytorch-zip", legacy: false),
         new PyTorchCheckpointTarget("pytorch-legacy", legacy: true),
+        new ConfigTarget(),
+        new TokenizerJsonTarget(),
+        new VocabTarget(),
+        new TokenizerConfigTarget(),
+        new GlueTsvTarget(),
+        new JsonLinesTarget(),
+        new HubHeadersTarget(),
     ];
 
     /// <summary>The target called <paramref name="name"/>.</summary>

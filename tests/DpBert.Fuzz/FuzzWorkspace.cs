@@ -9,10 +9,15 @@ public sealed class FuzzWorkspace : IDisposable
     /// <summary>Creates the folder.</summary>
     public FuzzWorkspace() => Directory.CreateDirectory(Folder);
 
-    /// <summary>Writes <paramref name="bytes"/> as <paramref name="fileName"/> in the folder (replacing the last input) and returns its path.</summary>
-    public string Write(string fileName, ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Writes <paramref name="bytes"/> as <paramref name="fileName"/> in the target's own subfolder (replacing its last
+    /// input; readers of model folders see only that target's files) and returns the path.
+    /// </summary>
+    public string Write(string target, string fileName, ReadOnlySpan<byte> bytes)
     {
-        string path = Path.Combine(Folder, fileName);
+        string folder = Path.Combine(Folder, target);
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, fileName);
         using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read)) file.Write(bytes);
         return path;
     }

@@ -31,10 +31,11 @@ public static class TokenizerJsonFile
             var root = document.RootElement;
             if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{path}: no \"model\" object");
-            string? type = model.TryGetProperty("type", out var t) ? t.GetString() : null;
+            string? type = ReadString(model, "type", "model.type", path);
             if (type != "WordPiece") throw new NotSupportedException($"{path}: \"model.type\" is \"{type}\"; only BERT's WordPiece is supported");
-            if (model.TryGetProperty("continuing_subword_prefix", out var prefix) && prefix.GetString() != "##")
-                throw new NotSupportedException($"{path}: \"model.continuing_subword_prefix\" is \"{prefix.GetString()}\"; only \"##\" is supported");
+            string? prefix = ReadString(model, "continuing_subword_prefix", "model.continuing_subword_prefix", path);
+            if (model.TryGetProperty("continuing_subword_prefix", out _) && prefix != "##")
+                throw new NotSupportedException($"{path}: \"model.continuing_subword_prefix\" is \"{prefix}\"; only \"##\" is supported");
             if (!model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{path}: \"model.vocab\" must be an object of token to id");
 
@@ -47,11 +48,14 @@ public static class TokenizerJsonFile
             }
 
             var options = baseOptions ?? new BertTokenizerOptions();
-            if (model.TryGetProperty("max_input_chars_per_word", out var maxChars) && maxChars.TryGetInt32(out int max))
+            if (model.TryGetProperty("max_input_chars_per_word", out var maxChars) && maxChars.ValueKind == JsonValueKind.Number && maxChars.TryGetInt32(out int max))
+            {
+                if (max <= 0) throw new InvalidDataException($"{path}: \"model.max_input_chars_per_word\" = {max} must be positive");
                 options = options with { MaxInputCharsPerWord = max };
+            }
             if (root.TryGetProperty("normalizer", out var normalizer) && normalizer.ValueKind == JsonValueKind.Object)
             {
-                string? normalizerType = normalizer.TryGetProperty("type", out var nt) ? nt.GetString() : null;
+                string? normalizerType = ReadString(normalizer, "type", "normalizer.type", path);
                 if (normalizerType != "BertNormalizer")
                     throw new NotSupportedException($"{path}: \"normalizer.type\" is \"{normalizerType}\"; only BertNormalizer is supported");
                 options = options with
@@ -63,5 +67,13 @@ public static class TokenizerJsonFile
             }
             return (WordPieceVocabulary.FromTokens(tokens!, path), options);
         }
+    }
+
+    /// <summary>A string (or null) property; absent reads as null, any other JSON value is an error naming the file and key.</summary>
+    private static string? ReadString(JsonElement parent, string name, string key, string path)
+    {
+        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        return value.ValueKind == JsonValueKind.String ? value.GetString()
+            : throw new InvalidDataException($"{path}: \"{key}\" must be a string, got {value.GetRawText()}");
     }
 }

@@ -23,6 +23,9 @@ internal static class SeedFiles
         finally { File.Delete(path); }
     }
 
+    /// <summary>The five special tokens, as a vocabulary file spells them.</summary>
+    public static readonly string[] SpecialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+
     /// <summary>The first <paramref name="count"/> lines of a text file, each ending in \n.</summary>
     public static byte[] FirstLines(string path, int count) =>
         System.Text.Encoding.UTF8.GetBytes(string.Concat(File.ReadLines(path).Take(count).Select(l => l + "\n")));
