@@ -102,6 +102,62 @@ public sealed class FuzzFindingsTests : IDisposable
         Assert.InRange(table, 100_000_000, Array.MaxLength);
     }
 
+    // Was accepted and materialised: a 235-byte .bin whose tensor [500000000] has stride 0 over a one-element storage made
+    // the reader allocate 2 GB for the copy (4 GB with the float32 conversion).
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Torch_view_repeating_elements_beyond_its_storage_is_refused_before_allocating(bool legacy)
+    {
+        var builder = new TorchZipBuilder()
+            .AddRaw("w", "FloatStorage", 4, BitConverter.GetBytes(1f), [500_000_000], [0], 0, 1)
+            .AddRaw("position_ids", "LongStorage", 8, new byte[64], [1, 8], [0, 1], 0, 8);
+        string path = _temp.File("pytorch_model.bin");
+        if (legacy) builder.SaveLegacy(path); else builder.Save(path);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => CheckpointFile.Open(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("tensor \"w\" [500000000] with strides [0] has 500000000 elements, more than the 1 of its storage", error.Message, StringComparison.Ordinal);
+    }
+
+    // An expanded buffer that repeats only along a dimension of 1 (position_ids as transformers registers it) still loads.
+    [Fact]
+    public void Torch_buffer_expanded_along_a_dimension_of_one_still_loads()
+    {
+        byte[] positions = [.. Enumerable.Range(0, 8).SelectMany(i => BitConverter.GetBytes((long)i))];
+        string path = _temp.File("pytorch_model.bin");
+        new TorchZipBuilder().AddRaw("position_ids", "LongStorage", 8, positions, [1, 8], [0, 1], 0, 8).Save(path);
+        using var file = CheckpointFile.Open(path);
+        Assert.Equal([1L, 8L], file.Tensors.Single().Shape);
+    }
+
+    // The zip's directory announced data.pkl as 2 GB in an 1.8 KB file: the reader allocated 2 GB, then the zip stream
+    // threw EndOfStreamException. A corrupt local header threw the zip reader's InvalidDataException, naming no file.
+    [Theory]
+    [InlineData("length", "announces 2147418112 bytes")]
+    [InlineData("local header", "archive/data.pkl")]
+    public void Corrupt_zip_directory_or_header_is_refused_naming_the_file_and_entry(string corruption, string expected)
+    {
+        string path = _temp.File("pytorch_model.bin");
+        new TorchZipBuilder().AddFloat32("w", [2], [1f, 2f]).Save(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        if (corruption == "length")
+        {
+            int central = bytes.AsSpan().IndexOf("PK\u0001\u0002"u8); // the first central directory record: archive/data.pkl
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(central + 24), 0x7fff0000);
+        }
+        else bytes[1] = (byte)'X'; // the first local file header's signature
+        File.WriteAllBytes(path, bytes);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => CheckpointFile.Open(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     // A 404 EntryNotFound answer's X-Repo-Commit became a folder name unchecked: "../../../x" wrote refs/main and an empty
     // marker file outside the cache.
     [Fact]
