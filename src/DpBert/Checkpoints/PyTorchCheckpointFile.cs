@@ -91,19 +91,21 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
         if (RestrictedUnpickler.ReadValue(data, ref position, source) is not PickleList keyList || keyList.Items.Any(k => k is not string))
             throw new InvalidDataException($"{path}: the list of storage keys after the state dict is missing or malformed");
 
-        var byKey = stateDict.Select(t => t.Value.Storage).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        // The first tensor of each storage: the storage's element type, and the name its errors give.
+        var byKey = stateDict.GroupBy(t => t.Value.Storage.Key).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (string key in keyList.Items.Cast<string>())
         {
-            if (!byKey.TryGetValue(key, out var storage))
+            if (!byKey.TryGetValue(key, out var first))
                 throw new InvalidDataException($"{path}: storage \"{key}\" is listed but no tensor uses it, so its element size is unknown");
+            var storage = first.Value.Storage;
             if (position + 8L > data.Length) throw new InvalidDataException($"{path}: storage \"{key}\": the file ends before its element count (truncated)");
             long count = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(position, 8));
             position += 8;
             long length = count is >= 0 and <= int.MaxValue ? count * storage.Dtype.ElementSize() : -1;
             if (length < 0 || position + length > data.Length)
                 throw new InvalidDataException($"{path}: storage \"{key}\": {count} {storage.TypeName} elements run past the end of the file (truncated)");
-            CheckStorageLength(path, stateDict.First(t => t.Value.Storage.Key == key).Key, storage, $"storage \"{key}\"", length);
+            CheckStorageLength(path, first.Key, storage, $"storage \"{key}\"", length);
             storages[key] = data.AsSpan(position, (int)length).ToArray();
             position += (int)length;
         }
