@@ -37,8 +37,9 @@ dotnet run --project "$here/DpBert.Fuzz.csproj" -c Release -- seeds "$target" "$
 
 # AFL++ settings for a .NET target: the binary is `dotnet`, not instrumented by afl-cc; the .NET runtime reserves far
 # more address space than it uses (-m none) while the GC heap is capped so a runaway allocation fails fast; no CPU
-# pinning on a machine shared with other jobs; this container cannot change core_pattern.
-export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
+# pinning on a machine shared with other jobs; this container cannot change core_pattern; the scratch folder is this
+# campaign's own, so afl-cmin may use it under /tmp.
+export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_ALLOW_TMP=1
 export AFL_FORKSRV_INIT_TMOUT=60000 DOTNET_GCHeapHardLimit=0x40000000 TMPDIR="$work/tmp" DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 # 3. Fuzz until both minimums are reached (or the safety stop), checking AFL's own statistics every 30 s.
