@@ -28,7 +28,7 @@ mkdir -p "$work/seeds" "$work/tmp"
 (cd "$here" && dotnet tool restore >/dev/null)
 dotnet publish "$here/DpBert.Fuzz.csproj" -c Release -o "$work/bin" -nologo -v quiet
 for dll in DpBert.dll DpBert.Cli.dll; do (cd "$here" && dotnet tool run sharpfuzz "$work/bin/$dll" >/dev/null); done
-harness=(dotnet "$work/bin/DpBert.Fuzz.dll" run "$target")
+harness=("$(command -v dotnet)" "$work/bin/DpBert.Fuzz.dll" run "$target") # afl-cmin wants a path, not a command
 
 # 2. Seeds: what the target builds from ../shared and the fixtures, plus the committed corpus of earlier campaigns.
 # (Built in the tree, not from the instrumented copy, so that ../shared is found above it.)
