@@ -80,7 +80,7 @@ done
 afl-cmin -i "$work/findings/default/queue" -o "$work/cmin" -t "$((timeout_ms * 2))" -m none -- "${harness[@]}" >"$work/cmin.log" 2>&1
 mkdir -p "$work/tmin"
 for file in "$work/cmin"/*; do
-  name=$(basename "$file" | tr -c 'A-Za-z0-9_.,+=-' '_' | cut -c1-80)
+  name=$(basename "$file" | cut -d, -f1 | tr ':' '_') # AFL's id:000123
   afl-tmin -i "$file" -o "$work/tmin/$name" -t "$((timeout_ms * 2))" -m none -- "${harness[@]}" >>"$work/tmin.log" 2>&1 \
     || cp "$file" "$work/tmin/$name"
 done
