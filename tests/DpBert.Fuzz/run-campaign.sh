@@ -67,6 +67,7 @@ run_time=$(stat run_time); execs=$(stat execs_done)
 line=$(printf '%s\t%s\t%s\t%s\t%s\t%s/%s\t%s\t%s\t%s' "$(date -u +%Y-%m-%dT%H:%MZ)" "$target" "$run_time" "$execs" \
   "$(( execs / (run_time > 0 ? run_time : 1) ))" "$(stat corpus_count)" "$(stat edges_found)" "$(stat total_edges)" \
   "$(stat saved_crashes)" "$(stat saved_hangs)")
+[ -f "$here/campaigns.tsv" ] || printf 'date\ttarget\tseconds\texecs\texecs_per_s\tpaths/edges\tmap_size\tcrashes\thangs\n' >"$here/campaigns.tsv"
 echo "$line" | tee -a "$here/campaigns.tsv"
 for kind in crashes hangs; do
   found=("$work/findings/default/$kind"/id:*)
