@@ -55,8 +55,11 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
 
     private static PyTorchCheckpointFile FromZip(string path, ZipArchive zip, long archiveLength)
     {
-        var pickleEntry = zip.Entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
-            ?? throw new InvalidDataException($"{path}: the zip has no data.pkl, so it is not a torch.save checkpoint (entries: {string.Join(", ", zip.Entries.Take(5).Select(e => e.FullName))})");
+        IReadOnlyCollection<ZipArchiveEntry> entries;
+        try { entries = zip.Entries; } // the central directory is read here, not when the zip is opened
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: the zip's central directory is corrupt: {e.Message}", e); }
+        var pickleEntry = entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
+            ?? throw new InvalidDataException($"{path}: the zip has no data.pkl, so it is not a torch.save checkpoint (entries: {string.Join(", ", entries.Take(5).Select(e => e.FullName))})");
         string prefix = pickleEntry.FullName[..^"data.pkl".Length];
         var stateDict = RestrictedUnpickler.ReadStateDict(ReadEntry(pickleEntry, path, archiveLength), $"{path}: {pickleEntry.FullName}");
         return Build(path, stateDict, (name, storage) =>

@@ -135,9 +135,12 @@ public sealed class FuzzFindingsTests : IDisposable
 
     // The zip's directory announced data.pkl as 2 GB in an 1.8 KB file: the reader allocated 2 GB, then the zip stream
     // threw EndOfStreamException. A corrupt local header threw the zip reader's InvalidDataException, naming no file.
+    // Found by the pytorch-zip campaign: an end-of-central-directory record counting more entries than the directory has
+    // made ZipArchive.Entries throw its own InvalidDataException, naming no file.
     [Theory]
     [InlineData("length", "announces 2147418112 bytes")]
     [InlineData("local header", "archive/data.pkl")]
+    [InlineData("entry count", "the zip's central directory is corrupt")]
     public void Corrupt_zip_directory_or_header_is_refused_naming_the_file_and_entry(string corruption, string expected)
     {
         string path = _temp.File("pytorch_model.bin");
@@ -147,6 +150,12 @@ public sealed class FuzzFindingsTests : IDisposable
         {
             int central = bytes.AsSpan().IndexOf("PK\u0001\u0002"u8); // the first central directory record: archive/data.pkl
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(central + 24), 0x7fff0000);
+        }
+        else if (corruption == "entry count")
+        {
+            int end = bytes.AsSpan().LastIndexOf("PK\u0005\u0006"u8); // end of central directory: entries on this disk, in all
+            bytes[end + 8]++;
+            bytes[end + 10]++;
         }
         else bytes[1] = (byte)'X'; // the first local file header's signature
         File.WriteAllBytes(path, bytes);
