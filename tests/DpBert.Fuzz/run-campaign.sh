@@ -87,7 +87,7 @@ for file in "$work/cmin"/*; do
 done
 rm -rf "$corpus" && mkdir -p "$corpus" && cp "$work/tmin"/* "$corpus/"
 # Crashes and hangs join the corpus as they are, so the replay test fails until the reader is fixed, and guards the fix.
-keep() { for file in "$work/findings/default/$1"/id:*; do [ -e "$file" ] && cp "$file" "$corpus/$2-$(basename "$file" | cut -d, -f1 | tr ':' '_')"; done; }
+keep() { for file in "$work/findings/default/$1"/id:*; do [ -e "$file" ] && cp "$file" "$corpus/$2-$(basename "$file" | cut -d, -f1 | tr ':' '_')"; done; return 0; }
 keep crashes crash
 keep hangs hang
 echo "$target: corpus/$target holds $(ls "$corpus" | wc -l) files, $(du -sk "$corpus" | cut -f1) KiB"
