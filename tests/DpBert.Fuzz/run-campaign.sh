@@ -73,7 +73,8 @@ for kind in crashes hangs; do
   found=("$work/findings/default/$kind"/id:*)
   [ -e "${found[0]}" ] || continue
   echo "$target: $kind found; replaying them (inputs kept in $work/findings/default/$kind):"
-  dotnet "$work/bin/DpBert.Fuzz.dll" replay "$target" "$work/findings/default/$kind" | cut -c1-600 || true
+  # The in-tree build: instrumented code runs only under AFL (it writes to AFL's shared memory).
+  dotnet run --project "$here/DpBert.Fuzz.csproj" -c Release --no-build -- replay "$target" "$work/findings/default/$kind" | cut -c1-600 || true
 done
 
 # 5. Minimise: the fewest queue entries that keep every edge (afl-cmin), each then shrunk (afl-tmin).
