@@ -122,6 +122,21 @@ public sealed class FuzzFindingsTests : IDisposable
         Assert.Contains("tensor \"w\" [500000000] with strides [0] has 500000000 elements, more than the 1 of its storage", error.Message, StringComparison.Ordinal);
     }
 
+    // Found by the pytorch-legacy campaign: a state dict naming one key twice (SETITEMS with a repeated key) reached
+    // ToDictionary and threw ArgumentException ("An item with the same key has already been added").
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Torch_state_dict_with_a_key_twice_is_refused_naming_the_file_and_key(bool legacy)
+    {
+        var builder = new TorchZipBuilder().AddFloat32("bias", [2], [1f, 2f]).AddFloat32("bias", [2], [3f, 4f]);
+        string path = _temp.File("pytorch_model.bin");
+        if (legacy) builder.SaveLegacy(path); else builder.Save(path);
+        var error = Assert.Throws<InvalidDataException>(() => CheckpointFile.Open(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("state dict key \"bias\" appears twice", error.Message, StringComparison.Ordinal);
+    }
+
     // An expanded buffer that repeats only along a dimension of 1 (position_ids as transformers registers it) still loads.
     [Fact]
     public void Torch_buffer_expanded_along_a_dimension_of_one_still_loads()
