@@ -24,7 +24,10 @@ public static class TokenizerJsonFile
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: tokenizer file not found", path);
         JsonDocument document;
-        try { document = JsonDocument.Parse(File.ReadAllBytes(path)); }
+        byte[] bytes = File.ReadAllBytes(path);
+        // The parser lets invalid UTF-8 inside strings through, and reading such a string later throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new InvalidDataException($"{path}: not valid UTF-8");
+        try { document = JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: invalid JSON (line {e.LineNumber + 1}): {e.Message}", e); }
         using (document)
         {
@@ -42,7 +45,7 @@ public static class TokenizerJsonFile
             var tokens = new string?[vocab.EnumerateObject().Count()];
             foreach (var entry in vocab.EnumerateObject())
             {
-                if (!entry.Value.TryGetInt32(out int id) || id < 0 || id >= tokens.Length || tokens[id] is not null)
+                if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id) || id < 0 || id >= tokens.Length || tokens[id] is not null)
                     throw new InvalidDataException($"{path}: \"model.vocab\" token \"{entry.Name}\" has id {entry.Value.GetRawText()}; ids must be 0..{tokens.Length - 1}, each once");
                 tokens[id] = entry.Name;
             }

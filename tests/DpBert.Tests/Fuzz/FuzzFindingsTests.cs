@@ -33,6 +33,23 @@ public sealed class FuzzFindingsTests : IDisposable
         Assert.Contains($"\"{key}\"", error.Message, StringComparison.Ordinal);
     }
 
+    // Found by a short tokenizer-json run: invalid UTF-8 inside a JSON string passed the parser and made reading the
+    // string throw InvalidOperationException; a vocabulary id that is not a number threw it from TryGetInt32.
+    [Theory]
+    [InlineData("\"a\u0080\": 5", "not valid UTF-8")]                                 // the key's bytes are patched to a lone 0x80
+    [InlineData("\"a\": \"5\"", "\"model.vocab\" token \"a\" has id \"5\"")]
+    public void Tokenizer_json_with_invalid_utf8_or_a_non_number_id_is_refused_naming_the_file(string lastEntry, string expected)
+    {
+        byte[] json = Encoding.UTF8.GetBytes("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {" + SpecialVocabulary + ", " + lastEntry + "}}}");
+        int patched = json.AsSpan().IndexOf([(byte)0xC2, (byte)0x80]); // U+0080 as UTF-8: drop the lead byte
+        if (patched >= 0) json = [.. json[..patched], 0x80, .. json[(patched + 2)..]];
+        string path = _temp.File(TokenizerJsonFile.FileName);
+        File.WriteAllBytes(path, json);
+        var error = Assert.Throws<InvalidDataException>(() => BertTokenizer.FromFolder(_temp.Path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     // A non-number max_input_chars_per_word is ignored as before (the default applies), not a crash.
     [Fact]
     public void Tokenizer_json_max_input_chars_per_word_that_is_not_a_number_keeps_the_default()
