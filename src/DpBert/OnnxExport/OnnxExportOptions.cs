@@ -1,0 +1,32 @@
+namespace DpBert.OnnxExport;
+
+/// <summary>Settings of an ONNX export.</summary>
+public sealed record OnnxExportOptions
+{
+    /// <summary>Default ONNX opset: 17, the first with <c>LayerNormalization</c> as a standard operator.</summary>
+    public const int DefaultOpset = 17;
+    /// <summary>Lowest opset the exporter writes.</summary>
+    public const int MinOpset = 17;
+    /// <summary>Highest opset the exporter writes (every operator it uses has the same meaning from 17 to this one).</summary>
+    public const int MaxOpset = 21;
+    /// <summary>DPBERT's default threshold: the one <c>dpbert plan</c> evaluates with and <c>dpbert evaluate</c> uses.</summary>
+    public const float DefaultTheta = 0.5f;
+
+    /// <summary>The ONNX opset of the default domain, in [<see cref="MinOpset"/>, <see cref="MaxOpset"/>].</summary>
+    public int Opset { get; init; } = DefaultOpset;
+
+    /// <summary>DPBERT graphs: the value of the <c>theta</c> input when the caller does not feed one, in (0, 1).</summary>
+    public float Theta { get; init; } = DefaultTheta;
+
+    /// <summary>Checks the settings; the message names the bad value.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The opset or theta is out of range.</exception>
+    public void Validate()
+    {
+        if (Opset is < MinOpset or > MaxOpset)
+            throw new ArgumentOutOfRangeException(nameof(Opset), $"--opset {Opset} is not supported: the exporter writes opsets {MinOpset} to {MaxOpset}");
+        if (!(Theta > 0 && Theta < 1)) throw new ArgumentOutOfRangeException(nameof(Theta), $"--theta {Theta} must be in (0, 1)");
+    }
+
+    /// <summary>The ONNX IR version that goes with <see cref="Opset"/> (opset 17: IR 8; 18-20: IR 9; 21: IR 10).</summary>
+    internal long IrVersion => Opset switch { 17 => 8, <= 20 => 9, _ => 10 };
+}

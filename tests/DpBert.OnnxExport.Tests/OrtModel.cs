@@ -1,0 +1,47 @@
+using DpBert.Bert;
+using Microsoft.ML.OnnxRuntime;
+
+namespace DpBert.OnnxExport.Tests;
+
+/// <summary>An exported graph loaded in ONNX Runtime (CPU provider): runs a <see cref="BertBatch"/>, returns logits and plans.</summary>
+internal sealed class OrtModel : IDisposable
+{
+    private readonly InferenceSession _session;
+
+    public OrtModel(string path, GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_ENABLE_ALL, int threads = 0)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = optimization, IntraOpNumThreads = threads };
+        _session = new InferenceSession(path, options);
+    }
+
+    public InferenceSession Session => _session;
+
+    /// <summary>Logits (B, num_labels) and, for a DPBERT graph, the plan (B, L) as 0/1 flags; <paramref name="theta"/> null uses the graph's default.</summary>
+    public (float[] Logits, bool[]? Plan) Run(BertBatch batch, float? theta = null)
+    {
+        long[] shape = [batch.BatchSize, batch.SequenceLength];
+        var inputs = new Dictionary<string, OrtValue>
+        {
+            ["input_ids"] = OrtValue.CreateTensorValueFromMemory(batch.InputIds.Select(i => (long)i).ToArray(), shape),
+            ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(batch.AttentionMask.Select(i => (long)i).ToArray(), shape),
+            ["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(batch.TokenTypeIds.Select(i => (long)i).ToArray(), shape),
+        };
+        if (theta is { } t) inputs["theta"] = OrtValue.CreateTensorValueFromMemory(new[] { t }, []);
+        bool planned = _session.OutputNames.Contains("plan");
+        string[] outputs = planned ? ["logits", "plan"] : ["logits"];
+        try
+        {
+            using var runOptions = new RunOptions();
+            using var results = _session.Run(runOptions, inputs, outputs);
+            float[] logits = results[0].GetTensorDataAsSpan<float>().ToArray();
+            bool[]? plan = planned ? results[1].GetTensorDataAsSpan<bool>().ToArray() : null;
+            return (logits, plan);
+        }
+        finally
+        {
+            foreach (var v in inputs.Values) v.Dispose();
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+}
