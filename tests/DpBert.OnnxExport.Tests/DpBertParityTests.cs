@@ -8,7 +8,8 @@ namespace DpBert.OnnxExport.Tests;
 /// The exported graphs of a trained DPBERT model against the core engine, on ONNX Runtime, over the SST-2 dev set:
 /// logits within 1e-4 and identical plans at batch 1 and batch 32 for several thetas.
 /// </summary>
-public class DpBertParityTests(TrainedDpBertFixture model, ITestOutputHelper log) : IClassFixture<TrainedDpBertFixture>
+[Collection(TrainedDpBertCollection.Name)]
+public class DpBertParityTests(TrainedDpBertFixture model, ITestOutputHelper log)
 {
     private const double Tolerance = 1e-4;
 

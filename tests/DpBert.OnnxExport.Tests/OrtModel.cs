@@ -10,7 +10,8 @@ internal sealed class OrtModel : IDisposable
 
     public OrtModel(string path, GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_ENABLE_ALL, int threads = 0)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = optimization, IntraOpNumThreads = threads };
+        // Warnings off: ORT warns that the theta initializer is also an input, which is the point (an overridable default).
+        using var options = new SessionOptions { GraphOptimizationLevel = optimization, IntraOpNumThreads = threads, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
         _session = new InferenceSession(path, options);
     }
 

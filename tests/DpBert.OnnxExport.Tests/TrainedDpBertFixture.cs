@@ -46,3 +46,10 @@ public sealed class TrainedDpBertFixture : IDisposable
 
     public void Dispose() => _temp.Dispose();
 }
+
+/// <summary>The test classes that share one <see cref="TrainedDpBertFixture"/> (trained once per test run).</summary>
+[CollectionDefinition(Name)]
+public sealed class TrainedDpBertCollection : ICollectionFixture<TrainedDpBertFixture>
+{
+    public const string Name = "trained DPBERT model";
+}
