@@ -13,6 +13,8 @@ namespace DpBert.Benchmarks;
 /// tokenizer                tokens/s over the SST-2 training sentences (one thread)
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
+/// onnx [--model DIR] [--thetas 0.5,0.7] [--batch1-inputs 300] [--rounds 2] [--ort-threads N] [--ort-spinning 0|1] [--max-seq-length 64]
+///                          exported DPBERT vs full graph on ONNX Runtime, and the core engine vs ORT, side by side
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -29,6 +31,10 @@ internal static class BenchmarkProgram
             case "bert": BertBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.Get("backend", "managed")); break;
             case "tokenizer": TokenizerBenchmark.Run(); break;
             case "load": CheckpointLoadBenchmark.Run(); break;
+            case "onnx":
+                OnnxRuntimeBenchmark.Run(options.Get("model", "") is { Length: > 0 } m ? m : null, options.Get("thetas", "0.5,0.7"), options.GetInt("batch1-inputs", 300),
+                    options.GetInt("rounds", 2), options.GetInt("ort-threads", Environment.ProcessorCount), options.GetInt("ort-spinning", 0) == 1, options.GetInt("max-seq-length", 64));
+                break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "all":
                 GemmBenchmark.Run();
@@ -45,7 +51,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, train, load or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, train, load, onnx or all");
                 return 2;
         }
         return 0;
