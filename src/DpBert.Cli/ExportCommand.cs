@@ -2,15 +2,16 @@ using System.CommandLine;
 using System.Globalization;
 using DpBert.Bert;
 using DpBert.Checkpoints;
+using DpBert.EarlyExit;
 using DpBert.OnnxExport;
 using DpBert.Planning;
 
 namespace DpBert.Cli;
 
 /// <summary>
-/// <c>dpbert export onnx --model &lt;fine-tuned folder&gt; [--dpbert &lt;planned folder&gt;] --output model.onnx [--opset N] [--theta T]</c>:
-/// writes a self-contained ONNX model of the full classifier or, with <c>--dpbert</c>, of DPBERT with real per-row
-/// layer skipping (see <see cref="BertOnnxExporter"/>).
+/// <c>dpbert export onnx --model &lt;fine-tuned folder&gt; [--dpbert &lt;planned folder&gt; | --method deebert|pabee --exits &lt;folder&gt;]
+/// --output model.onnx [--opset N] [--theta T] [--entropy S] [--patience P]</c>: writes a self-contained ONNX model of the full
+/// classifier, of DPBERT with real per-row layer skipping, or of an early-exit baseline (see <see cref="BertOnnxExporter"/>).
 /// </summary>
 internal static class ExportCommand
 {
@@ -18,35 +19,49 @@ internal static class ExportCommand
     {
         var model = new Option<string>("--model") { Description = "Folder (or hub id) of the model fine-tuned at full depth.", Required = true };
         var dpbert = new Option<string?>("--dpbert") { Description = "DPBERT folder (from `dpbert plan`) to export with its planner; its jointly trained backbone is exported." };
-        var method = new Option<string?>("--method") { Description = "full (default), dpbert (folder <model>/dpbert unless --dpbert), deebert or pabee (not exportable yet)." };
-        var exits = new Option<string?>("--exits") { Description = "Early-exit folder for --method deebert|pabee." };
+        var method = new Option<string?>("--method") { Description = "full (default), dpbert (folder <model>/dpbert unless --dpbert), deebert or pabee (folder <model>/<method> unless --exits)." };
+        var exits = new Option<string?>("--exits") { Description = "Early-exit folder (from `dpbert exits`) for --method deebert|pabee; its backbone is exported." };
         var output = new Option<string>("--output") { Description = "The ONNX file to write (written to a temporary file, then renamed).", Required = true };
         var opset = new Option<int>("--opset") { Description = $"ONNX opset, {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset}.", DefaultValueFactory = _ => OnnxExportOptions.DefaultOpset };
         var theta = new Option<float>("--theta") { Description = "DPBERT: default of the graph's theta input, in (0, 1).", DefaultValueFactory = _ => OnnxExportOptions.DefaultTheta };
-        var onnx = new Command("onnx", "Export a model to ONNX for ONNX Runtime: the full classifier, or DPBERT with per-input layer skipping inside the graph.")
+        var entropy = new Option<float>("--entropy") { Description = "DeeBERT: default of the graph's entropy input (nats, >= 0).", DefaultValueFactory = _ => OnnxExportOptions.DefaultEntropy };
+        var patience = new Option<int>("--patience") { Description = "PABEE: default of the graph's patience input (>= 1).", DefaultValueFactory = _ => OnnxExportOptions.DefaultPatience };
+        var onnx = new Command("onnx", "Export a model to ONNX for ONNX Runtime: the full classifier, DPBERT or an early-exit baseline, with per-input layer skipping inside the graph.")
         {
-            model, dpbert, method, exits, output, opset, theta,
+            model, dpbert, method, exits, output, opset, theta, entropy, patience,
         };
         onnx.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
-            var options = new OnnxExportOptions { Opset = parse.GetValue(opset), Theta = parse.GetValue(theta) };
+            var options = new OnnxExportOptions
+            {
+                Opset = parse.GetValue(opset), Theta = parse.GetValue(theta), Entropy = parse.GetValue(entropy), Patience = parse.GetValue(patience),
+            };
             options.Validate();
             string modelDir = parse.GetValue(model)!, path = parse.GetValue(output)!;
             string? dpbertDir = parse.GetValue(dpbert);
             string methodName = (parse.GetValue(method) ?? (dpbertDir is null ? "full" : "dpbert")).ToLowerInvariant();
-            if (methodName is "deebert" or "pabee")
-                throw new CliInputException($"--method {methodName}: exporting early-exit models to ONNX is not supported; export the full model or DPBERT (--dpbert <folder>)");
-            if (methodName is not ("full" or "dpbert")) throw new CliInputException($"--method \"{methodName}\" is unknown; use full, dpbert, deebert or pabee");
-            if (methodName == "full" && dpbertDir is not null) throw new CliInputException("--dpbert exports DPBERT; drop --method full or --dpbert");
-            if (parse.GetValue(exits) is not null) throw new CliInputException("--exits belongs to --method deebert|pabee");
-            var built = methodName == "full"
-                ? BertOnnxExporter.BuildFull(ModelFolder.LoadSequenceClassifier(modelDir).Model, options)
-                : BuildDpBert(modelDir, dpbertDir ?? Path.Combine(modelDir, "dpbert"), options);
+            string? exitsDir = parse.GetValue(exits);
+            if (methodName is not ("full" or "dpbert" or "deebert" or "pabee")) throw new CliInputException($"--method \"{methodName}\" is unknown; use full, dpbert, deebert or pabee");
+            if (methodName != "dpbert" && dpbertDir is not null) throw new CliInputException($"--dpbert exports DPBERT; drop --method {methodName} or --dpbert");
+            if (methodName is "full" or "dpbert" && exitsDir is not null) throw new CliInputException("--exits belongs to --method deebert|pabee");
+            var built = methodName switch
+            {
+                "full" => BertOnnxExporter.BuildFull(ModelFolder.LoadSequenceClassifier(modelDir).Model, options),
+                "dpbert" => BuildDpBert(modelDir, dpbertDir ?? Path.Combine(modelDir, "dpbert"), options),
+                _ => BuildEarlyExit(modelDir, methodName, exitsDir ?? Path.Combine(modelDir, methodName), options),
+            };
             var result = BertOnnxExporter.Save(built, path);
             var c = CultureInfo.InvariantCulture;
             stdout.WriteLine($"{methodName} model written to {result.Path} ({result.Bytes.ToString("N0", c)} bytes, opset {result.Opset})");
-            stdout.WriteLine($"inputs: {string.Join(", ", result.Inputs)}{(methodName == "dpbert" ? $" (theta defaults to {options.Theta.ToString(c)})" : "")}");
+            string knob = methodName switch
+            {
+                "dpbert" => $" (theta defaults to {options.Theta.ToString(c)})",
+                "deebert" => $" (entropy defaults to {options.Entropy.ToString(c)})",
+                "pabee" => $" (patience defaults to {options.Patience.ToString(c)})",
+                _ => "",
+            };
+            stdout.WriteLine($"inputs: {string.Join(", ", result.Inputs)}{knob}");
             stdout.WriteLine($"outputs: {string.Join(", ", result.Outputs)}");
             stdout.WriteLine($"operators ({result.Operators.Count}): {string.Join(", ", result.Operators)}");
             return 0;
@@ -62,20 +77,37 @@ internal static class ExportCommand
         DpBertClassifier classifier;
         try { classifier = DpBertFolder.Load(dpbertDir).Classifier; }
         catch (InvalidDataException e) { throw new InvalidDataException($"--dpbert {dpbertDir}: the planner does not match the backbone: {e.Message}", e); }
-        string modelConfig = Path.Combine(modelDir, ModelFolder.ConfigFileName);
-        if (File.Exists(modelConfig))
-        {
-            var expected = BertConfig.Load(modelConfig);
-            var actual = classifier.Model.Config;
-            var differences = new (string Key, int Model, int Planned)[]
-            {
-                ("num_hidden_layers", expected.NumHiddenLayers, actual.NumHiddenLayers), ("hidden_size", expected.HiddenSize, actual.HiddenSize),
-                ("num_attention_heads", expected.NumAttentionHeads, actual.NumAttentionHeads), ("intermediate_size", expected.IntermediateSize, actual.IntermediateSize),
-                ("vocab_size", expected.VocabSize, actual.VocabSize), ("num_labels", expected.NumLabels, actual.NumLabels),
-            }.Where(d => d.Model != d.Planned).Select(d => $"{d.Key} {d.Planned} (the model has {d.Model})").ToList();
-            if (differences.Count > 0)
-                throw new CliInputException($"--dpbert {dpbertDir} was not trained on --model {modelDir}: its backbone has {string.Join(", ", differences)}");
-        }
+        CheckSameArchitecture(modelDir, "--dpbert", dpbertDir, classifier.Model.Config);
         return BertOnnxExporter.BuildDpBert(classifier.Model, classifier.Planner, options);
+    }
+
+    /// <summary>Loads an early-exit folder of <paramref name="methodName"/>, checking its method and backbone.</summary>
+    private static Onnx.ModelProto BuildEarlyExit(string modelDir, string methodName, string exitsDir, OnnxExportOptions options)
+    {
+        if (!Directory.Exists(exitsDir))
+            throw new CliInputException($"{methodName}: folder {exitsDir} not found; train it with `dpbert exits --method {methodName} --model {modelDir} ...` or pass --exits <folder>");
+        EarlyExitClassifier classifier;
+        try { classifier = EarlyExitFolder.Load(exitsDir).Classifier; }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--exits {exitsDir}: the exit heads do not match the backbone: {e.Message}", e); }
+        if (EarlyExitFolder.MethodName(classifier.Heads.Method) != methodName)
+            throw new CliInputException($"--exits {exitsDir} holds {EarlyExitFolder.MethodName(classifier.Heads.Method)} heads, not {methodName}");
+        CheckSameArchitecture(modelDir, "--exits", exitsDir, classifier.Model.Config);
+        return BertOnnxExporter.BuildEarlyExit(classifier.Model, classifier.Heads.Method, classifier.Heads.Parameters, options);
+    }
+
+    /// <summary>Throws when the backbone of a method folder is not the architecture of the fine-tuned model it should come from.</summary>
+    private static void CheckSameArchitecture(string modelDir, string flag, string methodDir, BertConfig actual)
+    {
+        string modelConfig = Path.Combine(modelDir, ModelFolder.ConfigFileName);
+        if (!File.Exists(modelConfig)) return;   // a hub id: nothing local to compare with
+        var expected = BertConfig.Load(modelConfig);
+        var differences = new (string Key, int Model, int Method)[]
+        {
+            ("num_hidden_layers", expected.NumHiddenLayers, actual.NumHiddenLayers), ("hidden_size", expected.HiddenSize, actual.HiddenSize),
+            ("num_attention_heads", expected.NumAttentionHeads, actual.NumAttentionHeads), ("intermediate_size", expected.IntermediateSize, actual.IntermediateSize),
+            ("vocab_size", expected.VocabSize, actual.VocabSize), ("num_labels", expected.NumLabels, actual.NumLabels),
+        }.Where(d => d.Model != d.Method).Select(d => $"{d.Key} {d.Method} (the model has {d.Model})").ToList();
+        if (differences.Count > 0)
+            throw new CliInputException($"{flag} {methodDir} was not trained on --model {modelDir}: its backbone has {string.Join(", ", differences)}");
     }
 }

@@ -109,13 +109,27 @@ public class ExportCommandTests(TrainedDpBertFixture model)
     }
 
     [Fact]
-    public void Early_exit_export_is_refused_clearly_and_bad_options_are_named()
+    public void Exports_early_exit_models_and_names_bad_options()
     {
         using var temp = new TempFolder();
         string[] common = ["export", "onnx", "--model", model.ModelFolder, "--output", temp.File("m.onnx")];
-        Assert.Contains("exporting early-exit models to ONNX is not supported", Run([.. common, "--method", "pabee"]).Err);
+        var (code, stdout, stderr) = Run([.. common, "--method", "pabee", "--patience", "3"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("inputs: input_ids, attention_mask, token_type_ids, patience (patience defaults to 3)", stdout);
+        Assert.Contains("outputs: logits, plan", stdout);
+        (code, stdout, stderr) = Run([.. common, "--method", "deebert", "--exits", model.ExitsFolder("deebert"), "--entropy", "0.25"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("entropy defaults to 0.25", stdout);
+        Assert.Contains("LogSoftmax", stdout);
+        File.Delete(temp.File("m.onnx"));
+
+        Assert.Contains("holds pabee heads, not deebert", Run([.. common, "--method", "deebert", "--exits", model.ExitsFolder("pabee")]).Err);
+        Assert.Contains("--exits belongs to --method deebert|pabee", Run([.. common, "--exits", model.ExitsFolder("pabee")]).Err);
+        Assert.Contains("dpbert exits --method deebert", Run("export", "onnx", "--model", SharedFiles.GoldenModelFolder, "--method", "deebert", "--output", temp.File("m.onnx")).Err);
         Assert.Contains("--opset 12 is not supported: the exporter writes opsets 17 to 21", Run([.. common, "--opset", "12"]).Err);
         Assert.Contains("--theta 1 must be in (0, 1)", Run([.. common, "--dpbert", model.DpBertFolderPath, "--theta", "1"]).Err);
+        Assert.Contains("--patience 0 must be >= 1", Run([.. common, "--method", "pabee", "--patience", "0"]).Err);
+        Assert.Contains("--method \"early\" is unknown", Run([.. common, "--method", "early"]).Err);
         Assert.Contains("dpbert plan --model", Run("export", "onnx", "--model", SharedFiles.GoldenModelFolder, "--method", "dpbert", "--output", temp.File("m.onnx")).Err);
         Assert.Empty(Directory.GetFiles(temp.Path));
     }

@@ -17,8 +17,11 @@ internal sealed class OrtModel : IDisposable
 
     public InferenceSession Session => _session;
 
-    /// <summary>Logits (B, num_labels) and, for a DPBERT graph, the plan (B, L) as 0/1 flags; <paramref name="theta"/> null uses the graph's default.</summary>
-    public (float[] Logits, bool[]? Plan) Run(BertBatch batch, float? theta = null)
+    /// <summary>
+    /// Logits (B, num_labels) and, for a DPBERT or early-exit graph, the plan (B, L) as flags; <paramref name="theta"/> (DPBERT)
+    /// or <paramref name="knob"/> (an early-exit method, <c>deebert</c> or <c>pabee</c>, and its entropy or patience) null uses the graph's default.
+    /// </summary>
+    public (float[] Logits, bool[]? Plan) Run(BertBatch batch, float? theta = null, (string Method, double Value)? knob = null)
     {
         long[] shape = [batch.BatchSize, batch.SequenceLength];
         var inputs = new Dictionary<string, OrtValue>
@@ -28,6 +31,8 @@ internal sealed class OrtModel : IDisposable
             ["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(batch.TokenTypeIds.Select(i => (long)i).ToArray(), shape),
         };
         if (theta is { } t) inputs["theta"] = OrtValue.CreateTensorValueFromMemory(new[] { t }, []);
+        if (knob is ("deebert", var entropy)) inputs["entropy"] = OrtValue.CreateTensorValueFromMemory(new[] { (float)entropy }, []);
+        if (knob is ("pabee", var patience)) inputs["patience"] = OrtValue.CreateTensorValueFromMemory(new[] { (long)patience }, []);
         bool planned = _session.OutputNames.Contains("plan");
         string[] outputs = planned ? ["logits", "plan"] : ["logits"];
         try

@@ -9,7 +9,8 @@ namespace DpBert.OnnxExport.Tests;
 /// <summary>
 /// A small DPBERT model trained once for the test class through the command line, as a user would make one: a 4-layer,
 /// hidden-128 BERT fine-tuned from scratch on 8,000 SST-2 sentences (<c>dpbert finetune</c>), then a planner trained jointly
-/// with it (<c>dpbert plan</c>, rho 0.5). Also encodes the SST-2 dev set (872 sentences) for the parity checks.
+/// with it (<c>dpbert plan</c>, rho 0.5), and DeeBERT and PABEE exit heads on it (<c>dpbert exits</c>). Also encodes the SST-2
+/// dev set (872 sentences) for the parity checks.
 /// </summary>
 public sealed class TrainedDpBertFixture : IDisposable
 {
@@ -17,6 +18,7 @@ public sealed class TrainedDpBertFixture : IDisposable
 
     public string ModelFolder { get; }
     public string DpBertFolderPath => Path.Combine(ModelFolder, "dpbert");
+    public string ExitsFolder(string method) => Path.Combine(ModelFolder, method);
     public LoadedModel Full { get; }
     public DpBertClassifier DpBert { get; }
     public EncodedDataset Dev { get; }
@@ -30,6 +32,9 @@ public sealed class TrainedDpBertFixture : IDisposable
             "--max-eval-samples", "200");
         Cli("plan", "--task", "sst2", "--model", ModelFolder, "--data-dir", glue, "--max-train-samples", "4000", "--max-eval-samples", "200",
             "--max-seq-length", "32", "--rho", "0.5", "--planner-learning-rate", "1e-2", "--backbone-learning-rate", "1e-4");
+        foreach (string method in new[] { "deebert", "pabee" })
+            Cli("exits", "--method", method, "--task", "sst2", "--model", ModelFolder, "--data-dir", glue, "--max-train-samples", "3000",
+                "--max-seq-length", "32", "--head-learning-rate", "2e-3");
         Full = Checkpoints.ModelFolder.LoadSequenceClassifier(ModelFolder);
         DpBert = DpBertFolder.Load(DpBertFolderPath).Classifier;
         var dev = GlueDataset.Load(GlueTask.Sst2, "dev", glue);

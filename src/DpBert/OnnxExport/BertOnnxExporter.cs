@@ -1,5 +1,6 @@
 using System.Globalization;
 using DpBert.Bert;
+using DpBert.EarlyExit;
 using DpBert.Planning;
 using Google.Protobuf;
 using Onnx;
@@ -16,6 +17,10 @@ namespace DpBert.OnnxExport;
 /// only on the rows whose plan selects it (<c>NonZero</c> → <c>GatherND</c> → layer → <c>ScatterND</c>), then the head.
 /// It has a fourth input, <c>theta</c> (float scalar, defaulting to the exported value), and two more outputs:
 /// <c>plan</c> (batch, L) booleans, true where the layer ran, and <c>layer_probabilities</c> (batch, L - k).
+/// </para>
+/// <para>
+/// The early-exit graphs (DeeBERT, PABEE) run the layers one at a time on the rows still active, each row leaving at its exit;
+/// their knob (<c>entropy</c> or <c>patience</c>) is an input with a default, and <c>plan</c> says which layers each row ran.
 /// </para>
 /// Weights are read through the stable surfaces only: the configuration, the <see cref="ParameterSet"/> under Hugging
 /// Face keys, and the planner's <c>planner.*</c> parameters and always-run layer count.
@@ -80,6 +85,40 @@ public static class BertOnnxExporter
     }
 
     /// <summary>
+    /// Builds the early-exit graph of <paramref name="backbone"/> with the exit heads <paramref name="exitHeads"/> (the
+    /// <c>exits.*</c> parameters of an early-exit folder): layers run one at a time on the rows still active and each row
+    /// leaves at its exit. Inputs as the full graph plus <c>entropy</c> (DeeBERT, float) or <c>patience</c> (PABEE, int64),
+    /// scalars with the exported defaults; outputs <c>logits</c> and <c>plan</c> (batch, L).
+    /// </summary>
+    /// <exception cref="ArgumentException">The heads do not match the backbone; the message names the key.</exception>
+    /// <exception cref="NotSupportedException">DeeBERT on a regression model, or a configuration the exporter does not write.</exception>
+    public static ModelProto BuildEarlyExit(BertForSequenceClassification backbone, EarlyExitMethod method, ParameterSet exitHeads, OnnxExportOptions? options = null)
+    {
+        options ??= new OnnxExportOptions();
+        options.Validate();
+        CheckExportable(backbone);
+        var config = backbone.Config;
+        if (method == EarlyExitMethod.DeeBert && config.NumLabels == 1)
+            throw new NotSupportedException("DeeBERT exits on the entropy of class probabilities; it does not apply to a regression model (num_labels = 1)");
+        CheckHeadsMatch(config, method, exitHeads);
+        bool deebert = method == EarlyExitMethod.DeeBert;
+        var g = new OnnxGraphBuilder(deebert ? "deebert_for_sequence_classification" : "pabee_for_sequence_classification");
+        var (inputIds, attentionMask, tokenTypeIds) = Inputs(g);
+        string knob = deebert ? g.Initializer("entropy", [options.Entropy]) : g.Int64Initializer("patience", options.Patience);
+        g.Input(knob, deebert ? DataType.Float : DataType.Int64);
+        string mask = AttentionMaskGraph.Add(g, attentionMask);
+        string hidden = EmbeddingsGraph.Add(g, backbone.Parameters, config, inputIds, tokenTypeIds);
+        var (logits, plan) = EarlyExitGraph.Add(g, hidden, mask, inputIds, config, backbone.Parameters, method, exitHeads, knob);
+        g.Output(logits, "logits", DataType.Float, "batch", config.NumLabels);
+        g.Output(plan, "plan", DataType.Bool, "batch", config.NumHiddenLayers);
+        return Model(g, options, config, new()
+        {
+            ["method"] = deebert ? "deebert" : "pabee",
+            [deebert ? "entropy" : "patience"] = deebert ? options.Entropy.ToString("R", CultureInfo.InvariantCulture) : options.Patience.ToString(CultureInfo.InvariantCulture),
+        });
+    }
+
+    /// <summary>
     /// Writes <paramref name="model"/> to <paramref name="path"/> atomically: a temporary file beside it, flushed, then
     /// renamed over the target, so a failed export leaves no partial file and an existing file untouched.
     /// </summary>
@@ -121,6 +160,20 @@ public static class BertOnnxExporter
         var hiddenWeight = planner.Parameters.Info("planner.hidden.weight");
         if (hiddenWeight.Shape[1] != config.HiddenSize)
             throw new ArgumentException($"the planner does not match the backbone: planner.hidden.weight is {hiddenWeight.ShapeText}, reading hidden states of width {hiddenWeight.Shape[1]}; the backbone's hidden_size is {config.HiddenSize}");
+    }
+
+    /// <summary>Throws when <paramref name="exitHeads"/> lacks a head of <paramref name="method"/> or one has the wrong shape, naming the key.</summary>
+    private static void CheckHeadsMatch(BertConfig config, EarlyExitMethod method, ParameterSet exitHeads)
+    {
+        int h = config.HiddenSize, n = config.NumLabels;
+        foreach (var (key, shape) in ExitHeads.Layout(config, method))
+        {
+            if (!exitHeads.Contains(key))
+                throw new ArgumentException($"the exit heads do not match the backbone: no {key} (a {method} model of {config.NumHiddenLayers} layers needs one)");
+            var info = exitHeads.Info(key);
+            if (!info.Shape.SequenceEqual(shape))
+                throw new ArgumentException($"the exit heads do not match the backbone: {key} is {info.ShapeText}, the backbone (hidden {h}, {n} labels) needs [{string.Join(", ", shape)}]");
+        }
     }
 
     private static (string InputIds, string AttentionMask, string TokenTypeIds) Inputs(OnnxGraphBuilder g)

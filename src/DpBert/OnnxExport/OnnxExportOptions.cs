@@ -12,19 +12,32 @@ public sealed record OnnxExportOptions
     /// <summary>DPBERT's default threshold: the one <c>dpbert plan</c> evaluates with and <c>dpbert evaluate</c> uses.</summary>
     public const float DefaultTheta = 0.5f;
 
+    /// <summary>DeeBERT's default entropy threshold S (nats), as <c>dpbert evaluate</c>.</summary>
+    public const float DefaultEntropy = 0.3f;
+    /// <summary>PABEE's default patience, as <c>dpbert evaluate</c>.</summary>
+    public const int DefaultPatience = 2;
+
     /// <summary>The ONNX opset of the default domain, in [<see cref="MinOpset"/>, <see cref="MaxOpset"/>].</summary>
     public int Opset { get; init; } = DefaultOpset;
 
     /// <summary>DPBERT graphs: the value of the <c>theta</c> input when the caller does not feed one, in (0, 1).</summary>
     public float Theta { get; init; } = DefaultTheta;
 
+    /// <summary>DeeBERT graphs: the value of the <c>entropy</c> input when the caller does not feed one (nats, &gt;= 0).</summary>
+    public float Entropy { get; init; } = DefaultEntropy;
+
+    /// <summary>PABEE graphs: the value of the <c>patience</c> input when the caller does not feed one (&gt;= 1).</summary>
+    public int Patience { get; init; } = DefaultPatience;
+
     /// <summary>Checks the settings; the message names the bad value.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The opset or theta is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The opset or a knob is out of range.</exception>
     public void Validate()
     {
         if (Opset is < MinOpset or > MaxOpset)
             throw new ArgumentOutOfRangeException(nameof(Opset), $"--opset {Opset} is not supported: the exporter writes opsets {MinOpset} to {MaxOpset}");
         if (!(Theta > 0 && Theta < 1)) throw new ArgumentOutOfRangeException(nameof(Theta), $"--theta {Theta} must be in (0, 1)");
+        if (!(Entropy >= 0) || float.IsInfinity(Entropy)) throw new ArgumentOutOfRangeException(nameof(Entropy), $"--entropy {Entropy} must be a finite number >= 0");
+        if (Patience < 1) throw new ArgumentOutOfRangeException(nameof(Patience), $"--patience {Patience} must be >= 1");
     }
 
     /// <summary>The ONNX IR version that goes with <see cref="Opset"/> (opset 17: IR 8; 18-20: IR 9; 21: IR 10).</summary>

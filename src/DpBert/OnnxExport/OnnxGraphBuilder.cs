@@ -14,6 +14,7 @@ internal sealed class OnnxGraphBuilder
 {
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<(ParameterSet, string), string> _parameters = [];
 
     /// <summary>The graph being built.</summary>
     public GraphProto Graph { get; }
@@ -49,11 +50,15 @@ internal sealed class OnnxGraphBuilder
         return tensor.Name;
     }
 
-    /// <summary>The parameter <paramref name="key"/> of <paramref name="parameters"/> as an initializer under its Hugging Face key.</summary>
+    /// <summary>An int64 scalar initializer named <paramref name="name"/> (the default of an input of that name).</summary>
+    public string Int64Initializer(string name, long value) => Int64Tensor(name, [value], []);
+
+    /// <summary>The parameter <paramref name="key"/> of <paramref name="parameters"/> as an initializer under its Hugging Face key (added once, then shared).</summary>
     public string Parameter(ParameterSet parameters, string key)
     {
+        if (_parameters.TryGetValue((parameters, key), out var name)) return name;
         var info = parameters.Info(key);
-        return Initializer(key, parameters.Span(info), info.Shape.Select(d => (long)d).ToArray());
+        return _parameters[(parameters, key)] = Initializer(key, parameters.Span(info), info.Shape.Select(d => (long)d).ToArray());
     }
 
     /// <summary>
@@ -62,13 +67,14 @@ internal sealed class OnnxGraphBuilder
     /// </summary>
     public string TransposedWeight(ParameterSet parameters, string linear)
     {
+        if (_parameters.TryGetValue((parameters, linear + ".weight^T"), out var name)) return name;
         var info = parameters.Info(linear + ".weight");
         int rows = info.Shape[0], cols = info.Shape[1];
         var w = parameters.Span(info);
         var t = new float[w.Length];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
-        return Initializer(linear + ".weight.transposed", t, cols, rows);
+        return _parameters[(parameters, linear + ".weight^T")] = Initializer(linear + ".weight.transposed", t, cols, rows);
     }
 
     /// <summary>A shared float scalar (rank 0) constant, added once per value.</summary>
@@ -153,11 +159,18 @@ internal sealed class OnnxGraphBuilder
         return a;
     }
 
-    /// <summary>A tensor attribute holding one boolean (for <c>ConstantOfShape</c>).</summary>
-    public static AttributeProto BoolValue(string name, bool value)
+    /// <summary>A <c>ConstantOfShape</c> of <paramref name="shape"/> (a 1-D int64 tensor) filled with <paramref name="value"/> (bool, float or long).</summary>
+    public string Filled(string scope, string shape, object value)
     {
-        var t = new TensorProto { DataType = (int)TensorProto.Types.DataType.Bool, RawData = ByteString.CopyFrom([(byte)(value ? 1 : 0)]) };
+        var (type, bytes) = value switch
+        {
+            bool b => (TensorProto.Types.DataType.Bool, new[] { (byte)(b ? 1 : 0) }),
+            float f => (TensorProto.Types.DataType.Float, BitConverter.GetBytes(f)),
+            long l => (TensorProto.Types.DataType.Int64, BitConverter.GetBytes(l)),
+            _ => throw new ArgumentException($"no ONNX fill value for {value.GetType().Name}", nameof(value)),
+        };
+        var t = new TensorProto { DataType = (int)type, RawData = ByteString.CopyFrom(bytes) };
         t.Dims.Add(1);
-        return new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t };
+        return Node(scope, "ConstantOfShape", [shape], new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = t });
     }
 }

@@ -35,7 +35,7 @@ internal static class PlannerGraph
         if (alwaysRun == 0) return runs;
         string batch = g.Node(scope, "Shape", [inputIds], Attribute("start", 0L), Attribute("end", 1L));            // [B]
         string shape = g.Node(scope, "Concat", [batch, g.Int64s(alwaysRun)], Attribute("axis", 0L));                 // [B, k]
-        string always = g.Node(scope, "ConstantOfShape", [shape], BoolValue("value", true));
+        string always = g.Filled(scope, shape, true);
         return g.Node(scope, "Concat", [always, runs], Attribute("axis", 1L));
     }
 }
