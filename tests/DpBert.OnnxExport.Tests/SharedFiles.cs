@@ -7,7 +7,7 @@ namespace DpBert.OnnxExport.Tests;
 /// <summary>The shared references beside the clone: the Hugging Face golden model and GLUE (<c>../shared</c>).</summary>
 internal static class SharedFiles
 {
-    public static string Folder { get; } = Find();
+    public static string Folder => GoldenFiles.SharedFolder;
 
     public static string GoldenModelFolder => Path.Combine(Folder, "golden", "bert-tiny-a");
 
@@ -27,15 +27,5 @@ internal static class SharedFiles
             var logits = b.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetSingle())).ToArray();
             yield return (b.GetProperty("name").GetString()!, batch, logits);
         }
-    }
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared");
-            if (Directory.Exists(Path.Combine(candidate, "golden"))) return candidate;
-        }
-        throw new DirectoryNotFoundException($"no folder 'shared' containing 'golden' above {AppContext.BaseDirectory}");
     }
 }
