@@ -23,9 +23,9 @@ internal static class ExportCommand
         var exits = new Option<string?>("--exits") { Description = "Early-exit folder (from `dpbert exits`) for --method deebert|pabee; its backbone is exported." };
         var output = new Option<string>("--output") { Description = "The ONNX file to write (written to a temporary file, then renamed).", Required = true };
         var opset = new Option<int>("--opset") { Description = $"ONNX opset, {OnnxExportOptions.MinOpset} to {OnnxExportOptions.MaxOpset}.", DefaultValueFactory = _ => OnnxExportOptions.DefaultOpset };
-        var theta = new Option<float>("--theta") { Description = "DPBERT: default of the graph's theta input, in (0, 1).", DefaultValueFactory = _ => OnnxExportOptions.DefaultTheta };
-        var entropy = new Option<float>("--entropy") { Description = "DeeBERT: default of the graph's entropy input (nats, >= 0).", DefaultValueFactory = _ => OnnxExportOptions.DefaultEntropy };
-        var patience = new Option<int>("--patience") { Description = "PABEE: default of the graph's patience input (>= 1).", DefaultValueFactory = _ => OnnxExportOptions.DefaultPatience };
+        var theta = new Option<float?>("--theta") { Description = "DPBERT: default of the graph's theta input, in (0, 1) (default: dpbert's, 0.5)." };
+        var entropy = new Option<float?>("--entropy") { Description = "DeeBERT: default of the graph's entropy input (nats, >= 0; default: deebert's, 0.3)." };
+        var patience = new Option<int?>("--patience") { Description = "PABEE: default of the graph's patience input (>= 1; default: pabee's, 2)." };
         var onnx = new Command("onnx", "Export a model to ONNX for ONNX Runtime: the full classifier, DPBERT or an early-exit baseline, with per-input layer skipping inside the graph.")
         {
             model, dpbert, method, exits, output, opset, theta, entropy, patience,
@@ -54,13 +54,7 @@ internal static class ExportCommand
             var result = BertOnnxExporter.Save(built, path);
             var c = CultureInfo.InvariantCulture;
             stdout.WriteLine($"{methodName} model written to {result.Path} ({result.Bytes.ToString("N0", c)} bytes, opset {result.Opset})");
-            string knob = methodName switch
-            {
-                "dpbert" => $" (theta defaults to {options.Theta.ToString(c)})",
-                "deebert" => $" (entropy defaults to {options.Entropy.ToString(c)})",
-                "pabee" => $" (patience defaults to {options.Patience.ToString(c)})",
-                _ => "",
-            };
+            string knob = methodName == "full" ? "" : $" ({result.KnobInput} defaults to {result.KnobDefault})";
             stdout.WriteLine($"inputs: {string.Join(", ", result.Inputs)}{knob}");
             stdout.WriteLine($"outputs: {string.Join(", ", result.Outputs)}");
             stdout.WriteLine($"operators ({result.Operators.Count}): {string.Join(", ", result.Operators)}");

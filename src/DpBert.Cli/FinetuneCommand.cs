@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DpBert.Glue;
 using DpBert.Training;
+using Spectre.Console;
 
 namespace DpBert.Cli;
 
@@ -65,7 +66,7 @@ internal static class FinetuneCommand
                 {
                     var other = new EncodedDataset(ToExamples(GlueDataset.Load(glueTask, split, data, options.MaxEvalSamples)), init.Tokenizer, options.MaxSeqLength);
                     var final = Checkpoints.ModelFolder.LoadSequenceClassifier(outputDir);
-                    extra.Add((split, Metrics(glueTask, split, other, new Trainer(final.Model, final.Tokenizer, options).Predict(other))));
+                    extra.Add((split, Metrics(glueTask, split, other, EvaluationOutput.Predict(final.Model, other, options.PerDeviceEvalBatchSize))));
                 }
             }
             WriteSummary(stdout, glueTask, evalSplit, result, extra);
@@ -94,10 +95,11 @@ internal static class FinetuneCommand
         rows.AddRange(extra);
         if (rows.Count == 0) return;
         var names = rows.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
-        stdout.WriteLine($"| {"split",-20} | {string.Join(" | ", names.Select(n => n.PadLeft(Math.Max(8, n.Length))))} |");
-        stdout.WriteLine($"|{new string('-', 22)}|{string.Join("|", names.Select(n => new string('-', Math.Max(8, n.Length) + 2)))}|");
+        var table = new Table().Border(TableBorder.Markdown).AddColumn("split");
+        foreach (string name in names) table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
         foreach (var (split, metrics) in rows)
-            stdout.WriteLine($"| {split,-20} | {string.Join(" | ", names.Select(n => (metrics.TryGetValue(n, out var v) ? v.ToString("F4", c) : "").PadLeft(Math.Max(8, n.Length))))} |");
+            table.AddRow([Markup.Escape(split), .. names.Select(n => metrics.TryGetValue(n, out var v) ? v.ToString("F4", c) : "")]);
+        CliConsole.For(stdout).Write(table);
         stdout.WriteLine($"model: {result.OutputDir}");
     }
 }

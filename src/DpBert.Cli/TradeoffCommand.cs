@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DpBert.Evaluation;
+using DpBert.Methods;
 
 namespace DpBert.Cli;
 
@@ -25,13 +26,11 @@ internal static class TradeoffCommand
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var ctx = flags.Read(parse, stderr);
-            var entries = ctx.Methods.Where(m => m.Method != "full").Select(m => new SweepEntry(m, Grid(parse.GetValue(m.Method switch
+            var grids = new Dictionary<AdaptiveMethod, Option<string?>>
             {
-                "dpbert" => thetas,
-                "deebert" => entropies,
-                "pabee" => patiences,
-                _ => depths,
-            }), m))).ToList();
+                [AdaptiveMethods.DpBert] = thetas, [AdaptiveMethods.DeeBert] = entropies, [AdaptiveMethods.Pabee] = patiences, [AdaptiveMethods.Static] = depths,
+            };
+            var entries = ctx.Methods.Where(m => m.Method != AdaptiveMethods.Full).Select(m => new SweepEntry(m, Grid(parse.GetValue(grids[m.Method]), m))).ToList();
             var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));
             ResultTable.Write(stdout, tradeoff.Points, tradeoff.ParetoFront.ToHashSet());
             ResultFiles.SaveJson(Path.Combine(ctx.OutputDir, "tradeoff.json"), tradeoff);
@@ -39,7 +38,7 @@ internal static class TradeoffCommand
             stdout.WriteLine($"Pareto front: {string.Join(" -> ", tradeoff.ParetoFront.Select(p => p.Label))}");
             foreach (double keep in new[] { 0.98, 0.99 })
             {
-                if (OperatingPoints.FastestKeeping(tradeoff, "dpbert", keep) is not { } best) continue;
+                if (OperatingPoints.FastestKeeping(tradeoff, AdaptiveMethods.DpBert.Name, keep) is not { } best) continue;
                 stdout.WriteLine();
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Fastest DPBERT point keeping {keep:P0} of the full model's {tradeoff.MetricName}: {best.Label}, {best.RelativeLatency:P1} of the full model's batch-1 latency; each method's best point at or below that latency:"));
@@ -53,12 +52,12 @@ internal static class TradeoffCommand
 
     private static IReadOnlyList<double> Grid(string? text, IAdaptiveClassifier method)
     {
-        if (text is null) return TradeoffSweep.DefaultKnobs(method.Method, method.LayerCount, method.NumLabels);
+        if (text is null) return method.Method.SweepGrid(method.Model.Config);
         var values = new List<double>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
-                throw new CliInputException($"{method.Method} knob \"{part}\" is not a number");
+                throw new CliInputException($"{method.Method.Name} knob \"{part}\" is not a number");
             values.Add(v);
         }
         return values;

@@ -1,6 +1,7 @@
 using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
-using DpBert.Planning;
+using DpBert.Bert;
+using DpBert.Evaluation;
 
 namespace DpBert.Interactive;
 

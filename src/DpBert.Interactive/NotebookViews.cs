@@ -1,5 +1,5 @@
 using DpBert.Evaluation;
-using DpBert.Planning;
+using DpBert.Bert;
 using DpBert.Tokenization;
 
 namespace DpBert.Interactive;

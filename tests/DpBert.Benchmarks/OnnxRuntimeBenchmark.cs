@@ -3,6 +3,7 @@ using DpBert.Checkpoints;
 using DpBert.Cli;
 using DpBert.Evaluation;
 using DpBert.Glue;
+using DpBert.Methods;
 using DpBert.OnnxExport;
 using DpBert.Planning;
 using DpBert.Training;
@@ -33,13 +34,13 @@ internal static class OnnxRuntimeBenchmark
         var dev = GlueDataset.Load(GlueTask.Sst2, "dev", glue);
         var data = new EncodedDataset(dev.Select(e => new LabeledExample(e.TextA, e.TextB, e.Label, e.Score)).ToList(), full.Tokenizer, maxSeqLength);
         double[] knobs = thetas.Split(',').Select(t => double.Parse(t, c)).ToArray();
-        using var ortFull = new OrtClassifier(fullPath, "ort-full", full.Config, threads, spinning);
-        using var ortDpBert = new OrtClassifier(dpbertPath, "ort-dpbert", dpbert.Model.Config, threads, spinning);
+        using var ortFull = new OrtClassifier(fullPath, new EngineMethod("ort", FullDepthMethod.Instance), full.Model, threads, spinning);
+        using var ortDpBert = new OrtClassifier(dpbertPath, new EngineMethod("ort", dpbert.Method), dpbert.Model, threads, spinning);
         SweepEntry[] entries =
         [
             new(ortDpBert, knobs),
-            new(new RenamedClassifier(new FullDepthClassifier(full.Model), "core-full"), [0]),
-            new(new RenamedClassifier(dpbert, "core-dpbert"), knobs),
+            new(new EngineClassifier("core", new FullDepthClassifier(full.Model)), [0]),
+            new(new EngineClassifier("core", dpbert), knobs),
         ];
         MetricFunction accuracy = (d, o) => new Dictionary<string, double> { ["accuracy"] = GlueMetrics.Accuracy(o.PredictedLabels, d.Labels) };
         var options = new LatencyOptions { Batch1Inputs = batch1Inputs, Rounds = rounds, ThroughputBatchSize = 32 };

@@ -1,13 +1,14 @@
 using DpBert.Bert;
-using DpBert.Evaluation;
-using DpBert.Planning;
+using DpBert.Checkpoints;
+using DpBert.Methods;
 using Microsoft.ML.OnnxRuntime;
 
 namespace DpBert.Benchmarks;
 
 /// <summary>
 /// An exported graph on ONNX Runtime (CPU provider) behind the project's <see cref="IAdaptiveClassifier"/>, so the trade-off
-/// sweep times it exactly as it times the core engine. The knob is DPBERT's theta (ignored by a full graph).
+/// sweep times it exactly as it times the core engine. The knob is DPBERT's theta (ignored by a full graph);
+/// <see cref="Model"/> is the backbone the graph was exported from (its configuration and padding id).
 /// </summary>
 internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
 {
@@ -16,11 +17,11 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
     private readonly string[] _outputs;
 
     /// <param name="path">The ONNX file.</param>
-    /// <param name="method">Name in the result records.</param>
-    /// <param name="config">The exported model's configuration.</param>
+    /// <param name="method">The method as it appears in the result records.</param>
+    /// <param name="model">The model the graph was exported from.</param>
     /// <param name="threads">Intra-op threads.</param>
     /// <param name="spinning">Let ORT's idle threads spin (its default); off, they sleep and leave the cores to the other points.</param>
-    public OrtClassifier(string path, string method, BertConfig config, int threads, bool spinning)
+    public OrtClassifier(string path, AdaptiveMethod method, BertForSequenceClassification model, int threads, bool spinning)
     {
         using var options = new SessionOptions
         {
@@ -32,21 +33,13 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
         _planned = _session.OutputNames.Contains("plan");
         _outputs = _planned ? ["logits", "plan"] : ["logits"];
         Method = method;
-        LayerCount = config.NumHiddenLayers;
-        NumLabels = config.NumLabels;
-        PadTokenId = config.PadTokenId;
+        Model = model;
+        _layers = model.Config.NumHiddenLayers;
     }
 
-    public string Method { get; }
-    public string KnobName => _planned ? "theta" : "";
-    public int LayerCount { get; }
-    public int NumLabels { get; }
-    public int PadTokenId { get; }
-
-    public void ValidateKnob(double knob)
-    {
-        if (_planned && !(knob > 0 && knob < 1)) throw new ArgumentOutOfRangeException(nameof(knob), $"theta {knob} must be in (0, 1)");
-    }
+    private readonly int _layers;
+    public AdaptiveMethod Method { get; }
+    public BertForSequenceClassification Model { get; }
 
     public AdaptiveOutput Classify(BertBatch batch, double knob)
     {
@@ -60,10 +53,10 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
         using var runOptions = new RunOptions();
         using var results = _session.Run(runOptions, inputs, _outputs);
         float[] logits = results[0].GetTensorDataAsSpan<float>().ToArray();
-        if (!_planned) return new(logits, Enumerable.Repeat(LayerPlan.Full(LayerCount), batch.BatchSize).ToArray());
+        if (!_planned) return new(logits, Enumerable.Repeat(LayerPlan.Full(_layers), batch.BatchSize).ToArray());
         var flags = results[1].GetTensorDataAsSpan<bool>();
         var plans = new LayerPlan[batch.BatchSize];
-        for (int r = 0; r < plans.Length; r++) plans[r] = new LayerPlan(flags.Slice(r * LayerCount, LayerCount).ToArray());
+        for (int r = 0; r < plans.Length; r++) plans[r] = new LayerPlan(flags.Slice(r * _layers, _layers).ToArray());
         return new(logits, plans);
     }
 
@@ -77,14 +70,20 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
     public void Dispose() => _session.Dispose();
 }
 
-/// <summary>A core-engine classifier under another method name, so two engines' points stay apart in one sweep.</summary>
-internal sealed class RenamedClassifier(IAdaptiveClassifier inner, string method) : IAdaptiveClassifier
+/// <summary>A method under an engine's name (<c>ort-dpbert</c>, <c>core-full</c>), so two engines' points stay apart in one sweep.</summary>
+internal sealed class EngineMethod(string engine, AdaptiveMethod inner) : AdaptiveMethod
 {
-    public string Method => method;
-    public string KnobName => inner.KnobName;
-    public int LayerCount => inner.LayerCount;
-    public int NumLabels => inner.NumLabels;
-    public int PadTokenId => inner.PadTokenId;
-    public void ValidateKnob(double knob) => inner.ValidateKnob(knob);
+    public override string Name => $"{engine}-{inner.Name}";
+    public override string Description => $"{inner.Description}, on {engine}";
+    public override Knob? Knob => inner.Knob;
+    public override void ValidateKnob(double value, BertConfig config) => inner.ValidateKnob(value, config);
+    public override IAdaptiveClassifier Load(LoadedModel fineTuned, string? folder = null) => throw new NotSupportedException($"{Name} is built by the benchmark");
+}
+
+/// <summary>A core-engine classifier under an <see cref="EngineMethod"/>.</summary>
+internal sealed class EngineClassifier(string engine, IAdaptiveClassifier inner) : IAdaptiveClassifier
+{
+    public AdaptiveMethod Method { get; } = new EngineMethod(engine, inner.Method);
+    public BertForSequenceClassification Model => inner.Model;
     public AdaptiveOutput Classify(BertBatch batch, double knob) => inner.Classify(batch, knob);
 }

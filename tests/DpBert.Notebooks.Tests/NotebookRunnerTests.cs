@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using System.Text.Json.Nodes;
 
 namespace DpBert.Notebooks.Tests;

@@ -56,7 +56,7 @@ public class DpBertParityTests(TrainedDpBertFixture model, ITestOutputHelper log
                 {
                     var expected = model.DpBert.Predict(batch, theta);
                     var (logits, plan) = ort.Run(batch, theta);
-                    var plans = Plans(plan!, batch.BatchSize, model.DpBert.LayerCount);
+                    var plans = Plans(plan!, batch.BatchSize, model.DpBert.Model.Config.NumHiddenLayers);
                     for (int r = 0; r < batch.BatchSize; r++)
                         Assert.True(expected[r].Plan == plans[r], $"theta {theta}, batch {size}, row {rows + r}: core plan {expected[r].Plan}, ONNX Runtime plan {plans[r]}");
                     worst = Math.Max(worst, MaxAbsDiff(expected.SelectMany(p => p.Logits).ToArray(), logits));

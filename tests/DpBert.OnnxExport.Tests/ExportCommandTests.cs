@@ -47,7 +47,7 @@ public class ExportCommandTests(TrainedDpBertFixture model)
         using var ort = new OrtModel(temp.File("dpbert.onnx"));
         var batch = model.Dev.Batch(Enumerable.Range(0, 32).ToArray(), model.Full.Config.PadTokenId);
         var (_, flags) = ort.Run(batch);
-        Assert.Equal(model.DpBert.Predict(batch, 0.7).Select(p => p.Plan), DpBertParityTests.Plans(flags!, 32, model.DpBert.LayerCount));
+        Assert.Equal(model.DpBert.Predict(batch, 0.7).Select(p => p.Plan), DpBertParityTests.Plans(flags!, 32, model.DpBert.Model.Config.NumHiddenLayers));
         Assert.True(ort.Session.ModelMetadata.CustomMetadataMap.TryGetValue("theta", out var exportedTheta));
         Assert.Equal("0.7", exportedTheta);
     }

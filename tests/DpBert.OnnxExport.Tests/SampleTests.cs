@@ -27,7 +27,7 @@ public class SampleTests(TrainedDpBertFixture model)
             int[] ids = model.Full.Tokenizer.Encode(texts[i]).InputIds;
             if (!ids.SequenceEqual(sample.Tokenize(texts[i]))) continue;
             sameTokens++;
-            var expected = model.DpBert.Predict(DpBert.Bert.BertBatch.FromRows([ids]), theta ?? OnnxExportOptions.DefaultTheta)[0];
+            var expected = model.DpBert.Predict(DpBert.Bert.BertBatch.FromRows([ids]), theta ?? DpBert.Planning.DpBertMethod.Instance.DefaultKnob(model.Full.Config))[0];
             Assert.Equal(expected.Plan.ToString(), string.Concat(actual[i].Plan.Select(r => r ? '1' : '0')));
             Assert.Equal(model.Full.Config.LabelName(Array.IndexOf(expected.Logits, expected.Logits.Max())), actual[i].Label);
             Assert.True(DpBertParityTests.MaxAbsDiff(expected.Logits, actual[i].Logits) < 1e-4, texts[i]);

@@ -15,7 +15,7 @@ public class SkippingTests(TrainedDpBertFixture model, ITestOutputHelper log)
     public void A_layer_of_nan_weights_only_reaches_the_rows_whose_plan_runs_it()
     {
         var dp = model.DpBert;
-        int layers = dp.LayerCount, pad = model.Full.Config.PadTokenId;
+        int layers = dp.Model.Config.NumHiddenLayers, pad = model.Full.Config.PadTokenId;
         var batch = model.Dev.Batch(Enumerable.Range(0, 32).ToArray(), pad);
         // A theta and a planned layer that split this batch: some rows run the layer, others bypass it.
         var (theta, layer, clean) = FindSplit(dp, batch);
@@ -52,7 +52,7 @@ public class SkippingTests(TrainedDpBertFixture model, ITestOutputHelper log)
         var clean = dp.Predict(batch, theta);
         Assert.All(clean, p => Assert.Equal(dp.Planner.AlwaysRunLayers, p.Plan.ExecutedCount));
         var poisoned = dp.Model;
-        for (int l = dp.Planner.AlwaysRunLayers; l < dp.LayerCount; l++) poisoned = WithNanLayer(poisoned, l);
+        for (int l = dp.Planner.AlwaysRunLayers; l < dp.Model.Config.NumHiddenLayers; l++) poisoned = WithNanLayer(poisoned, l);
         using var temp = new TempFolder();
         string path = BertOnnxExporter.Save(BertOnnxExporter.BuildDpBert(poisoned, dp.Planner), temp.File("nan.onnx")).Path;
         using var ort = new OrtModel(path);

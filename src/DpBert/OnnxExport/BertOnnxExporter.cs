@@ -1,6 +1,7 @@
 using System.Globalization;
 using DpBert.Bert;
 using DpBert.EarlyExit;
+using DpBert.Methods;
 using DpBert.Planning;
 using Google.Protobuf;
 using Onnx;
@@ -60,7 +61,8 @@ public static class BertOnnxExporter
         var (inputIds, attentionMask, tokenTypeIds) = Inputs(g);
         var (config, p) = (backbone.Config, backbone.Parameters);
         int k = planner.AlwaysRunLayers, layers = config.NumHiddenLayers;
-        string theta = g.Initializer("theta", [options.Theta]);
+        float defaultTheta = options.Theta ?? (float)DpBertMethod.Instance.DefaultKnob(config);
+        string theta = g.Initializer("theta", [defaultTheta]);
         g.Input(theta, DataType.Float);
 
         string mask = AttentionMaskGraph.Add(g, attentionMask);
@@ -80,7 +82,7 @@ public static class BertOnnxExporter
         {
             ["method"] = "dpbert",
             ["always_run_layers"] = k.ToString(CultureInfo.InvariantCulture),
-            ["theta"] = options.Theta.ToString("R", CultureInfo.InvariantCulture),
+            ["theta"] = defaultTheta.ToString("R", CultureInfo.InvariantCulture),
         });
     }
 
@@ -104,7 +106,8 @@ public static class BertOnnxExporter
         bool deebert = method == EarlyExitMethod.DeeBert;
         var g = new OnnxGraphBuilder(deebert ? "deebert_for_sequence_classification" : "pabee_for_sequence_classification");
         var (inputIds, attentionMask, tokenTypeIds) = Inputs(g);
-        string knob = deebert ? g.Initializer("entropy", [options.Entropy]) : g.Int64Initializer("patience", options.Patience);
+        double defaultKnob = (deebert ? options.Entropy : options.Patience) ?? (deebert ? DeeBertMethod.Instance : (AdaptiveMethod)PabeeMethod.Instance).DefaultKnob(config);
+        string knob = deebert ? g.Initializer("entropy", [(float)defaultKnob]) : g.Int64Initializer("patience", (long)defaultKnob);
         g.Input(knob, deebert ? DataType.Float : DataType.Int64);
         string mask = AttentionMaskGraph.Add(g, attentionMask);
         string hidden = EmbeddingsGraph.Add(g, backbone.Parameters, config, inputIds, tokenTypeIds);
@@ -114,7 +117,7 @@ public static class BertOnnxExporter
         return Model(g, options, config, new()
         {
             ["method"] = deebert ? "deebert" : "pabee",
-            [deebert ? "entropy" : "patience"] = deebert ? options.Entropy.ToString("R", CultureInfo.InvariantCulture) : options.Patience.ToString(CultureInfo.InvariantCulture),
+            [deebert ? "entropy" : "patience"] = deebert ? ((float)defaultKnob).ToString("R", CultureInfo.InvariantCulture) : ((long)defaultKnob).ToString(CultureInfo.InvariantCulture),
         });
     }
 
@@ -131,9 +134,14 @@ public static class BertOnnxExporter
             throw new NotSupportedException($"{path}: the model is {size:N0} bytes, above the 2 GB a single ONNX protobuf can hold; external weight files are not supported");
         string fullPath = Path.GetFullPath(path);
         AtomicFile.Write(fullPath, stream => model.WriteTo(stream));
+        var inputs = model.Graph.Input.Select(i => i.Name).ToList();
+        string? knob = inputs.FirstOrDefault(KnobInputs.Contains);
         return new OnnxExportResult(fullPath, new FileInfo(fullPath).Length, (int)model.OpsetImport.Single(o => o.Domain.Length == 0).Version,
-            Operators(model), model.Graph.Input.Select(i => i.Name).ToList(), model.Graph.Output.Select(o => o.Name).ToList());
+            Operators(model), inputs, model.Graph.Output.Select(o => o.Name).ToList(), knob,
+            knob is null ? null : model.MetadataProps.Single(p => p.Key == knob).Value);
     }
+
+    private static readonly string[] KnobInputs = ["theta", "entropy", "patience"];
 
     /// <summary>Every operator type in <paramref name="model"/>'s graph, sorted.</summary>
     public static IReadOnlyList<string> Operators(ModelProto model) =>

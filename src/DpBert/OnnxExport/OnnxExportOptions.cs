@@ -9,25 +9,21 @@ public sealed record OnnxExportOptions
     public const int MinOpset = 17;
     /// <summary>Highest opset the exporter writes (every operator it uses has the same meaning from 17 to this one).</summary>
     public const int MaxOpset = 21;
-    /// <summary>DPBERT's default threshold: the one <c>dpbert plan</c> evaluates with and <c>dpbert evaluate</c> uses.</summary>
-    public const float DefaultTheta = 0.5f;
-
-    /// <summary>DeeBERT's default entropy threshold S (nats), as <c>dpbert evaluate</c>.</summary>
-    public const float DefaultEntropy = 0.3f;
-    /// <summary>PABEE's default patience, as <c>dpbert evaluate</c>.</summary>
-    public const int DefaultPatience = 2;
 
     /// <summary>The ONNX opset of the default domain, in [<see cref="MinOpset"/>, <see cref="MaxOpset"/>].</summary>
     public int Opset { get; init; } = DefaultOpset;
 
-    /// <summary>DPBERT graphs: the value of the <c>theta</c> input when the caller does not feed one, in (0, 1).</summary>
-    public float Theta { get; init; } = DefaultTheta;
+    /// <summary>
+    /// DPBERT graphs: the value of the <c>theta</c> input when the caller does not feed one, in (0, 1); null: the method's
+    /// default knob (<see cref="Methods.AdaptiveMethod.DefaultKnob"/>, the threshold <c>dpbert evaluate</c> uses).
+    /// </summary>
+    public float? Theta { get; init; }
 
-    /// <summary>DeeBERT graphs: the value of the <c>entropy</c> input when the caller does not feed one (nats, &gt;= 0).</summary>
-    public float Entropy { get; init; } = DefaultEntropy;
+    /// <summary>DeeBERT graphs: the value of the <c>entropy</c> input when the caller does not feed one (nats, &gt;= 0); null: the method's default.</summary>
+    public float? Entropy { get; init; }
 
-    /// <summary>PABEE graphs: the value of the <c>patience</c> input when the caller does not feed one (&gt;= 1).</summary>
-    public int Patience { get; init; } = DefaultPatience;
+    /// <summary>PABEE graphs: the value of the <c>patience</c> input when the caller does not feed one (&gt;= 1); null: the method's default.</summary>
+    public int? Patience { get; init; }
 
     /// <summary>Checks the settings; the message names the bad value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The opset or a knob is out of range.</exception>
@@ -35,8 +31,8 @@ public sealed record OnnxExportOptions
     {
         if (Opset is < MinOpset or > MaxOpset)
             throw new ArgumentOutOfRangeException(nameof(Opset), $"--opset {Opset} is not supported: the exporter writes opsets {MinOpset} to {MaxOpset}");
-        if (!(Theta > 0 && Theta < 1)) throw new ArgumentOutOfRangeException(nameof(Theta), $"--theta {Theta} must be in (0, 1)");
-        if (!(Entropy >= 0) || float.IsInfinity(Entropy)) throw new ArgumentOutOfRangeException(nameof(Entropy), $"--entropy {Entropy} must be a finite number >= 0");
+        if (Theta is { } theta && !(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(Theta), $"--theta {Theta} must be in (0, 1)");
+        if (Entropy is { } entropy && (!(entropy >= 0) || float.IsInfinity(entropy))) throw new ArgumentOutOfRangeException(nameof(Entropy), $"--entropy {Entropy} must be a finite number >= 0");
         if (Patience < 1) throw new ArgumentOutOfRangeException(nameof(Patience), $"--patience {Patience} must be >= 1");
     }
 

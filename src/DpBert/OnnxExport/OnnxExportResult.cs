@@ -7,4 +7,7 @@ namespace DpBert.OnnxExport;
 /// <param name="Operators">Every operator type the graph uses, sorted.</param>
 /// <param name="Inputs">Graph input names.</param>
 /// <param name="Outputs">Graph output names.</param>
-public sealed record OnnxExportResult(string Path, long Bytes, int Opset, IReadOnlyList<string> Operators, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs);
+/// <param name="KnobInput">The method's knob input (<c>theta</c>, <c>entropy</c>, <c>patience</c>); null for the full model.</param>
+/// <param name="KnobDefault">The knob's exported default, as written in the model's metadata; null for the full model.</param>
+public sealed record OnnxExportResult(string Path, long Bytes, int Opset, IReadOnlyList<string> Operators, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs,
+    string? KnobInput, string? KnobDefault);

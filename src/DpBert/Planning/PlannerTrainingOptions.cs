@@ -1,3 +1,5 @@
+using DpBert.Training;
+
 namespace DpBert.Planning;
 
 /// <summary>
@@ -44,13 +46,19 @@ public sealed record PlannerTrainingOptions
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>
     public double EvalTheta { get; init; } = 0.5;
 
+    /// <summary>How <see cref="Trainer"/> runs stage two: shuffled batches, a linear schedule with warm-up, evaluation at epoch ends, the last model kept.</summary>
+    public TrainingLoopOptions ToLoopOptions() => new()
+    {
+        NumTrainEpochs = NumTrainEpochs, MaxSteps = MaxSteps, BatchSize = BatchSize, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm, Seed = Seed,
+    };
+
     /// <summary>Checks every knob; the message names the flag and the value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A knob is out of range.</exception>
     public void Validate()
     {
         if (!(Rho > 0 && Rho <= 1)) throw new ArgumentOutOfRangeException(nameof(Rho), $"--rho {Rho} must be in (0, 1]");
         if (!(Lambda >= 0) || double.IsInfinity(Lambda)) throw new ArgumentOutOfRangeException(nameof(Lambda), $"--lambda {Lambda} must be a finite number >= 0");
-        if (AlwaysRunLayers < 0) throw new ArgumentOutOfRangeException(nameof(AlwaysRunLayers), $"--always-run-layers {AlwaysRunLayers} must be >= 0");
+        if (AlwaysRunLayers < 1) PlanningModule.CheckAlwaysRunLayers(AlwaysRunLayers, int.MaxValue);
         if (!(TemperatureStart > 0) || !(TemperatureEnd > 0)) throw new ArgumentOutOfRangeException(nameof(TemperatureStart), $"--temperature {TemperatureStart} -> {TemperatureEnd}: both must be positive");
         if (!(DistillationWeight >= 0 && DistillationWeight <= 1)) throw new ArgumentOutOfRangeException(nameof(DistillationWeight), $"--distillation-weight {DistillationWeight} must be in [0, 1]");
         if (!(DistillationTemperature > 0)) throw new ArgumentOutOfRangeException(nameof(DistillationTemperature), $"--distillation-temperature {DistillationTemperature} must be positive");

@@ -1,8 +1,9 @@
-namespace DpBert.Planning;
+namespace DpBert.Bert;
 
 /// <summary>
-/// Which encoder layers run for one input: the decision DPBERT's planner makes before the planned layers
-/// execute. A bypassed layer is the identity on the hidden state.
+/// Which encoder layers run for one input: what DPBERT's planner decides before the planned layers execute,
+/// the first layers an early exit ran, or the first m layers of static depth. A bypassed layer is the identity
+/// on the hidden state.
 /// </summary>
 public sealed record LayerPlan
 {

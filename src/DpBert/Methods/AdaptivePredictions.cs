@@ -1,7 +1,7 @@
-using DpBert.Planning;
+using DpBert.Bert;
 using DpBert.Training;
 
-namespace DpBert.Evaluation;
+namespace DpBert.Methods;
 
 /// <summary>Predictions of an adaptive classifier over a dataset, with the plan each input ran.</summary>
 /// <param name="Output">Logits, predicted labels or scores, and mean loss, in dataset order.</param>
@@ -37,16 +37,14 @@ public sealed record AdaptivePredictions(EvaluationOutput Output, IReadOnlyList<
     /// </summary>
     public static AdaptivePredictions Run(IAdaptiveClassifier classifier, EncodedDataset data, double knob, int batchSize)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        classifier.ValidateKnob(knob);
-        int n = data.Count, labels = classifier.NumLabels;
-        var logits = new float[n * labels];
-        var plans = new LayerPlan[n];
-        var order = Enumerable.Range(0, n).ToArray();
-        for (int start = 0; start < n; start += batchSize)
+        var config = classifier.Model.Config;
+        classifier.Method.ValidateKnob(knob, config);
+        int labels = config.NumLabels;
+        var logits = new float[data.Count * labels];
+        var plans = new LayerPlan[data.Count];
+        foreach (var (start, indices, batch) in data.InBatches(batchSize, config.PadTokenId))
         {
-            var indices = order.AsSpan(start, Math.Min(batchSize, n - start));
-            var output = classifier.Classify(data.Batch(indices, classifier.PadTokenId), knob);
+            var output = classifier.Classify(batch, knob);
             output.Logits.CopyTo(logits, start * labels);
             for (int i = 0; i < indices.Length; i++) plans[start + i] = output.Plans[i];
         }

@@ -1,4 +1,6 @@
-namespace DpBert.Planning;
+using DpBert.Bert;
+
+namespace DpBert.Evaluation;
 
 /// <summary>
 /// The path one input took through the encoder, ready to be shown: its word pieces, the prediction, and
