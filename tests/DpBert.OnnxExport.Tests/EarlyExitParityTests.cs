@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 namespace DpBert.OnnxExport.Tests;
 
 /// <summary>
-/// The exported DeeBERT and PABEE graphs against the core engine's early-exit inference on ONNX Runtime, over the SST-2 dev
-/// set at batch 1 and 32: logits within 1e-4 and identical plans (exit layers) for several knob settings.
+/// The exported DeeBERT and PABEE graphs against the core engine's early-exit inference on ONNX Runtime, on the SST-2 dev
+/// set (batch 32 over all 872 sentences, batch 1 over the first 300, to keep CI short): logits within 1e-4 and identical
+/// plans (exit layers) for several knob settings.
 /// </summary>
 [Collection(TrainedDpBertCollection.Name)]
 public class EarlyExitParityTests(TrainedDpBertFixture model, ITestOutputHelper log)
@@ -27,9 +28,10 @@ public class EarlyExitParityTests(TrainedDpBertFixture model, ITestOutputHelper 
             foreach (int size in new[] { 1, 32 })
             {
                 double worst = 0, layersRun = 0;
-                for (int start = 0; start < model.Dev.Count; start += size)
+                int count = size == 1 ? 300 : model.Dev.Count;
+                for (int start = 0; start < count; start += size)
                 {
-                    var batch = model.Dev.Batch(Enumerable.Range(start, Math.Min(size, model.Dev.Count - start)).ToArray(), pad);
+                    var batch = model.Dev.Batch(Enumerable.Range(start, Math.Min(size, count - start)).ToArray(), pad);
                     var expected = classifier.Classify(batch, knob);
                     var (logits, flags) = ort.Run(batch, knob: (method, knob));
                     var plans = DpBertParityTests.Plans(flags!, batch.BatchSize, layers);
@@ -39,7 +41,7 @@ public class EarlyExitParityTests(TrainedDpBertFixture model, ITestOutputHelper 
                     layersRun += plans.Sum(p => p.ExecutedCount);
                     early += plans.Count(p => p.ExecutedCount < layers);
                 }
-                log.WriteLine($"{method} {classifier.Method.Knob!.Name} {knob:G4}, batch {size}: plans identical, mean layers {layersRun / model.Dev.Count:F2}, max |logit diff| {worst:E2}");
+                log.WriteLine($"{method} {classifier.Method.Knob!.Name} {knob:G4}, batch {size}: plans identical, {count} sentences, mean layers {layersRun / count:F2}, max |logit diff| {worst:E2}");
                 Assert.True(worst < 1e-4, $"{method} {knob}, batch {size}: max |logit diff| {worst:E2}");
             }
         }
