@@ -11,8 +11,8 @@ internal static class SharedFiles
 
     public static string GoldenModelFolder => Path.Combine(Folder, "golden", "bert-tiny-a");
 
-    /// <summary>GLUE in the official layout: <c>GLUE_DIR</c> when set (CI sets <c>../shared/glue</c>), else the shared copy.</summary>
-    public static string GlueFolder => Environment.GetEnvironmentVariable("GLUE_DIR") is { Length: > 0 } dir ? Path.GetFullPath(dir) : Path.Combine(Folder, "glue");
+    /// <summary>GLUE in the official layout beside the goldens (as the main test project reads it; CI's GLUE_DIR is relative to the clone).</summary>
+    public static string GlueFolder => Path.Combine(Folder, "glue");
 
     public static LoadedModel LoadGoldenModel() => ModelFolder.LoadSequenceClassifier(GoldenModelFolder);
 

@@ -73,7 +73,7 @@ public static class BertOnnxExporter
         {
             int layer = l;
             string selected = PlannerGraph.Column(g, runs, l - k, l);
-            hidden = RowSubsetGraph.Add(g, $"/encoder/layer.{l}/rows", hidden, mask, selected, (x, m) => LayerGraph.Add(g, x, m, p, config, layer));
+            hidden = RowSubsetGraph.Add(g, $"/encoder/layer.{l}/rows", hidden, mask, selected, (x, m) => LayerGraph.Add(g, x, m, p, config, layer)).Hidden;
         }
         g.Output(HeadGraph.Add(g, hidden, p), "logits", DataType.Float, "batch", config.NumLabels);
         g.Output(PlannerGraph.FullPlan(g, runs, inputIds, k), "plan", DataType.Bool, "batch", layers);

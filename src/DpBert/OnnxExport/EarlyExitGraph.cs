@@ -6,7 +6,7 @@ namespace DpBert.OnnxExport;
 
 /// <summary>
 /// Early-exit inference (DeeBERT, PABEE) as ONNX, as <see cref="EarlyExitClassifier"/> runs it: layers run one at a time on
-/// the rows still active (<c>NonZero</c> → <c>GatherND</c> → layer → <c>ScatterND</c>), each consults its exit head, and rows
+/// the rows still active (<see cref="RowSubsetGraph"/>), each consults its exit head, and rows
 /// that exit keep that head's logits and leave; the last layer's exit takes every row still running.
 /// DeeBERT exits when the entropy (nats) of the exit's prediction is below the <c>entropy</c> input; PABEE once the prediction
 /// has stayed the same (regression: moved less than 0.1) for <c>patience</c> consecutive layers.
@@ -31,11 +31,10 @@ internal static class EarlyExitGraph
         var ran = new List<string>();
         for (int l = 0; l < layers; l++)
         {
-            string scope = $"/encoder/layer.{l}/rows";
+            int layer = l;
             ran.Add(g.Node($"/plan/layer.{l}", "Unsqueeze", [active, g.Int64s(1)]));                                              // (B, 1)
-            string rows = g.Node(scope, "Transpose", [g.Node(scope, "NonZero", [active])], Attribute("perm", new long[] { 1, 0 })); // (m, 1)
-            string layerOutput = LayerGraph.Add(g, g.Node(scope, "GatherND", [hidden, rows]), g.Node(scope, "GatherND", [mask, rows]), backbone, config, l);
-            hidden = g.Node(scope, "ScatterND", [hidden, rows, layerOutput]);
+            (hidden, string rows, string layerOutput) = RowSubsetGraph.Add(g, $"/encoder/layer.{l}/rows", hidden, mask, active,
+                (x, m) => LayerGraph.Add(g, x, m, backbone, config, layer));                                                    // rows (m, 1)
             string exitLogits = ExitHeadGraph.Add(g, layerOutput, l, layers, method, backbone, exits);                           // (m, n)
             if (l == layers - 1)
             {

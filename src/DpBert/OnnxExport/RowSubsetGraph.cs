@@ -8,13 +8,17 @@ namespace DpBert.OnnxExport;
 /// </summary>
 internal static class RowSubsetGraph
 {
-    /// <summary>Hidden states (B, S, H) after running <paramref name="block"/> (sub-batch hidden, sub-batch mask) on the selected rows.</summary>
-    public static string Add(OnnxGraphBuilder g, string scope, string hidden, string additiveMask, string selected, Func<string, string, string> block)
+    /// <summary>
+    /// Runs <paramref name="block"/> (sub-batch hidden, sub-batch mask) on the selected rows; returns the hidden states (B, S, H)
+    /// after it, the selected row indices (n, 1) and the block's output on them (n, S, H).
+    /// </summary>
+    public static (string Hidden, string Rows, string Output) Add(OnnxGraphBuilder g, string scope, string hidden, string additiveMask, string selected,
+        Func<string, string, string> block)
     {
         string rows = g.Node(scope, "Transpose", [g.Node(scope, "NonZero", [selected])], OnnxGraphBuilder.Attribute("perm", new long[] { 1, 0 }));  // (n, 1)
         string subHidden = g.Node(scope, "GatherND", [hidden, rows]);                                                     // (n, S, H)
         string subMask = g.Node(scope, "GatherND", [additiveMask, rows]);                                                 // (n, 1, 1, S)
         string output = block(subHidden, subMask);
-        return g.Node(scope, "ScatterND", [hidden, rows, output]);
+        return (g.Node(scope, "ScatterND", [hidden, rows, output]), rows, output);
     }
 }
