@@ -16,8 +16,11 @@ internal sealed class EvaluationFlags
     public Option<string?> DpBert { get; } = new("--dpbert") { Description = "DPBERT folder (default: <model>/dpbert, from dpbert plan)." };
     public Option<string?> DeeBert { get; } = new("--deebert") { Description = "DeeBERT folder (default: <model>/deebert, from dpbert exits)." };
     public Option<string?> Pabee { get; } = new("--pabee") { Description = "PABEE folder (default: <model>/pabee, from dpbert exits)." };
+    public Option<string?> Oracle { get; } = new("--oracle") { Description = "Oracle plans folder (default: <model>/oracle, from dpbert oracle); measured when --methods names oracle." };
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
     public Option<int?> MaxEval { get; } = new("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
+    public Option<string?> Split { get; } = new("--split") { Description = "dev (default), heldout (with --held-out N: choose knobs there, report dev) or train." };
+    public Option<int> HeldOut { get; } = new("--held-out") { Description = "Training rows set aside by finetune, plan and exits (fixed seed).", DefaultValueFactory = _ => 0 };
     public Option<int> MaxSeq { get; } = new("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => 128 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Batch size of the throughput measurement.", DefaultValueFactory = _ => 32 };
     public Option<int> Warmup { get; } = new("--warmup") { Description = "Inputs run before timing starts.", DefaultValueFactory = _ => 16 };
@@ -28,7 +31,7 @@ internal sealed class EvaluationFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, DataDir, MaxEval, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
+        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, Oracle, DataDir, MaxEval, Split, HeldOut, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
             command.Options.Add(o);
     }
 
@@ -45,9 +48,11 @@ internal sealed class EvaluationFlags
         var folders = new Dictionary<AdaptiveMethod, string?>
         {
             [AdaptiveMethods.DpBert] = parse.GetValue(DpBert), [AdaptiveMethods.DeeBert] = parse.GetValue(DeeBert), [AdaptiveMethods.Pabee] = parse.GetValue(Pabee),
+            [AdaptiveMethods.Oracle] = parse.GetValue(Oracle),
         };
         var (full, classifiers) = MethodCatalog.Load(modelDir, methods, m => folders.GetValueOrDefault(m));
-        var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false);
+        var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false,
+            heldOut: parse.GetValue(HeldOut), evalSplit: parse.GetValue(Split) ?? task.EvaluationSplits[0]);
         stderr.WriteLine($"{task.Name} {sets.EvalSplit}: {sets.Eval.Count:N0} inputs; methods {string.Join(", ", methods.Select(m => m.Name))}; threads {Environment.ProcessorCount}");
         MetricFunction metrics = (d, p) => FinetuneCommand.Metrics(task, sets.EvalSplit, d, p);
         return new Context(task, modelDir, parse.GetValue(Output) ?? Path.Combine(modelDir, "evaluation"), sets.Eval, sets.EvalSplit,

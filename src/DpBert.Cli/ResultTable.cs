@@ -15,7 +15,7 @@ internal static class ResultTable
         int b = list[0].ThroughputBatchSize;
         var table = new Table().Border(TableBorder.Markdown);
         table.AddColumn("method");
-        foreach (string header in new[] { list[0].MetricName, "layers", "b1 mean ms", "b1 p50 ms", "b1 p90 ms", "b1 p99 ms", "rel. latency", $"b{b} inputs/s", "b1 speed-up", $"b{b} speed-up" })
+        foreach (string header in new[] { list[0].MetricName, "layers", "b1 mean ms", "b1 p50 ms", "b1 p90 ms", "b1 p99 ms", "rel. latency", $"b{b} inputs/s", "b1 speed-up", $"b{b} speed-up", "plans", "plan entropy" })
             table.AddColumn(new TableColumn(Markup.Escape(header)).RightAligned());
         if (marked is not null) table.AddColumn(new TableColumn("pareto").Centered());
         foreach (var r in list)
@@ -25,6 +25,7 @@ internal static class ResultTable
                 r.Label, r.Metric.ToString("F4", c), r.MeanLayers.ToString("F2", c), r.Batch1.MeanMs.ToString("F3", c), r.Batch1.P50Ms.ToString("F3", c),
                 r.Batch1.P90Ms.ToString("F3", c), r.Batch1.P99Ms.ToString("F3", c), r.RelativeLatency.ToString("P1", c), r.Throughput.ToString("F1", c),
                 r.SpeedUp.ToString("F2", c) + "x", r.ThroughputSpeedUp.ToString("F2", c) + "x",
+                r.Diversity?.DistinctPlans.ToString(c) ?? "", r.Diversity?.EntropyBits.ToString("F2", c) ?? "",
             };
             if (marked is not null) cells.Add(marked.Contains(r) ? "*" : "");
             table.AddRow(cells.Select(Markup.Escape).ToArray());

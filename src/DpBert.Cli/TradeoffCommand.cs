@@ -8,7 +8,8 @@ namespace DpBert.Cli;
 /// <summary>
 /// <c>dpbert tradeoff --task sst2 --model &lt;folder&gt;</c>: every method over its knob (theta for DPBERT, S for
 /// DeeBERT, patience for PABEE, m for static depth), side by side; prints the points and the Pareto front and
-/// writes <c>tradeoff.json</c> (points and front) and <c>tradeoff.csv</c>.
+/// writes <c>tradeoff.json</c> (points and front) and <c>tradeoff.csv</c>; with <c>--html report.html</c> also an
+/// interactive Plotly.NET chart of the trade-off (plotly.js inlined: the page opens offline).
 /// </summary>
 internal static class TradeoffCommand
 {
@@ -19,7 +20,8 @@ internal static class TradeoffCommand
         var entropies = new Option<string?>("--entropies") { Description = "DeeBERT entropy thresholds (default 0 to 0.7 nats for two classes, scaled by log2 of the class count)." };
         var patiences = new Option<string?>("--patiences") { Description = "PABEE patience values (default 1..L-1)." };
         var depths = new Option<string?>("--depths") { Description = "Static depths (default 1..L)." };
-        var command = new Command("tradeoff", "Sweep every method over its knob and report the accuracy-latency trade-off and its Pareto front.") { thetas, entropies, patiences, depths };
+        var html = new Option<string?>("--html") { Description = "Also write an interactive chart of the trade-off (Plotly, works offline) to this HTML file." };
+        var command = new Command("tradeoff", "Sweep every method over its knob and report the accuracy-latency trade-off and its Pareto front.") { thetas, entropies, patiences, depths, html };
         flags.AddTo(command);
         command.SetAction(parse =>
         {
@@ -30,7 +32,8 @@ internal static class TradeoffCommand
             {
                 [AdaptiveMethods.DpBert] = thetas, [AdaptiveMethods.DeeBert] = entropies, [AdaptiveMethods.Pabee] = patiences, [AdaptiveMethods.Static] = depths,
             };
-            var entries = ctx.Methods.Where(m => m.Method != AdaptiveMethods.Full).Select(m => new SweepEntry(m, Grid(parse.GetValue(grids[m.Method]), m))).ToList();
+            var entries = ctx.Methods.Where(m => m.Method != AdaptiveMethods.Full)
+                .Select(m => new SweepEntry(m, grids.TryGetValue(m.Method, out var grid) ? Grid(parse.GetValue(grid), m) : m.Method.SweepGrid(m.Model.Config))).ToList();
             var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));
             ResultTable.Write(stdout, tradeoff.Points, tradeoff.ParetoFront.ToHashSet());
             ResultFiles.SaveJson(Path.Combine(ctx.OutputDir, "tradeoff.json"), tradeoff);
@@ -45,6 +48,11 @@ internal static class TradeoffCommand
                 ResultTable.Write(stdout, OperatingPoints.BestAtOrBelowLatency(tradeoff, best));
             }
             stdout.WriteLine($"results: {Path.Combine(ctx.OutputDir, "tradeoff.json")}, {Path.Combine(ctx.OutputDir, "tradeoff.csv")}");
+            if (parse.GetValue(html) is { } report)
+            {
+                TradeoffReport.Write(report, tradeoff);
+                stdout.WriteLine($"interactive chart: {report}");
+            }
             return 0;
         });
         return command;

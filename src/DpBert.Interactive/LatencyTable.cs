@@ -1,5 +1,4 @@
 using DpBert.Evaluation;
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
 
 namespace DpBert.Interactive;
@@ -13,7 +12,6 @@ namespace DpBert.Interactive;
 /// <param name="MinRelativeMetric">Fraction of the reference metric a row must keep to be the best (DPBERT's claim is 0.98).</param>
 /// <param name="Order">Row order.</param>
 /// <param name="MaxRows">Rows drawn at most.</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record LatencyTable(IReadOnlyList<MethodResult> Results, double MinRelativeMetric = 0.98,
     LatencyTableOrder Order = LatencyTableOrder.Method, int MaxRows = 200) : IHtmlView
 {

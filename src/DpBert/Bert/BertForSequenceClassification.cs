@@ -31,6 +31,21 @@ public sealed class BertForSequenceClassification
     public static BertForSequenceClassification CreateEmpty(BertConfig config) =>
         new(config, new ParameterSet(BertParameterLayout.SequenceClassification(config)));
 
+    /// <summary>
+    /// A copy of the model keeping only its first <paramref name="depth"/> encoder layers (embeddings, those layers,
+    /// pooler and classifier copied): the starting point of a static-depth model fine-tuned at that depth.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="depth"/> is not in [1, L].</exception>
+    public BertForSequenceClassification FirstLayers(int depth)
+    {
+        if (depth < 1 || depth > Config.NumHiddenLayers)
+            throw new ArgumentOutOfRangeException(nameof(depth), $"depth {depth} must be in [1, {Config.NumHiddenLayers}]");
+        var copy = CreateEmpty(Config with { NumHiddenLayers = depth });
+        foreach (var p in copy.Parameters.Parameters) Parameters.Span(p.Name).CopyTo(copy.Parameters.Span(p));
+        copy.Parameters.MarkChanged();
+        return copy;
+    }
+
     /// <summary>Runs the model and returns the logits (B, num_labels), row-major.</summary>
     /// <param name="batch">The input.</param>
     /// <param name="policy">Which rows run which layers (see <see cref="BertModel.Forward"/>); null runs every layer.</param>

@@ -18,12 +18,18 @@ public static class AdaptiveMethods
     /// <summary>Static depth (knob depth).</summary>
     public static AdaptiveMethod Static => StaticDepthMethod.Instance;
 
-    /// <summary>All of them, in the order tables list them.</summary>
+    /// <summary>The oracle plans (a bound that knows every answer; measured only when asked for).</summary>
+    public static AdaptiveMethod Oracle => OracleMethod.Instance;
+
+    /// <summary>The methods measured by default, in the order tables list them.</summary>
     public static IReadOnlyList<AdaptiveMethod> All { get; } = [Full, DpBert, DeeBert, Pabee, Static];
+
+    /// <summary>Every method that can be named, the oracle included.</summary>
+    public static IReadOnlyList<AdaptiveMethod> Known { get; } = [.. All, Oracle];
 
     /// <summary>The method called <paramref name="name"/> (case-insensitive).</summary>
     /// <exception cref="ArgumentException">No method has that name; the message lists the names.</exception>
     public static AdaptiveMethod FromName(string name) =>
-        All.FirstOrDefault(m => string.Equals(m.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"unknown method \"{name}\"; use {string.Join(", ", All.Select(m => m.Name))}");
+        Known.FirstOrDefault(m => string.Equals(m.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown method \"{name}\"; use {string.Join(", ", Known.Select(m => m.Name))}");
 }

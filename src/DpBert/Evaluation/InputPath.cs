@@ -15,6 +15,7 @@ namespace DpBert.Evaluation;
 /// where no planner decided (always-run layers, early-exit and static methods).</param>
 /// <param name="Method">The method that produced the path (<c>dpbert</c>, <c>deebert</c>, ...).</param>
 /// <param name="GoldLabel">The reference label when known.</param>
+/// <param name="Latency">Wall-clock time of this input alone (batch 1), from the encoded input to the logits, when measured.</param>
 public sealed record InputPath(
     string Text, IReadOnlyList<string> Tokens, string PredictedLabel, double Confidence, LayerPlan Plan,
-    IReadOnlyList<double?> LayerProbabilities, string Method = "dpbert", string? GoldLabel = null);
+    IReadOnlyList<double?> LayerProbabilities, string Method = "dpbert", string? GoldLabel = null, TimeSpan? Latency = null);

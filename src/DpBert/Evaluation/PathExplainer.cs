@@ -35,7 +35,9 @@ public sealed class PathExplainer
             var input = inputs[i];
             var encoding = _tokenizer.Encode(input.Text, input.TextPair, _maxLength ?? model.Config.MaxPositionEmbeddings);
             var batch = new BertBatch(encoding.InputIds, encoding.TokenTypeIds, encoding.AttentionMask, 1, encoding.Length);
+            var clock = System.Diagnostics.Stopwatch.StartNew();   // batch-1 wall clock, encoded input to logits (and plan)
             var output = _classifier.Classify(batch, knob);
+            var latency = clock.Elapsed;
             var probabilities = output.LayerProbabilities?[0] ?? new double?[model.Config.NumHiddenLayers];
             string label;
             double confidence;
@@ -47,7 +49,7 @@ public sealed class PathExplainer
                 (label, confidence) = (model.Config.LabelName(best), probs[best]);
             }
             string text = input.TextPair is null ? input.Text : $"{input.Text} ||| {input.TextPair}";
-            paths.Add(new InputPath(text, encoding.Tokens, label, confidence, output.Plans[0], probabilities, _classifier.Method.Name, goldLabels?[i]));
+            paths.Add(new InputPath(text, encoding.Tokens, label, confidence, output.Plans[0], probabilities, _classifier.Method.Name, goldLabels?[i], latency));
         }
         return paths;
     }

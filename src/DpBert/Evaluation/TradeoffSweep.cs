@@ -76,13 +76,15 @@ public static class TradeoffSweep
             }
             MethodResult? reference = null;
             var points = new List<MethodResult>(count);
+            var confidence = Confidence(logits[0], full.Model);
             for (int c = 0; c < count; c++)
             {
                 seconds[c] = Math.Min(seconds[c], total[c]);
                 var (classifier, knob) = configs[c];
                 int labels = classifier.Model.Config.NumLabels;
                 var predictions = new AdaptivePredictions(EvaluationOutput.FromLogits(logits[c], data, labels, labels == 1), plans[c]);
-                var point = Summarize(classifier, knob, data, metrics, mainMetric, latencies[c], n / seconds[c], batchSize, predictions, reference);
+                var point = Summarize(classifier, knob, data, metrics, mainMetric, latencies[c], n / seconds[c], batchSize, predictions, reference)
+                    with { Diversity = PlanDiversity.From(plans[c], confidence, data.Lengths) };
                 reference ??= point;
                 points.Add(point);
                 progress?.Report((++done, count * rounds, point));
@@ -90,6 +92,15 @@ public static class TradeoffSweep
             if (round == rounds - 1) return new TradeoffResult(task, mainMetric, points, ParetoFront.Of(points));
         }
         throw new InvalidOperationException("unreachable: at least one round runs");
+    }
+
+    /// <summary>The full model's probability of its predicted class for each input (NaN for regression, which has no such confidence).</summary>
+    private static double[] Confidence(float[] fullLogits, BertForSequenceClassification model)
+    {
+        int labels = model.Config.NumLabels, n = fullLogits.Length / labels;
+        if (model.IsRegression) return Enumerable.Repeat(double.NaN, n).ToArray();
+        var probabilities = model.Probabilities(fullLogits);
+        return Enumerable.Range(0, n).Select(i => (double)probabilities.AsSpan(i * labels, labels).ToArray().Max()).ToArray();
     }
 
     /// <summary>Runs inputs one at a time (and one batch) untimed until the warm-up count and time are both reached, so the JIT has installed optimised code.</summary>
@@ -111,10 +122,9 @@ public static class TradeoffSweep
             throw new InvalidOperationException($"the metric function returned no \"{mainMetric}\" (it returned {string.Join(", ", metrics.Keys)})");
         var batch1 = LatencyStatistics.From(batch1Ms);
         var method = classifier.Method;
-        bool isFull = method == FullDepthMethod.Instance;
         double speedUp = reference is null ? 1.0 : reference.Batch1.MeanMs / batch1.MeanMs;
         double throughputSpeedUp = reference is null ? 1.0 : throughput / reference.Throughput;
-        return new MethodResult(method.Name, method.Knob?.Name ?? "", isFull ? null : knob, mainMetric, main,
+        return new MethodResult(method.Name, method.Knob?.Name ?? "", method.Knob is null ? null : knob, mainMetric, main,
             new Dictionary<string, double>(metrics), predictions.MeanLayers, predictions.LayerUsage(), predictions.DepthHistogram(),
             batch1, throughput, throughputBatchSize, speedUp, throughputSpeedUp);
     }

@@ -36,6 +36,7 @@ public static class DpBertFolder
             ["distillation_weight"] = options.DistillationWeight,
             ["temperature_start"] = options.TemperatureStart,
             ["temperature_end"] = options.TemperatureEnd,
+            ["oracle_weight"] = options.OracleWeight,
         };
         File.WriteAllText(Path.Combine(folder, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }

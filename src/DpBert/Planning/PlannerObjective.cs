@@ -27,15 +27,16 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
     private readonly PlanningModule _planner;
     private readonly PlannerTrainingOptions _options;
     private readonly float[] _teacher;
+    private readonly float[] _oracle;
     private readonly BertTrainingActivations _acts;
-    private float[] _gates = [], _soft = [], _dGates = [], _column = [];
+    private float[] _gates = [], _soft = [], _dGates = [], _column = [], _gateLogits = [], _oracleBatch = [];
     // The step being run: gate noise and temperature, the planner's gradients, the budget penalty's gradient.
     private ulong _noiseSeed;
     private double _temperature;
     private bool _hard;
     private ParameterSet? _plannerGrads;
     private float _dPenalty;
-    private double _gateMean;
+    private double _gateMean, _oracleLoss;
 
     /// <summary>Prepares joint training of a backbone and its planner.</summary>
     /// <param name="model">The backbone, fine-tuned at full depth (trained in place).</param>
@@ -43,8 +44,12 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
     /// <param name="planner">The planner (trained in place).</param>
     /// <param name="options">Loss weights, temperatures and learning rates.</param>
     /// <param name="teacherLogits">The full-depth model's logits for every training example (N, num_labels), for distillation; empty when its weight is 0.</param>
-    public PlannerObjective(BertForSequenceClassification model, BertTokenizer? tokenizer, PlanningModule planner, PlannerTrainingOptions options, float[]? teacherLogits = null)
+    /// <param name="oracleTargets">Per training example and planned layer, 1 when its oracle plan runs the layer ((N, L - k), <see cref="OraclePlans.Targets"/>); needed when <see cref="PlannerTrainingOptions.OracleWeight"/> &gt; 0.</param>
+    public PlannerObjective(BertForSequenceClassification model, BertTokenizer? tokenizer, PlanningModule planner, PlannerTrainingOptions options,
+        float[]? teacherLogits = null, float[]? oracleTargets = null)
     {
+        if (options.OracleWeight > 0 && oracleTargets is null) throw new ArgumentException("--oracle-weight needs the oracle plans of the training set", nameof(oracleTargets));
+        _oracle = oracleTargets ?? [];
         if (planner.AlwaysRunLayers + planner.PlannedLayers != model.Config.NumHiddenLayers)
             throw new ArgumentException($"the planner covers {planner.AlwaysRunLayers + planner.PlannedLayers} layers; the model has {model.Config.NumHiddenLayers}", nameof(planner));
         _model = model;
@@ -74,24 +79,37 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         var teacher = new float[_teacher.Length > 0 ? indices.Length * n : 0];
         for (int r = 0; r < indices.Length && teacher.Length > 0; r++) _teacher.AsSpan(indices[r] * n, n).CopyTo(teacher.AsSpan(r * n, n));
         double temperature = GumbelGate.AnnealedTemperature(_options.TemperatureStart, _options.TemperatureEnd, context.Step, context.TotalSteps);
-        var result = _model.IsRegression
-            ? Step(batch, default, data.ScoresOf(indices), teacher, gradients[1], gradients[0], temperature, context.Seed)
-            : Step(batch, data.LabelsOf(indices), default, teacher, gradients[1], gradients[0], temperature, context.Seed);
-        return new ObjectiveStep(result.Loss, new Dictionary<string, double>
+        int planned = _planner.PlannedLayers;
+        float[]? oracle = null;
+        if (_options.OracleWeight > 0)
         {
-            ["task_loss"] = result.TaskLoss, ["gate_mean"] = result.GateMean, ["temperature"] = temperature,
-        });
+            oracle = new float[indices.Length * planned];
+            for (int r = 0; r < indices.Length; r++) _oracle.AsSpan(indices[r] * planned, planned).CopyTo(oracle.AsSpan(r * planned, planned));
+        }
+        var result = _model.IsRegression
+            ? Step(batch, default, data.ScoresOf(indices), teacher, gradients[1], gradients[0], temperature, context.Seed, oracleTargets: oracle)
+            : Step(batch, data.LabelsOf(indices), default, teacher, gradients[1], gradients[0], temperature, context.Seed, oracleTargets: oracle);
+        var values = new Dictionary<string, double> { ["task_loss"] = result.TaskLoss, ["gate_mean"] = result.GateMean, ["temperature"] = temperature };
+        if (_options.OracleWeight > 0) values["oracle_loss"] = _oracleLoss;
+        return new ObjectiveStep(result.Loss, values);
     }
 
     /// <summary>
     /// One forward and backward pass. <paramref name="teacherLogits"/> (B, num_labels) are the full-depth model's
     /// outputs for distillation (ignored when its weight is 0). Dropout masks and gate noise derive from
     /// <paramref name="seed"/>; <paramref name="hard"/> false uses the soft relaxation (for gradient checks).
+    /// <paramref name="oracleTargets"/> (B, L - k) are the rows' oracle targets, needed when the oracle weight is set.
     /// </summary>
     public DpBertStepResult Step(BertBatch batch, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<float> teacherLogits,
-        ParameterSet backboneGrads, ParameterSet plannerGrads, double temperature, ulong seed, bool hard = true)
+        ParameterSet backboneGrads, ParameterSet plannerGrads, double temperature, ulong seed, bool hard = true, float[]? oracleTargets = null)
     {
         int b = batch.BatchSize, n = _model.Config.NumLabels;
+        if (_options.OracleWeight > 0)
+        {
+            if (oracleTargets is null || oracleTargets.Length != b * _planner.PlannedLayers)
+                throw new ArgumentException($"the oracle term needs {b * _planner.PlannedLayers} targets, got {oracleTargets?.Length ?? 0}", nameof(oracleTargets));
+            _oracleBatch = oracleTargets;
+        }
         _noiseSeed = Dropout.Hash(seed, 7777);
         _temperature = temperature;
         _hard = hard;
@@ -112,6 +130,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
             for (int i = 0; i < b * n; i++) dLogits[i] = (float)((1 - alpha) * dLogits[i] + alpha * dDistill[i]);
         }
         loss += _options.Lambda * (_gateMean - _options.Rho) * (_gateMean - _options.Rho);
+        if (_options.OracleWeight > 0) loss += _options.OracleWeight * _oracleLoss;
         _model.BackwardFromLogits(batch, _acts, backboneGrads, dLogits, this);
         return new DpBertStepResult((float)loss, taskLoss, (float)_gateMean, logits);
     }
@@ -128,6 +147,8 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         if (layer == k)
         {
             var gateLogits = _planner.ForwardTraining(acts.Hidden(k - 1), b, batch.SequenceLength);
+            _gateLogits = gateLogits;
+            _oracleLoss = _options.OracleWeight > 0 ? OracleLoss(gateLogits, _oracleBatch.AsSpan(0, b * planned)) : 0;
             Buffers.Ensure(ref _soft, b * planned); Buffers.Ensure(ref _dGates, b * planned); Buffers.Ensure(ref _column, b);
             if (_gates.Length != b * planned) _gates = new float[b * planned];
             GumbelGate.Sample(_gates, _soft.AsSpan(0, b * planned), gateLogits, _temperature, _noiseSeed, _hard);
@@ -148,6 +169,26 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         for (int r = 0; r < b; r++) _dGates[r * planned + layer - k] = dGates[r] + _dPenalty;
         if (layer != k) return;
         GumbelGate.Backward(_dGates.AsSpan(0, b * planned), _soft.AsSpan(0, b * planned), _temperature);
+        if (_options.OracleWeight > 0)
+        {
+            // d/dg of w * mean BCE(sigmoid(g), t) = w * (sigmoid(g) - t) / (B (L - k)), added to the gates' path.
+            double scale = _options.OracleWeight / (b * planned);
+            for (int i = 0; i < b * planned; i++) _dGates[i] += (float)(scale * (Sigmoid(_gateLogits[i]) - _oracleBatch[i]));
+        }
         _planner.Backward(_plannerGrads!, _dGates.AsSpan(0, b * planned), dInput, b, batch.SequenceLength);
     }
+
+    // Mean binary cross-entropy of sigmoid(logits) against the oracle's 0/1 targets, computed stably.
+    private static double OracleLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)
+    {
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double g = logits[i];
+            sum += Math.Max(g, 0) - g * targets[i] + Math.Log(1 + Math.Exp(-Math.Abs(g)));
+        }
+        return sum / logits.Length;
+    }
+
+    private static double Sigmoid(double g) => 1.0 / (1.0 + Math.Exp(-g));
 }

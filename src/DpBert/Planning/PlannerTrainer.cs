@@ -37,6 +37,12 @@ public sealed class PlannerTrainer
         _options = options;
     }
 
+    /// <summary>
+    /// The oracle plans of the training set, when already searched (<see cref="OraclePlans.Search"/> on this
+    /// backbone, same data, same k); otherwise <see cref="Train"/> searches them when the oracle weight is set.
+    /// </summary>
+    public OraclePlans? OracleTargets { get; init; }
+
     /// <summary>Optimizer steps a run over <paramref name="trainCount"/> examples takes.</summary>
     public int TotalSteps(int trainCount) => _options.ToLoopOptions().TotalSteps(trainCount);
 
@@ -61,7 +67,8 @@ public sealed class PlannerTrainer
         var planner = CreatePlanner();
         var classifier = new DpBertClassifier(_model, planner);
         float[] teacher = o.DistillationWeight > 0 ? EvaluationOutput.Predict(_model, train, o.EvalBatchSize).Logits : [];
-        var objective = new PlannerObjective(_model, _tokenizer, planner, o, teacher);
+        float[]? oracle = o.OracleWeight > 0 ? (OracleTargets ?? OraclePlans.Search(_model, train, o.AlwaysRunLayers, o.EvalBatchSize)).Targets() : null;
+        var objective = new PlannerObjective(_model, _tokenizer, planner, o, teacher, oracle);
         Func<IReadOnlyDictionary<string, double>>? evaluate = eval is null ? null : () =>
         {
             var predictions = AdaptivePredictions.Run(classifier, eval, o.EvalTheta, o.EvalBatchSize);

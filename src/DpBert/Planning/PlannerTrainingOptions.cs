@@ -43,6 +43,12 @@ public sealed record PlannerTrainingOptions
     public int MaxSeqLength { get; init; } = 128;
     /// <summary>Seed of shuffling, dropout and gate noise.</summary>
     public int Seed { get; init; } = 42;
+    /// <summary>
+    /// Weight of the oracle term: binary cross-entropy between each planned layer's probability and whether the
+    /// input's oracle plan (<see cref="OraclePlans"/>, searched on the stage-one model before training) runs that
+    /// layer, so the planner learns which inputs need which layers (0 = off).
+    /// </summary>
+    public double OracleWeight { get; init; }
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>
     public double EvalTheta { get; init; } = 0.5;
 
@@ -70,6 +76,7 @@ public sealed record PlannerTrainingOptions
         if (!(WarmupRatio >= 0 && WarmupRatio < 1)) throw new ArgumentOutOfRangeException(nameof(WarmupRatio), $"--warmup-ratio {WarmupRatio} must be in [0, 1)");
         if (!(MaxGradNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(MaxGradNorm), $"--max-grad-norm {MaxGradNorm} must be >= 0");
         if (MaxSeqLength < 2) throw new ArgumentOutOfRangeException(nameof(MaxSeqLength), $"--max-seq-length {MaxSeqLength} must be >= 2");
+        if (!(OracleWeight >= 0) || double.IsInfinity(OracleWeight)) throw new ArgumentOutOfRangeException(nameof(OracleWeight), $"--oracle-weight {OracleWeight} must be a finite number >= 0");
         if (!(EvalTheta > 0 && EvalTheta < 1)) throw new ArgumentOutOfRangeException(nameof(EvalTheta), $"--theta {EvalTheta} must be in (0, 1)");
     }
 }

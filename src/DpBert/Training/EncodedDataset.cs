@@ -60,6 +60,9 @@ public sealed class EncodedDataset
         return new BertBatch(ids, types, mask, b, s);
     }
 
+    /// <summary>The token ids of example <paramref name="index"/> (specials included, no padding).</summary>
+    public ReadOnlySpan<int> TokenIds(int index) => _ids[index];
+
     /// <summary>The class labels of the given examples, in order.</summary>
     public int[] LabelsOf(ReadOnlySpan<int> indices)
     {

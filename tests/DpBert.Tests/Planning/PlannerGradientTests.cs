@@ -76,6 +76,38 @@ public class PlannerGradientTests
     }
 
     [Fact]
+    public void Oracle_term_gradients_match_finite_differences()
+    {
+        // The oracle's binary cross-entropy on the planner's logits, with soft gates, against finite differences.
+        var (model, planner) = Setup(plannerBias: -0.2f);
+        var options = Options with { OracleWeight = 2.5 };
+        float[] oracle = [1, 0, 0, 1, 1, 1];   // 3 rows x 2 planned layers
+        var objective = new PlannerObjective(model, null, planner, options, oracleTargets: oracle);
+        Assert.Throws<ArgumentException>(() => new PlannerObjective(model, null, planner, options));
+        int[] labels = [2, 0, 1];
+        const double tau = 0.7;
+        const ulong seed = 31;
+        var bGrads = model.Parameters.CreateLike();
+        var pGrads = planner.Parameters.CreateLike();
+        var withOracle = Run(objective, bGrads, pGrads);
+        var without = new PlannerObjective(model, null, planner, Options).Step(Batch, labels, [], Teacher, model.Parameters.CreateLike(), planner.Parameters.CreateLike(), tau, seed, hard: false);
+        Assert.True(withOracle.Loss > without.Loss, $"the oracle term adds to the loss: {withOracle.Loss} vs {without.Loss}");
+
+        double Loss()
+        {
+            model.Parameters.MarkChanged();
+            planner.Parameters.MarkChanged();
+            return Run(objective, model.Parameters.CreateLike(), planner.Parameters.CreateLike()).Loss;
+        }
+        var failures = new List<string>();
+        FiniteDifferences.Check(planner.Parameters, pGrads, Loss, failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+
+        DpBertStepResult Run(PlannerObjective o, ParameterSet b, ParameterSet p) =>
+            o.Step(Batch, labels, [], Teacher, b, p, tau, seed, hard: false, oracleTargets: oracle);
+    }
+
+    [Fact]
     public void Hard_gates_run_exactly_the_sampled_plan_and_backbone_gradients_match_finite_differences()
     {
         var (model, planner) = Setup(plannerBias: 0f);
