@@ -33,6 +33,7 @@ public static class CliApp
             EvaluateCommand.Create(),
             TradeoffCommand.Create(),
             DownloadCommand.Create(),
+            ExportCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

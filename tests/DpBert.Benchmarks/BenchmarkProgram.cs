@@ -16,6 +16,8 @@ namespace DpBert.Benchmarks;
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
 ///                          core engine vs TorchSharp/libtorch, side by side
+/// onnx [--model DIR] [--thetas 0.5,0.7] [--batch1-inputs 300] [--rounds 2] [--ort-threads N] [--ort-spinning 0|1] [--max-seq-length 64]
+///                          exported DPBERT vs full graph on ONNX Runtime, and the core engine vs ORT, side by side
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -33,6 +35,10 @@ internal static class BenchmarkProgram
             case "tokenizer": TokenizerBenchmark.Run(); break;
             case "elementwise": ElementwiseBenchmark.Run(); break;
             case "load": CheckpointLoadBenchmark.Run(); break;
+            case "onnx":
+                OnnxRuntimeBenchmark.Run(options.Get("model", "") is { Length: > 0 } m ? m : null, options.Get("thetas", "0.5,0.7"), options.GetInt("batch1-inputs", 300),
+                    options.GetInt("rounds", 2), options.GetInt("ort-threads", Environment.ProcessorCount), options.GetInt("ort-spinning", 0) == 1, options.GetInt("max-seq-length", 64));
+                break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "engines":
                 EngineComparisonBenchmark.Run(options.GetInt("rounds", 3), options.GetInt("seconds", 3), options.Get("only", "") is { Length: > 0 } only ? only : null,
@@ -54,7 +60,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, train, load, engines or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, engines, onnx or all");
                 return 2;
         }
         return 0;
