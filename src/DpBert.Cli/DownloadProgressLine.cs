@@ -6,9 +6,10 @@ namespace DpBert.Cli;
 
 /// <summary>
 /// A one-line byte counter per downloaded file on standard error, redrawn in place (only when standard error is a
-/// terminal, so redirected logs stay clean): <c>model.safetensors  12.5 / 440.5 MB (3%)</c>.
+/// terminal, so redirected logs stay clean): <c>model.safetensors  12.5 / 440.5 MB (3%)</c>. Status lines (a NuGet model's
+/// restore and import) are written whole, always, each on its own line.
 /// </summary>
-internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDownloadProgress>, IProgress<GlueDownloadProgress>
+internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDownloadProgress>, IProgress<GlueDownloadProgress>, IProgress<string>
 {
     private readonly bool _enabled = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
     private readonly Lock _gate = new();
@@ -17,6 +18,16 @@ internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDown
     public void Report(HubDownloadProgress value) => Draw(value.FileName, value.BytesDone, value.TotalBytes);
 
     public void Report(GlueDownloadProgress value) => Draw(value.FileName, value.BytesDone, value.TotalBytes);
+
+    public void Report(string status)
+    {
+        lock (_gate)
+        {
+            if (_enabled && _file is not null) error.WriteLine();
+            _file = null;
+            error.WriteLine(status);
+        }
+    }
 
     public void Finish()
     {

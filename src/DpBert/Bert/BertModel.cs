@@ -41,7 +41,8 @@ public sealed class BertModel
     /// <param name="batch">Input, validated against the configuration here.</param>
     /// <param name="hiddenStates">When not null, receives a copy of the embedding output and of every layer's output, (B*S, H) each.</param>
     /// <param name="runLayer">Optional per-layer switch.</param>
-    public void Forward(BertBatch batch, List<float[]>? hiddenStates = null, Func<int, bool>? runLayer = null)
+    /// <param name="pool">False skips the pooler (callers that read only hidden states); <see cref="BertActivations.Pooled"/> is then left as it was.</param>
+    public void Forward(BertBatch batch, List<float[]>? hiddenStates = null, Func<int, bool>? runLayer = null, bool pool = true)
     {
         batch.Validate(_config);
         int b = batch.BatchSize, s = batch.SequenceLength, h = _config.HiddenSize, t = batch.TokenCount;
@@ -55,7 +56,7 @@ public sealed class BertModel
             if (runLayer is null || runLayer(layer.Index)) layer.Forward(ws, b, s);
             hiddenStates?.Add(ws.Hidden.AsSpan(0, t * h).ToArray());
         }
-        Pooler?.Forward(ws.Pooled, ws.Hidden, b, s);
+        if (pool) Pooler?.Forward(ws.Pooled, ws.Hidden, b, s);
     }
 
     /// <summary>
