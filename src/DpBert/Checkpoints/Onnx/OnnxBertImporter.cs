@@ -26,6 +26,9 @@ public static class OnnxBertImporter
     /// <summary>File written beside the model files: where the weights came from and what the import did.</summary>
     public const string ImportNotesFileName = "onnx_import.json";
 
+    /// <summary>Version of the import, recorded in <see cref="ImportNotesFileName"/>; a cached import of another version is redone.</summary>
+    public const int FormatVersion = 1;
+
     /// <summary>Seed of the pooler's initialisation when the graph has none.</summary>
     public const int PoolerSeed = 42;
 
@@ -121,17 +124,20 @@ public static class OnnxBertImporter
         AtomicFolder.Write(folder, temp =>
         {
             TrainingCheckpoint.WriteModelFiles(temp, config, import.Parameters, tokenizer);
-            var notes = new { source = origin ?? $"{Path.GetFullPath(onnxPath)} with {Path.GetFullPath(vocabPath)}", pooler_in_graph = import.PoolerInGraph, do_lower_case = tokenizer.Options.DoLowerCase, notes = import.Notes };
+            var notes = new { importer_version = FormatVersion, source = origin ?? $"{Path.GetFullPath(onnxPath)} with {Path.GetFullPath(vocabPath)}", pooler_in_graph = import.PoolerInGraph, do_lower_case = tokenizer.Options.DoLowerCase, notes = import.Notes };
             File.WriteAllText(Path.Combine(temp, ImportNotesFileName), JsonSerializer.Serialize(notes, new JsonSerializerOptions { WriteIndented = true }));
             writeMore?.Invoke(temp, imported);
         });
         return imported;
     }
 
-    /// <summary>An uncased vocabulary has no upper-case letter outside its bracketed special tokens (<c>[CLS]</c>, <c>[unused0]</c>).</summary>
+    /// <summary>
+    /// An uncased vocabulary has no ASCII capital outside its bracketed special tokens (<c>[CLS]</c>, <c>[unused0]</c>); a cased
+    /// one has thousands ("The", "A"). Other scripts do not decide it: bert-base-uncased keeps a few capitals such as "ℝ".
+    /// </summary>
     private static bool IsUncased(WordPieceVocabulary vocabulary) =>
         !Enumerable.Range(0, vocabulary.Count).Select(vocabulary.GetToken)
-            .Any(t => !(t.StartsWith('[') && t.EndsWith(']')) && t.Any(char.IsUpper));
+            .Any(t => !(t.StartsWith('[') && t.EndsWith(']')) && t.Any(char.IsAsciiLetterUpper));
 
     /// <summary>Every expected key present with its shape, nothing extra; all problems in one message.</summary>
     private static void CheckAgainstLayout(OnnxGraphIndex graph, Dictionary<string, OnnxWeight> weights, BertConfig config, bool withPooler)
