@@ -37,14 +37,18 @@ public sealed class TextEmbedder
     /// <summary>
     /// Loads a model folder, <c>nuget:</c> package or hub id (see <see cref="ModelFolder.LoadEncoder"/>). Its sentence-transformers
     /// settings (<c>modules.json</c>, see <see cref="SentenceEmbeddingSettings"/>) are the defaults; a folder without them pools by
-    /// mean without normalising. Each argument given overrides its setting.
+    /// mean without normalising. Each argument given overrides its setting. Without pooling, token vectors are not normalised
+    /// unless <paramref name="normalize"/> is true (then each token's vector is).
     /// </summary>
     public static TextEmbedder Load(string model, EmbeddingPooling? pooling = null, bool? normalize = null, int? maxLength = null,
         IProgress<HubDownloadProgress>? progress = null, IProgress<string>? status = null)
     {
         var loaded = ModelFolder.LoadEncoder(model, progress: progress, status: status);
         var settings = SentenceEmbeddingSettings.Read(loaded.Folder) ?? new SentenceEmbeddingSettings(EmbeddingPooling.Mean, Normalize: false, MaxSeqLength: null);
-        settings = new SentenceEmbeddingSettings(pooling ?? settings.Pooling, normalize ?? settings.Normalize, maxLength ?? settings.MaxSeqLength);
+        var chosenPooling = pooling ?? settings.Pooling;
+        // sentence-transformers normalises the sentence vector only; its token embeddings stay raw unless asked for.
+        bool chosenNormalize = normalize ?? (chosenPooling != EmbeddingPooling.None && settings.Normalize);
+        settings = new SentenceEmbeddingSettings(chosenPooling, chosenNormalize, maxLength ?? settings.MaxSeqLength);
         return new TextEmbedder(loaded.Model, loaded.Tokenizer, settings);
     }
 

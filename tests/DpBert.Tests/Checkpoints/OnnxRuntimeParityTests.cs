@@ -1,5 +1,6 @@
 using DpBert.Bert;
 using DpBert.Checkpoints;
+using DpBert.Inference;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
 
@@ -49,6 +50,61 @@ public sealed class OnnxRuntimeParityTests(ITestOutputHelper output)
             $"max |ours - ONNX Runtime| = {maxDiff:E2} on real tokens (largest |value| {maxAbs:F2}), {maxPad:E2} on padding rows");
         Assert.True(maxDiff < 1e-4, $"{packageId}: last hidden states of real tokens differ from ONNX Runtime by up to {maxDiff:E3}");
         Assert.True(maxPad < 1e-3, $"{packageId}: last hidden states of padding rows differ from ONNX Runtime by up to {maxPad:E3}");
+    }
+
+    /// <summary>
+    /// Sentence vectors from a padded batch against ONNX Runtime's hidden states pooled here by the definition (mean over the
+    /// tokens the mask keeps, or the [CLS] row; then L2 normalisation), and per-token vectors against the rows themselves.
+    /// </summary>
+    [Theory]
+    [InlineData(NuGetModelFiles.MiniLm, EmbeddingPooling.Mean)]
+    [InlineData(NuGetModelFiles.ArcticXs, EmbeddingPooling.Cls)]
+    [InlineData(NuGetModelFiles.MiniLm, EmbeddingPooling.None)]
+    public void EmbeddingsPoolOnnxRuntimesHiddenStates(string packageId, EmbeddingPooling pooling)
+    {
+        var embedder = TextEmbedder.Load(NuGetModelFiles.ImportedFolder(packageId), pooling);
+        Assert.Equal(pooling != EmbeddingPooling.None, embedder.Settings.Normalize); // the package's sentence-transformers setting
+        var embeddings = embedder.Embed(Texts.Select(t => new TextInput(t)).ToList());
+        var encoded = embedder.Tokenizer.EncodeBatch(Texts, maxLength: embedder.MaxLength);
+        var batch = new BertBatch(encoded.InputIds, encoded.TokenTypeIds, encoded.AttentionMask, encoded.BatchSize, encoded.SequenceLength);
+        float[] hidden = RunOnnxRuntime(NuGetModelFiles.Files(packageId).Onnx, batch);
+        int h = embedder.Encoder.Config.HiddenSize, s = batch.SequenceLength;
+        double maxDiff = 0;
+        for (int r = 0; r < Texts.Length; r++)
+        {
+            int length = encoded.Lengths[r];
+            var rows = hidden.AsSpan(r * s * h, length * h);
+            double[] expected = pooling switch
+            {
+                EmbeddingPooling.Cls => rows[..h].ToArray().Select(v => (double)v).ToArray(),
+                EmbeddingPooling.Mean => Enumerable.Range(0, h).Select(j => Enumerable.Range(0, length).Average(t => (double)hidden[(r * s + t) * h + j])).ToArray(),
+                _ => rows.ToArray().Select(v => (double)v).ToArray(),
+            };
+            if (pooling != EmbeddingPooling.None)
+            {
+                double norm = Math.Sqrt(expected.Sum(v => v * v));
+                expected = expected.Select(v => v / norm).ToArray();
+            }
+            Assert.Equal(expected.Length, embeddings[r].Vector.Length);
+            for (int j = 0; j < expected.Length; j++) maxDiff = Math.Max(maxDiff, Math.Abs(expected[j] - embeddings[r].Vector[j]));
+        }
+        output.WriteLine($"{packageId} {pooling}: max |ours - pooled ONNX Runtime| = {maxDiff:E2}");
+        Assert.True(maxDiff < (pooling == EmbeddingPooling.None ? 1e-4 : 1e-5), $"embeddings differ by up to {maxDiff:E3}");
+    }
+
+    /// <summary>
+    /// The similarities sentence-transformers' documentation prints for all-MiniLM-L6-v2 in its quickstart (cosine of the
+    /// normalised mean-pooled embeddings, 4 decimals).
+    /// </summary>
+    [Fact]
+    public void MiniLmReproducesTheSentenceTransformersQuickstart()
+    {
+        var embedder = TextEmbedder.Load(NuGetModelFiles.ImportedFolder(NuGetModelFiles.MiniLm));
+        var v = embedder.Embed([new("The weather is lovely today."), new("It's so sunny outside!"), new("He drove to the stadium.")]).Select(e => e.Vector).ToArray();
+        static double Dot(float[] a, float[] b) => a.Zip(b).Sum(p => (double)p.First * p.Second);
+        Assert.Equal(0.6660, Dot(v[0], v[1]), 0.00051);
+        Assert.Equal(0.1046, Dot(v[0], v[2]), 0.00051);
+        Assert.Equal(0.1411, Dot(v[1], v[2]), 0.00051);
     }
 
     /// <summary><c>last_hidden_state</c> of the graph, (B, S, H) flattened.</summary>
