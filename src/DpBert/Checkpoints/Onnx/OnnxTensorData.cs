@@ -15,40 +15,18 @@ internal static class OnnxTensorData
     public static long ElementCount(TensorProto t) => t.Dims.Aggregate(1L, (a, d) => checked(a * d));
 
     /// <summary>The elements of a float32 tensor.</summary>
-    public static float[] ReadFloat32(TensorProto t, OnnxGraphIndex graph)
-    {
-        RequireType(t, TensorProto.Types.DataType.Float, graph);
-        long count = CheckedCount(t, graph);
-        if (!t.RawData.IsEmpty) return FromRaw(t, count, sizeof(float), BinaryPrimitives.ReadSingleLittleEndian, graph);
-        if (t.FloatData.Count != count) throw graph.Error($"tensor \"{t.Name}\": {t.FloatData.Count} float values for shape {Shape(t)} ({count} elements)");
-        return t.FloatData.ToArray();
-    }
+    public static float[] ReadFloat32(TensorProto t, OnnxGraphIndex graph) =>
+        Read(t, TensorProto.Types.DataType.Float, t.FloatData, BinaryPrimitives.ReadSingleLittleEndian, graph);
 
     /// <summary>The elements of a float64 tensor.</summary>
-    public static double[] ReadDouble(TensorProto t, OnnxGraphIndex graph)
-    {
-        RequireType(t, TensorProto.Types.DataType.Double, graph);
-        long count = CheckedCount(t, graph);
-        if (!t.RawData.IsEmpty) return FromRaw(t, count, sizeof(double), BinaryPrimitives.ReadDoubleLittleEndian, graph);
-        if (t.DoubleData.Count != count) throw graph.Error($"tensor \"{t.Name}\": {t.DoubleData.Count} double values for shape {Shape(t)} ({count} elements)");
-        return t.DoubleData.ToArray();
-    }
+    public static double[] ReadDouble(TensorProto t, OnnxGraphIndex graph) =>
+        Read(t, TensorProto.Types.DataType.Double, t.DoubleData, BinaryPrimitives.ReadDoubleLittleEndian, graph);
 
     /// <summary>The elements of an int64 or int32 tensor, as int64.</summary>
-    public static long[] ReadInt64(TensorProto t, OnnxGraphIndex graph)
-    {
-        long count = CheckedCount(t, graph);
-        if (t.DataType == (int)TensorProto.Types.DataType.Int32)
-        {
-            if (!t.RawData.IsEmpty) return Array.ConvertAll(FromRaw(t, count, sizeof(int), BinaryPrimitives.ReadInt32LittleEndian, graph), v => (long)v);
-            if (t.Int32Data.Count != count) throw graph.Error($"tensor \"{t.Name}\": {t.Int32Data.Count} int32 values for shape {Shape(t)}");
-            return t.Int32Data.Select(v => (long)v).ToArray();
-        }
-        RequireType(t, TensorProto.Types.DataType.Int64, graph);
-        if (!t.RawData.IsEmpty) return FromRaw(t, count, sizeof(long), BinaryPrimitives.ReadInt64LittleEndian, graph);
-        if (t.Int64Data.Count != count) throw graph.Error($"tensor \"{t.Name}\": {t.Int64Data.Count} int64 values for shape {Shape(t)}");
-        return t.Int64Data.ToArray();
-    }
+    public static long[] ReadInt64(TensorProto t, OnnxGraphIndex graph) =>
+        t.DataType == (int)TensorProto.Types.DataType.Int32
+            ? Array.ConvertAll(Read(t, TensorProto.Types.DataType.Int32, t.Int32Data, BinaryPrimitives.ReadInt32LittleEndian, graph), v => (long)v)
+            : Read(t, TensorProto.Types.DataType.Int64, t.Int64Data, BinaryPrimitives.ReadInt64LittleEndian, graph);
 
     /// <summary><c>[384, 1536]</c>.</summary>
     public static string Shape(TensorProto t) => "[" + string.Join(", ", t.Dims) + "]";
@@ -75,7 +53,17 @@ internal static class OnnxTensorData
 
     private delegate T ReadElement<out T>(ReadOnlySpan<byte> bytes);
 
-    private static T[] FromRaw<T>(TensorProto t, long count, int size, ReadElement<T> read, OnnxGraphIndex graph) where T : struct
+    /// <summary>The values of a tensor of <paramref name="type"/>, from <c>raw_data</c> when present, else from its typed field.</summary>
+    private static T[] Read<T>(TensorProto t, TensorProto.Types.DataType type, IReadOnlyList<T> typed, ReadElement<T> read, OnnxGraphIndex graph) where T : unmanaged
+    {
+        RequireType(t, type, graph);
+        long count = CheckedCount(t, graph);
+        if (!t.RawData.IsEmpty) return FromRaw(t, count, System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), read, graph);
+        if (typed.Count != count) throw graph.Error($"tensor \"{t.Name}\": {typed.Count} values for shape {Shape(t)} ({count} elements)");
+        return typed.ToArray();
+    }
+
+    private static T[] FromRaw<T>(TensorProto t, long count, int size, ReadElement<T> read, OnnxGraphIndex graph) where T : unmanaged
     {
         var raw = t.RawData.Span;
         if (raw.Length != count * size)
