@@ -29,6 +29,8 @@ public static class CliApp
             FinetuneCommand.Create(),
             PlanCommand.Create(),
             ExitsCommand.Create(),
+            OracleCommand.Create(),
+            StaticCommand.Create(),
             EvaluateCommand.Create(),
             TradeoffCommand.Create(),
             DownloadCommand.Create(),

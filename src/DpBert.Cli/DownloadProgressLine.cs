@@ -1,19 +1,20 @@
-using System.Globalization;
 using DpBert.Checkpoints;
 using DpBert.Glue;
+using Spectre.Console;
 
 namespace DpBert.Cli;
 
 /// <summary>
-/// A one-line byte counter per downloaded file on standard error, redrawn in place (only when standard error is a
-/// terminal, so redirected logs stay clean): <c>model.safetensors  12.5 / 440.5 MB (3%)</c>. Status lines (a NuGet model's
-/// restore and import) are written whole, always, each on its own line.
+/// Download progress on standard error, one Spectre.Console row per file (bytes, transfer speed), only when
+/// standard error is a terminal, so redirected logs stay clean. Status lines (a NuGet model's restore and import, which
+/// download nothing through this class) are written whole, always, each on its own line.
 /// </summary>
 internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDownloadProgress>, IProgress<GlueDownloadProgress>, IProgress<string>
 {
-    private readonly bool _enabled = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
     private readonly Lock _gate = new();
-    private string? _file;
+    private readonly Dictionary<string, ProgressTask> _files = [];
+    private LiveProgress? _live;
+    private bool _checked;
 
     public void Report(HubDownloadProgress value) => Draw(value.FileName, value.BytesDone, value.TotalBytes);
 
@@ -21,35 +22,29 @@ internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDown
 
     public void Report(string status)
     {
-        lock (_gate)
-        {
-            if (_enabled && _file is not null) error.WriteLine();
-            _file = null;
-            error.WriteLine(status);
-        }
+        lock (_gate) error.WriteLine(status);
     }
 
     public void Finish()
     {
-        lock (_gate)
-        {
-            if (_enabled && _file is not null) error.WriteLine();
-            _file = null;
-        }
+        lock (_gate) _live?.Stop();
     }
 
     private void Draw(string file, long done, long? total)
     {
-        if (!_enabled) return;
         lock (_gate)
         {
-            if (_file is not null && _file != file) error.WriteLine();
-            _file = file;
-            var c = CultureInfo.InvariantCulture;
-            string amount = total is > 0
-                ? string.Create(c, $"{done / 1e6:F1} / {total.Value / 1e6:F1} MB ({100.0 * done / total.Value:F0}%)")
-                : string.Create(c, $"{done / 1e6:F1} MB");
-            error.Write($"\r{file}  {amount}   ");
+            if (!_checked)
+            {
+                // Started at the first byte: nothing is shown for models and data already on disk.
+                _checked = true;
+                _live = LiveProgress.Start(error, new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn());
+            }
+            if (_live is null) return;
+            if (!_files.TryGetValue(file, out var task)) _files[file] = task = _live.AddTask(file, total is > 0 ? total.Value : Math.Max(1, done));
+            if (total is > 0) task.MaxValue = total.Value;
+            else task.IsIndeterminate = true;
+            task.Value = done;
         }
     }
 }

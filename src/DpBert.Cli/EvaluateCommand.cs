@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DpBert.Evaluation;
+using DpBert.Methods;
 
 namespace DpBert.Cli;
 
@@ -14,10 +15,10 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var flags = new EvaluationFlags();
-        var theta = new Option<double>("--theta") { Description = "DPBERT threshold, in (0, 1).", DefaultValueFactory = _ => 0.5 };
-        var entropy = new Option<double>("--entropy") { Description = "DeeBERT entropy threshold S (nats, >= 0).", DefaultValueFactory = _ => 0.3 };
-        var patience = new Option<int>("--patience") { Description = "PABEE patience (>= 1).", DefaultValueFactory = _ => 2 };
-        var depth = new Option<int?>("--depth") { Description = "Static depth m (default: half the layers, rounded up)." };
+        var theta = new Option<double?>("--theta") { Description = "DPBERT threshold, in (0, 1) (default 0.5)." };
+        var entropy = new Option<double?>("--entropy") { Description = "DeeBERT entropy threshold S (nats, >= 0; default 0.3)." };
+        var patience = new Option<double?>("--patience") { Description = "PABEE patience (a whole number >= 1; default 2)." };
+        var depth = new Option<double?>("--depth") { Description = "Static depth m (default: half the layers, rounded up)." };
         var command = new Command("evaluate", "Measure accuracy and latency of each method at one knob setting, side by side.") { theta, entropy, patience, depth };
         flags.AddTo(command);
         command.SetAction(parse =>
@@ -25,15 +26,13 @@ internal static class EvaluateCommand
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var ctx = flags.Read(parse, stderr);
-            int layers = ctx.Full.LayerCount;
-            double Knob(IAdaptiveClassifier m) => m.Method switch
+            var config = ctx.Full.Model.Config;
+            var given = new Dictionary<AdaptiveMethod, double?>
             {
-                "dpbert" => parse.GetValue(theta),
-                "deebert" => parse.GetValue(entropy),
-                "pabee" => parse.GetValue(patience),
-                "static" => parse.GetValue(depth) ?? (layers + 1) / 2,
-                _ => 0,
+                [AdaptiveMethods.DpBert] = parse.GetValue(theta), [AdaptiveMethods.DeeBert] = parse.GetValue(entropy),
+                [AdaptiveMethods.Pabee] = parse.GetValue(patience), [AdaptiveMethods.Static] = parse.GetValue(depth),
             };
+            double Knob(IAdaptiveClassifier m) => given.GetValueOrDefault(m.Method) ?? m.Method.DefaultKnob(config);
             var entries = ctx.Methods.Select(m => new SweepEntry(m, [Knob(m)])).ToList();
             var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));
             ResultTable.Write(stdout, tradeoff.Points);

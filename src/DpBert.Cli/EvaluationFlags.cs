@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DpBert.Evaluation;
 using DpBert.Glue;
+using DpBert.Methods;
 using DpBert.Training;
 
 namespace DpBert.Cli;
@@ -11,12 +12,15 @@ internal sealed class EvaluationFlags
     private readonly LatencyOptions _d = new();
     public Option<string> Task { get; } = new("--task") { Description = "GLUE task.", Required = true };
     public Option<string> Model { get; } = new("--model") { Description = "Folder of the model fine-tuned at full depth.", Required = true };
-    public Option<string> Methods { get; } = new("--methods") { Description = "Comma-separated: full, dpbert, deebert, pabee, static.", DefaultValueFactory = _ => "full,dpbert,deebert,pabee,static" };
+    public Option<string> Methods { get; } = new("--methods") { Description = $"Comma-separated: {string.Join(", ", AdaptiveMethods.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", AdaptiveMethods.All.Select(m => m.Name)) };
     public Option<string?> DpBert { get; } = new("--dpbert") { Description = "DPBERT folder (default: <model>/dpbert, from dpbert plan)." };
     public Option<string?> DeeBert { get; } = new("--deebert") { Description = "DeeBERT folder (default: <model>/deebert, from dpbert exits)." };
     public Option<string?> Pabee { get; } = new("--pabee") { Description = "PABEE folder (default: <model>/pabee, from dpbert exits)." };
+    public Option<string?> Oracle { get; } = new("--oracle") { Description = "Oracle plans folder (default: <model>/oracle, from dpbert oracle); measured when --methods names oracle." };
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
     public Option<int?> MaxEval { get; } = new("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
+    public Option<string?> Split { get; } = new("--split") { Description = "dev (default), heldout (with --held-out N: choose knobs there, report dev) or train." };
+    public Option<int> HeldOut { get; } = new("--held-out") { Description = "Training rows set aside by finetune, plan and exits (fixed seed).", DefaultValueFactory = _ => 0 };
     public Option<int> MaxSeq { get; } = new("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => 128 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Batch size of the throughput measurement.", DefaultValueFactory = _ => 32 };
     public Option<int> Warmup { get; } = new("--warmup") { Description = "Inputs run before timing starts.", DefaultValueFactory = _ => 16 };
@@ -27,7 +31,7 @@ internal sealed class EvaluationFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, DataDir, MaxEval, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
+        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, Oracle, DataDir, MaxEval, Split, HeldOut, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
             command.Options.Add(o);
     }
 
@@ -38,14 +42,20 @@ internal sealed class EvaluationFlags
     {
         var task = GlueTask.FromName(parse.GetValue(Task)!);
         string modelDir = parse.GetValue(Model)!;
-        var names = MethodCatalog.Parse(parse.GetValue(Methods)!);
+        var methods = MethodCatalog.Parse(parse.GetValue(Methods)!);
         var latency = new LatencyOptions { WarmupInputs = parse.GetValue(Warmup), WarmupMilliseconds = parse.GetValue(WarmupMs), Batch1Inputs = parse.GetValue(Batch1Inputs), ThroughputBatchSize = parse.GetValue(BatchSize), Rounds = parse.GetValue(Rounds) };
         latency.Validate();
-        var (full, methods) = MethodCatalog.Load(modelDir, names, parse.GetValue(DpBert), parse.GetValue(DeeBert), parse.GetValue(Pabee));
-        var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false);
-        stderr.WriteLine($"{task.Name} {sets.EvalSplit}: {sets.Eval.Count:N0} inputs; methods {string.Join(", ", names)}; threads {Environment.ProcessorCount}");
+        var folders = new Dictionary<AdaptiveMethod, string?>
+        {
+            [AdaptiveMethods.DpBert] = parse.GetValue(DpBert), [AdaptiveMethods.DeeBert] = parse.GetValue(DeeBert), [AdaptiveMethods.Pabee] = parse.GetValue(Pabee),
+            [AdaptiveMethods.Oracle] = parse.GetValue(Oracle),
+        };
+        var (full, classifiers) = MethodCatalog.Load(modelDir, methods, m => folders.GetValueOrDefault(m));
+        var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false,
+            heldOut: parse.GetValue(HeldOut), evalSplit: parse.GetValue(Split) ?? task.EvaluationSplits[0]);
+        stderr.WriteLine($"{task.Name} {sets.EvalSplit}: {sets.Eval.Count:N0} inputs; methods {string.Join(", ", methods.Select(m => m.Name))}; threads {Environment.ProcessorCount}");
         MetricFunction metrics = (d, p) => FinetuneCommand.Metrics(task, sets.EvalSplit, d, p);
         return new Context(task, modelDir, parse.GetValue(Output) ?? Path.Combine(modelDir, "evaluation"), sets.Eval, sets.EvalSplit,
-            new FullDepthClassifier(full.Model), methods, latency, metrics);
+            new FullDepthClassifier(full.Model), classifiers, latency, metrics);
     }
 }

@@ -27,9 +27,11 @@ internal static class ExitsCommand
         var maxSeq = new Option<int>("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => d.MaxSeqLength };
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => d.Seed };
         var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
+        var maxEval = new Option<int?>("--max-eval-samples") { Description = "Score each exit head on the first N evaluation rows only." };
+        var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed), as plan and finetune do, so every method trains on the same rows.", DefaultValueFactory = _ => 0 };
         var command = new Command("exits", "Train DeeBERT or PABEE exit heads on a fine-tuned model (early-exit baselines).")
         {
-            method, task, model, output, dataDir, headLr, backboneLr, epochs, maxSteps, batch, maxSeq, seed, maxTrain,
+            method, task, model, output, dataDir, headLr, backboneLr, epochs, maxSteps, batch, maxSeq, seed, maxTrain, maxEval, heldOut,
         };
         command.SetAction(parse =>
         {
@@ -48,11 +50,16 @@ internal static class ExitsCommand
             string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, EarlyExitFolder.MethodName(kind));
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
             var trainer = new ExitHeadTrainer(loaded.Model, loaded.Tokenizer, kind, options);
-            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), 1);
+            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval), heldOut: parse.GetValue(heldOut));
             stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows; {EarlyExitFolder.MethodName(kind)} heads on {modelDir}; {trainer.TotalSteps(data.Train.Count):N0} steps; output in {outputDir}");
             var printer = new TrainingProgressPrinter(stderr);
-            try { trainer.Train(data.Train, outputDir, printer); }
+            EarlyExitClassifier classifier;
+            try { classifier = trainer.Train(data.Train, outputDir, printer); }
             finally { printer.EndBar(); }
+            // Each head alone, as if every input exited there: a head stuck on one class shows before it misleads the exit rule.
+            var scores = ExitHeadScores.Evaluate(classifier, data.Eval, (d, p) => FinetuneCommand.Metrics(glueTask, data.EvalSplit, d, p), 64);
+            stdout.WriteLine($"each exit head alone on {data.EvalSplit} ({data.Eval.Count:N0} rows), {glueTask.MainMetricName} after layer 1..{scores.Count}: "
+                + string.Join("  ", scores.Select(s => s[glueTask.MainMetricName].ToString("F4", System.Globalization.CultureInfo.InvariantCulture))));
             stdout.WriteLine($"{EarlyExitFolder.MethodName(kind)} model: {outputDir}");
             return 0;
         });

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using DpBert.Glue;
 using DpBert.Training;
+using Spectre.Console;
 
 namespace DpBert.Cli;
 
@@ -19,8 +20,9 @@ internal static class FinetuneCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder (glue_data layout); default: $GLUE_DIR, then data/glue." };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary for presets (default: shared/vocab/bert-base-uncased/vocab.txt beside the clone)." };
         var resume = new Option<string?>("--resume-from-checkpoint") { Description = "Continue a run from its checkpoint/ folder exactly." };
+        var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and pick the best checkpoint on them; the dev set is only reported.", DefaultValueFactory = _ => 0 };
         var o = new TrainingOptionFlags();
-        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume };
+        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume, heldOut };
         o.AddTo(command);
         command.SetAction(parse =>
         {
@@ -31,9 +33,19 @@ internal static class FinetuneCommand
             options.Validate();
             string outputDir = parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name);
             string? data = parse.GetValue(dataDir);
-            string trainSplit = "train", evalSplit = glueTask.EvaluationSplits[0];
-            var train = GlueDataset.Load(glueTask, trainSplit, data, options.MaxTrainSamples);
-            var eval = GlueDataset.Load(glueTask, evalSplit, data, options.MaxEvalSamples);
+            int held = parse.GetValue(heldOut);
+            string trainSplit = "train", evalSplit = held > 0 ? GlueSets.HeldOutSplit : glueTask.EvaluationSplits[0];
+            GlueDataset train, eval;
+            if (held > 0)
+            {
+                (train, eval) = GlueDataset.Load(glueTask, trainSplit, data).SplitHeldOut(held);
+                train = train.FirstRows(options.MaxTrainSamples ?? int.MaxValue);
+            }
+            else
+            {
+                train = GlueDataset.Load(glueTask, trainSplit, data, options.MaxTrainSamples);
+                eval = GlueDataset.Load(glueTask, evalSplit, data, options.MaxEvalSamples);
+            }
             var labelNames = glueTask.IsRegression ? (IReadOnlyList<string>)["score"] : glueTask.LabelNames;
             var downloads = new DownloadProgressLine(stderr);
             InitializedModel init;
@@ -61,11 +73,11 @@ internal static class FinetuneCommand
             var extra = new List<(string Split, IReadOnlyDictionary<string, double> Metrics)>();
             if (!result.Cancelled)
             {
-                foreach (string split in glueTask.EvaluationSplits.Skip(1))
+                foreach (string split in glueTask.EvaluationSplits.Skip(held > 0 ? 0 : 1))
                 {
                     var other = new EncodedDataset(ToExamples(GlueDataset.Load(glueTask, split, data, options.MaxEvalSamples)), init.Tokenizer, options.MaxSeqLength);
                     var final = Checkpoints.ModelFolder.LoadSequenceClassifier(outputDir);
-                    extra.Add((split, Metrics(glueTask, split, other, new Trainer(final.Model, final.Tokenizer, options).Predict(other))));
+                    extra.Add((split, Metrics(glueTask, split, other, EvaluationOutput.Predict(final.Model, other, options.PerDeviceEvalBatchSize))));
                 }
             }
             WriteSummary(stdout, glueTask, evalSplit, result, extra);
@@ -94,10 +106,11 @@ internal static class FinetuneCommand
         rows.AddRange(extra);
         if (rows.Count == 0) return;
         var names = rows.SelectMany(r => r.Metrics.Keys).Distinct().ToList();
-        stdout.WriteLine($"| {"split",-20} | {string.Join(" | ", names.Select(n => n.PadLeft(Math.Max(8, n.Length))))} |");
-        stdout.WriteLine($"|{new string('-', 22)}|{string.Join("|", names.Select(n => new string('-', Math.Max(8, n.Length) + 2)))}|");
+        var table = new Table().Border(TableBorder.Markdown).AddColumn("split");
+        foreach (string name in names) table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
         foreach (var (split, metrics) in rows)
-            stdout.WriteLine($"| {split,-20} | {string.Join(" | ", names.Select(n => (metrics.TryGetValue(n, out var v) ? v.ToString("F4", c) : "").PadLeft(Math.Max(8, n.Length))))} |");
+            table.AddRow([Markup.Escape(split), .. names.Select(n => metrics.TryGetValue(n, out var v) ? v.ToString("F4", c) : "")]);
+        CliConsole.For(stdout).Write(table);
         stdout.WriteLine($"model: {result.OutputDir}");
     }
 }

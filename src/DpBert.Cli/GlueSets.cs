@@ -5,19 +5,41 @@ using DpBert.Training;
 namespace DpBert.Cli;
 
 /// <summary>A task's training and evaluation sets, encoded.</summary>
-/// <param name="Train">Training set (empty when not loaded).</param>
+/// <param name="Train">Training set (empty when not loaded), without the held-out rows.</param>
 /// <param name="Eval">Evaluation set.</param>
-/// <param name="EvalSplit">Name of the evaluation split (dev, dev_matched).</param>
+/// <param name="EvalSplit">Name of the evaluation split (dev, dev_matched, heldout, train).</param>
 internal sealed record GlueSets(EncodedDataset Train, EncodedDataset Eval, string EvalSplit)
 {
-    /// <summary>Loads and encodes the training set (unless <paramref name="withTrain"/> is false) and the first evaluation split.</summary>
-    public static GlueSets Load(GlueTask task, BertTokenizer tokenizer, string? dataDir, int maxSeqLength, int? maxTrain, int? maxEval, bool withTrain = true)
+    /// <summary>The name of the rows <c>--held-out N</c> sets aside from the training file.</summary>
+    public const string HeldOutSplit = "heldout";
+
+    /// <summary>
+    /// Loads and encodes the training set (unless <paramref name="withTrain"/> is false) and an evaluation split:
+    /// <paramref name="evalSplit"/> when given (<c>dev</c>, <c>heldout</c>, <c>train</c>, ...), else the held-out rows when
+    /// <paramref name="heldOut"/> &gt; 0 (so training never looks at the dev set), else the task's first evaluation split.
+    /// </summary>
+    public static GlueSets Load(GlueTask task, BertTokenizer tokenizer, string? dataDir, int maxSeqLength, int? maxTrain, int? maxEval,
+        bool withTrain = true, int heldOut = 0, string? evalSplit = null)
     {
-        string evalSplit = task.EvaluationSplits[0];
-        var eval = new EncodedDataset(FinetuneCommand.ToExamples(GlueDataset.Load(task, evalSplit, dataDir, maxEval)), tokenizer, maxSeqLength);
-        var train = withTrain
-            ? new EncodedDataset(FinetuneCommand.ToExamples(GlueDataset.Load(task, "train", dataDir, maxTrain)), tokenizer, maxSeqLength)
-            : new EncodedDataset([], tokenizer, maxSeqLength);
-        return new GlueSets(train, eval, evalSplit);
+        string split = evalSplit ?? (heldOut > 0 ? HeldOutSplit : task.EvaluationSplits[0]);
+        if (split == HeldOutSplit && heldOut <= 0) throw new CliInputException("--split heldout needs --held-out N (the number of training rows set aside)");
+        GlueDataset? trainRows = null, heldOutRows = null;
+        if (withTrain || split is HeldOutSplit or "train")
+        {
+            var all = GlueDataset.Load(task, "train", dataDir);
+            (trainRows, heldOutRows) = heldOut > 0 ? all.SplitHeldOut(heldOut) : (all, null);
+        }
+        var evalRows = split switch
+        {
+            HeldOutSplit => heldOutRows!,
+            "train" => trainRows!,
+            _ => GlueDataset.Load(task, split, dataDir),
+        };
+        var eval = Encode(evalRows, tokenizer, maxSeqLength, maxEval);
+        var train = withTrain ? Encode(trainRows!, tokenizer, maxSeqLength, maxTrain) : new EncodedDataset([], tokenizer, maxSeqLength);
+        return new GlueSets(train, eval, split);
     }
+
+    private static EncodedDataset Encode(GlueDataset rows, BertTokenizer tokenizer, int maxSeqLength, int? max) =>
+        new(FinetuneCommand.ToExamples(rows).Take(max ?? int.MaxValue).ToList(), tokenizer, maxSeqLength);
 }

@@ -36,9 +36,12 @@ internal static class PlanCommand
         var seed = new Option<int>("--seed") { Description = "Seed of shuffling, dropout and gate noise.", DefaultValueFactory = _ => d.Seed };
         var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
         var maxEval = new Option<int?>("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
+        var oracleWeight = new Option<double>("--oracle-weight") { Description = "Weight of the oracle term (the planner learns each training input's cheapest plan that keeps the stage-one model's prediction; 0 = off).", DefaultValueFactory = _ => d.OracleWeight };
+        var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.", DefaultValueFactory = _ => 0 };
         var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
         {
             task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
+            oracleWeight, heldOut,
         };
         command.SetAction(parse =>
         {
@@ -51,14 +54,24 @@ internal static class PlanCommand
                 TemperatureStart = parse.GetValue(tauStart), TemperatureEnd = parse.GetValue(tauEnd), BackboneLearningRate = parse.GetValue(backboneLr),
                 PlannerLearningRate = parse.GetValue(plannerLr), NumTrainEpochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(maxSteps),
                 BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), EvalTheta = parse.GetValue(theta), Seed = parse.GetValue(seed),
+                OracleWeight = parse.GetValue(oracleWeight),
             };
             options.Validate();
             string modelDir = parse.GetValue(model)!;
             string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert");
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
-            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval));
+            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval),
+                heldOut: parse.GetValue(heldOut));
             stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows, {data.Eval.Count:N0} evaluation rows ({data.EvalSplit}); backbone {modelDir} ({loaded.Config.NumHiddenLayers} layers)");
-            var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options);
+            OraclePlans? oracle = null;
+            if (options.OracleWeight > 0)
+            {
+                var searched = new ProgressLine(stderr, data.Train.Count, "oracle plans searched");
+                try { oracle = OraclePlans.Search(loaded.Model, data.Train, options.AlwaysRunLayers, options.EvalBatchSize, progress: searched); }
+                finally { searched.Finish(); }
+                stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"oracle plans of the training set: {oracle.MeanLayers:F2} layers on average"));
+            }
+            var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options) { OracleTargets = oracle };
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{trainer.TotalSteps(data.Train.Count):N0} steps; rho {options.Rho}, lambda {options.Lambda}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}; output in {outputDir}"));
             if (options.DistillationWeight > 0) stderr.WriteLine("computing the full-depth model's logits on the training set (distillation targets)...");

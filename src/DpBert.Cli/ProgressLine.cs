@@ -1,20 +1,24 @@
+using Spectre.Console;
+
 namespace DpBert.Cli;
 
-/// <summary>
-/// A one-line progress counter on standard error, redrawn in place (only when standard error is a
-/// terminal, so redirected logs stay clean).
-/// </summary>
-internal sealed class ProgressLine(TextWriter error, int total, string verb) : IProgress<int>
+/// <summary>A progress bar counting items on standard error (a Spectre.Console display, only when standard error is a terminal).</summary>
+internal sealed class ProgressLine : IProgress<int>
 {
-    private readonly bool _enabled = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected && total > 0;
+    private readonly LiveProgress? _live;
+    private readonly ProgressTask? _task;
+
+    public ProgressLine(TextWriter error, int total, string verb)
+    {
+        if (total <= 0) return;
+        _live = LiveProgress.Start(error, new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn());
+        _task = _live?.AddTask(verb, total);
+    }
 
     public void Report(int done)
     {
-        if (_enabled) error.Write($"\r{verb} {done}/{total} ({100.0 * done / total:F0}%)");
+        if (_task is not null) _task.Value = done;
     }
 
-    public void Finish()
-    {
-        if (_enabled) error.WriteLine();
-    }
+    public void Finish() => _live?.Stop();
 }

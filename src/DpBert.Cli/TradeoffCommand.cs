@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using DpBert.Evaluation;
+using DpBert.Methods;
 
 namespace DpBert.Cli;
 
 /// <summary>
 /// <c>dpbert tradeoff --task sst2 --model &lt;folder&gt;</c>: every method over its knob (theta for DPBERT, S for
 /// DeeBERT, patience for PABEE, m for static depth), side by side; prints the points and the Pareto front and
-/// writes <c>tradeoff.json</c> (points and front) and <c>tradeoff.csv</c>.
+/// writes <c>tradeoff.json</c> (points and front) and <c>tradeoff.csv</c>; with <c>--html report.html</c> also an
+/// interactive Plotly.NET chart of the trade-off (plotly.js inlined: the page opens offline).
 /// </summary>
 internal static class TradeoffCommand
 {
@@ -18,20 +20,20 @@ internal static class TradeoffCommand
         var entropies = new Option<string?>("--entropies") { Description = "DeeBERT entropy thresholds (default 0 to 0.7 nats for two classes, scaled by log2 of the class count)." };
         var patiences = new Option<string?>("--patiences") { Description = "PABEE patience values (default 1..L-1)." };
         var depths = new Option<string?>("--depths") { Description = "Static depths (default 1..L)." };
-        var command = new Command("tradeoff", "Sweep every method over its knob and report the accuracy-latency trade-off and its Pareto front.") { thetas, entropies, patiences, depths };
+        var html = new Option<string?>("--html") { Description = "Also write an interactive chart of the trade-off (Plotly, works offline) to this HTML file." };
+        var command = new Command("tradeoff", "Sweep every method over its knob and report the accuracy-latency trade-off and its Pareto front.") { thetas, entropies, patiences, depths, html };
         flags.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var ctx = flags.Read(parse, stderr);
-            var entries = ctx.Methods.Where(m => m.Method != "full").Select(m => new SweepEntry(m, Grid(parse.GetValue(m.Method switch
+            var grids = new Dictionary<AdaptiveMethod, Option<string?>>
             {
-                "dpbert" => thetas,
-                "deebert" => entropies,
-                "pabee" => patiences,
-                _ => depths,
-            }), m))).ToList();
+                [AdaptiveMethods.DpBert] = thetas, [AdaptiveMethods.DeeBert] = entropies, [AdaptiveMethods.Pabee] = patiences, [AdaptiveMethods.Static] = depths,
+            };
+            var entries = ctx.Methods.Where(m => m.Method != AdaptiveMethods.Full)
+                .Select(m => new SweepEntry(m, grids.TryGetValue(m.Method, out var grid) ? Grid(parse.GetValue(grid), m) : m.Method.SweepGrid(m.Model.Config))).ToList();
             var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));
             ResultTable.Write(stdout, tradeoff.Points, tradeoff.ParetoFront.ToHashSet());
             ResultFiles.SaveJson(Path.Combine(ctx.OutputDir, "tradeoff.json"), tradeoff);
@@ -39,13 +41,18 @@ internal static class TradeoffCommand
             stdout.WriteLine($"Pareto front: {string.Join(" -> ", tradeoff.ParetoFront.Select(p => p.Label))}");
             foreach (double keep in new[] { 0.98, 0.99 })
             {
-                if (OperatingPoints.FastestKeeping(tradeoff, "dpbert", keep) is not { } best) continue;
+                if (OperatingPoints.FastestKeeping(tradeoff, AdaptiveMethods.DpBert.Name, keep) is not { } best) continue;
                 stdout.WriteLine();
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Fastest DPBERT point keeping {keep:P0} of the full model's {tradeoff.MetricName}: {best.Label}, {best.RelativeLatency:P1} of the full model's batch-1 latency; each method's best point at or below that latency:"));
                 ResultTable.Write(stdout, OperatingPoints.BestAtOrBelowLatency(tradeoff, best));
             }
             stdout.WriteLine($"results: {Path.Combine(ctx.OutputDir, "tradeoff.json")}, {Path.Combine(ctx.OutputDir, "tradeoff.csv")}");
+            if (parse.GetValue(html) is { } report)
+            {
+                TradeoffReport.Write(report, tradeoff);
+                stdout.WriteLine($"interactive chart: {report}");
+            }
             return 0;
         });
         return command;
@@ -53,12 +60,12 @@ internal static class TradeoffCommand
 
     private static IReadOnlyList<double> Grid(string? text, IAdaptiveClassifier method)
     {
-        if (text is null) return TradeoffSweep.DefaultKnobs(method.Method, method.LayerCount, method.NumLabels);
+        if (text is null) return method.Method.SweepGrid(method.Model.Config);
         var values = new List<double>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
-                throw new CliInputException($"{method.Method} knob \"{part}\" is not a number");
+                throw new CliInputException($"{method.Method.Name} knob \"{part}\" is not a number");
             values.Add(v);
         }
         return values;

@@ -1,5 +1,4 @@
 using DpBert.Evaluation;
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
 
 namespace DpBert.Interactive;
@@ -13,29 +12,20 @@ namespace DpBert.Interactive;
 /// <param name="MinRelativeMetric">Fraction of the reference metric a row must keep to be the best (DPBERT's claim is 0.98).</param>
 /// <param name="Order">Row order.</param>
 /// <param name="MaxRows">Rows drawn at most.</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record LatencyTable(IReadOnlyList<MethodResult> Results, double MinRelativeMetric = 0.98,
     LatencyTableOrder Order = LatencyTableOrder.Method, int MaxRows = 200) : IHtmlView
 {
     /// <summary>The reference metric: the full model's, or the best metric when no full model was measured.</summary>
-    public double ReferenceMetric =>
-        Results.FirstOrDefault(r => r.Method == "full")?.Metric ?? (Results.Count == 0 ? double.NaN : Results.Max(r => r.Metric));
+    public double ReferenceMetric => OperatingPoints.ReferenceMetric(Results);
 
     /// <summary>
     /// The lowest metric a row may have to be the best: <see cref="MinRelativeMetric"/> of the reference, measured
     /// as a loss of (1 - fraction) x |reference| so that a negative reference (Matthews correlation) works too.
     /// </summary>
-    public double MetricThreshold => ReferenceMetric - (1 - MinRelativeMetric) * Math.Abs(ReferenceMetric);
+    public double MetricThreshold => OperatingPoints.MetricFloor(ReferenceMetric, MinRelativeMetric);
 
-    /// <summary>The highest speed-up among rows whose metric is at least <see cref="MetricThreshold"/>; null if none.</summary>
-    public MethodResult? Best
-    {
-        get
-        {
-            double threshold = MetricThreshold;
-            return Results.Where(r => r.Metric >= threshold).OrderByDescending(r => r.SpeedUp).FirstOrDefault();
-        }
-    }
+    /// <summary>The fastest row whose metric is at least <see cref="MetricThreshold"/> (<see cref="OperatingPoints.FastestKeeping(IEnumerable{MethodResult}, double, string?)"/>); null if none.</summary>
+    public MethodResult? Best => OperatingPoints.FastestKeeping(Results, MinRelativeMetric);
 
     /// <summary>The rows in display order.</summary>
     public IReadOnlyList<MethodResult> OrderedRows()

@@ -1,6 +1,6 @@
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
-using DpBert.Planning;
+using DpBert.Bert;
+using DpBert.Evaluation;
 
 namespace DpBert.Interactive;
 
@@ -10,7 +10,6 @@ namespace DpBert.Interactive;
 /// </summary>
 /// <param name="Path">The input's path.</param>
 /// <param name="MaxTokens">Word pieces shown before the rest are summarised.</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record LayerSkipPathView(InputPath Path, int MaxTokens = 128) : IHtmlView
 {
     /// <inheritdoc/>

@@ -1,6 +1,6 @@
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
-using DpBert.Planning;
+using DpBert.Bert;
+using DpBert.Evaluation;
 
 namespace DpBert.Interactive;
 
@@ -11,7 +11,6 @@ namespace DpBert.Interactive;
 /// <param name="Paths">The inputs' paths; every plan must cover the same number of layers.</param>
 /// <param name="GroupBy">Rows by predicted label or by length.</param>
 /// <param name="LengthEdges">Bucket boundaries in word pieces for <see cref="LayerUsageGrouping.Length"/> (default 16, 32, 64).</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record LayerUsageHeatmap(IReadOnlyList<InputPath> Paths, LayerUsageGrouping GroupBy = LayerUsageGrouping.PredictedLabel,
     IReadOnlyList<int>? LengthEdges = null) : IHtmlView
 {

@@ -1,5 +1,5 @@
 using DpBert.Evaluation;
-using DpBert.Planning;
+using DpBert.Bert;
 using DpBert.Tokenization;
 
 namespace DpBert.Interactive;
@@ -26,6 +26,15 @@ public static class NotebookViews
 
     /// <summary>Metric against latency per method, Pareto front marked.</summary>
     public static TradeoffChart ToChart(this TradeoffResult result) => new(result);
+
+    /// <summary>The trade-off as an interactive Plotly chart: hover shows method, knob, metric, p50/p99 latency and mean layers.</summary>
+    public static InteractiveChart ToInteractiveChart(this TradeoffResult result) => new(new TradeoffChart(result));
+
+    /// <summary>Training curves as an interactive Plotly chart (loss, evaluation metric and learning rate against the step).</summary>
+    public static InteractiveChart ToInteractiveChart(this TrainingCurves curves) => new(curves);
+
+    /// <summary>A layer-usage heatmap as an interactive Plotly heatmap (hover gives the counts).</summary>
+    public static InteractiveChart ToInteractiveChart(this LayerUsageHeatmap heatmap) => new(heatmap);
 
     /// <summary>The word pieces, ids and segments of an encoding.</summary>
     public static TokenizerView ToTokenizerView(this BertEncoding encoding) => new(encoding);

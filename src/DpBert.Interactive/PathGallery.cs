@@ -1,6 +1,6 @@
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
-using DpBert.Planning;
+using DpBert.Bert;
+using DpBert.Evaluation;
 
 namespace DpBert.Interactive;
 
@@ -10,7 +10,6 @@ namespace DpBert.Interactive;
 /// </summary>
 /// <param name="Paths">The inputs' paths.</param>
 /// <param name="MaxShown">Rows drawn at most.</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record PathGallery(IReadOnlyList<InputPath> Paths, int MaxShown = 50) : IHtmlView
 {
     /// <inheritdoc/>

@@ -1,4 +1,3 @@
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
 using DpBert.Tokenization;
 
@@ -10,7 +9,6 @@ namespace DpBert.Interactive;
 /// </summary>
 /// <param name="Encoding">An encoding from <see cref="BertTokenizer.Encode"/>.</param>
 /// <param name="MaxTokens">Word pieces shown before the rest are summarised.</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record TokenizerView(BertEncoding Encoding, int MaxTokens = 256) : IHtmlView
 {
     /// <inheritdoc/>

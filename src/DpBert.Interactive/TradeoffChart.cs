@@ -1,5 +1,4 @@
 using DpBert.Evaluation;
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
 
 namespace DpBert.Interactive;
@@ -12,7 +11,6 @@ namespace DpBert.Interactive;
 /// <param name="Result">The sweep.</param>
 /// <param name="Width">Chart width in pixels.</param>
 /// <param name="Height">Chart height in pixels.</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record TradeoffChart(TradeoffResult Result, int Width = 640, int Height = 360) : IHtmlView
 {
     /// <inheritdoc/>

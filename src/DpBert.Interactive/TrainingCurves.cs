@@ -1,5 +1,4 @@
 using System.Text.Json;
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
 using DpBert.Training;
 
@@ -13,7 +12,6 @@ namespace DpBert.Interactive;
 /// <param name="Steps">Optimizer steps in order.</param>
 /// <param name="Evaluations">Evaluations in order.</param>
 /// <param name="MetricName">Metric to plot; by default the first of accuracy, matthews_correlation, pearson, f1 present (else the first non-loss metric).</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record TrainingCurves(IReadOnlyList<TrainingStepPoint> Steps, IReadOnlyList<TrainingEvaluationPoint> Evaluations, string? MetricName = null) : IHtmlView
 {
     /// <summary>Points per drawn line at most.</summary>

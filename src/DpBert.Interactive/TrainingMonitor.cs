@@ -5,10 +5,10 @@ namespace DpBert.Interactive;
 
 /// <summary>
 /// Receives a trainer's progress events and hands a fresh <see cref="TrainingStatus"/> to
-/// <c>onUpdate</c> at most every <c>interval</c> (and after every evaluation), for live charts in a notebook:
+/// <c>onUpdate</c> at most every <c>interval</c> (and after every evaluation), for live charts in a notebook.
+/// <see cref="Show"/> puts the status in a <see cref="LiveOutput"/> that is replaced in place:
 /// <code>
-/// var shown = display(new TrainingStatus(null, TrainingCurves.FromProgress([])));
-/// var monitor = new TrainingMonitor(status => shown.Update(status));
+/// var monitor = TrainingMonitor.Show();
 /// trainer.Train(..., progress: monitor);
 /// monitor.Complete();
 /// </code>
@@ -29,6 +29,16 @@ public sealed class TrainingMonitor : IProgress<TrainingProgress>
         _onUpdate = onUpdate;
         _interval = interval ?? TimeSpan.FromSeconds(1);
         _metricName = metricName;
+    }
+
+    /// <summary>
+    /// Shows an empty <see cref="TrainingStatus"/> as a <see cref="LiveOutput"/> and returns a monitor that replaces it
+    /// as the run advances; <see cref="Complete"/> leaves the final state (curves, last metrics) in the output.
+    /// </summary>
+    public static TrainingMonitor Show(string? metricName = null, TimeSpan? interval = null)
+    {
+        var output = LiveOutput.Show(new TrainingStatus(null, TrainingCurves.FromProgress([], metricName)));
+        return new TrainingMonitor(output.Update, interval, metricName);
     }
 
     /// <summary>Every event received so far.</summary>

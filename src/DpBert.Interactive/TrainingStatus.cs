@@ -1,4 +1,3 @@
-using DpBert.Interactive.Formatting;
 using DpBert.Interactive.Html;
 using DpBert.Training;
 
@@ -11,7 +10,6 @@ namespace DpBert.Interactive;
 /// <param name="Latest">The most recent step event (null before the first step).</param>
 /// <param name="Curves">Curves of the run so far.</param>
 /// <param name="Finished">True once the run has ended.</param>
-[TypeFormatterSource(typeof(ViewFormatterSource), PreferredMimeTypes = [ViewFormatter.Html])]
 public sealed record TrainingStatus(TrainingProgress? Latest, TrainingCurves Curves, bool Finished = false) : IHtmlView
 {
     /// <inheritdoc/>
@@ -19,17 +17,16 @@ public sealed record TrainingStatus(TrainingProgress? Latest, TrainingCurves Cur
     {
         var html = new HtmlBuilder();
         ViewFrame.Open(html, "training-status");
-        double fraction = Latest is null || Latest.TotalSteps == 0 ? 0 : Math.Clamp((double)Latest.Step / Latest.TotalSteps, 0, 1);
-        html.Open("div", ("class", "progress"), ("data-fraction", Invariant.Format(fraction, "0.####")),
-            ("style", "width: 100%; max-width: 680px; height: 10px; border: 1px solid rgba(128, 128, 128, 0.6); border-radius: 5px; overflow: hidden;"));
-        html.Element("div", "", ("style", $"width: {Invariant.Format(fraction * 100, "0.#")}%; height: 100%; background: {Palette.Run};"));
-        html.Close();
-        html.Element("div", Summary(), ("class", "progress-text"), ("style", "margin: 3px 0 6px; font-variant-numeric: tabular-nums;"));
+        ProgressBar.Write(html, Latest is null || Latest.TotalSteps == 0 ? 0 : (double)Latest.Step / Latest.TotalSteps, State);
+        ProgressBar.Caption(html, Summary());
         // The curves are their own view; nesting their markup keeps one display handle for both.
         html.View(Curves);
         html.Close();
         return html.ToString();
     }
+
+    /// <summary><c>waiting</c> before the first step, <c>running</c>, then <c>finished</c> (the <c>data-state</c> of the HTML).</summary>
+    public string State => Finished ? "finished" : Latest is null ? "waiting" : "running";
 
     /// <summary>One line: <c>step 120/500 (24%) · epoch 0.48 · loss 0.5213 · lr 4.1e-04 · 312 examples/s · 00:42 left</c>.</summary>
     public string Summary()

@@ -11,6 +11,7 @@ namespace DpBert.Benchmarks;
 /// gemm                     GFLOP/s at 768x768x768 and 128x3072x768 (managed, OpenBLAS when present)
 /// bert [--shape base|mini|...] [--batch B] [--seq S]   forward latency with random weights
 /// tokenizer                tokens/s over the SST-2 training sentences (one thread)
+/// elementwise              the element-wise kernels against System.Numerics.Tensors' TensorPrimitives, interleaved
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// all                      everything above at the shapes
@@ -28,6 +29,7 @@ internal static class BenchmarkProgram
             case "gemm": GemmBenchmark.Run(); break;
             case "bert": BertBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.Get("backend", "managed")); break;
             case "tokenizer": TokenizerBenchmark.Run(); break;
+            case "elementwise": ElementwiseBenchmark.Run(); break;
             case "load": CheckpointLoadBenchmark.Run(); break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "all":

@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using DpBert.Evaluation;
 using DpBert.Planning;
 

@@ -8,8 +8,19 @@ internal static class RepositoryPaths
 
     public static string Notebooks => Path.Combine(Root, "notebooks");
 
+    /// <summary>The configuration these tests were built in, which the packages and the command line they use were built in too.</summary>
+#if DEBUG
+    public const string Configuration = "Debug";
+#else
+    public const string Configuration = "Release";
+#endif
+
     /// <summary>Where executed copies, HTML and screenshots go (gitignored).</summary>
     public static string Artifacts => Path.Combine(Root, "artifacts", "notebooks");
+
+    /// <summary>The shared folder beside the clone (golden models, GLUE, vocabularies).</summary>
+    public static string Shared => FindUp(d => Directory.Exists(Path.Combine(d, "shared", "golden"))) is { } parent ? Path.Combine(parent, "shared")
+        : throw new DirectoryNotFoundException($"shared/golden not found above {AppContext.BaseDirectory}");
 
     /// <summary>GLUE data as an absolute path: GLUE_DIR (relative to the clone when relative), else shared/glue above the clone.</summary>
     public static string GlueDirectory()

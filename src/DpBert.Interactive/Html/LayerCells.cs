@@ -1,4 +1,5 @@
-using DpBert.Planning;
+using DpBert.Bert;
+using DpBert.Evaluation;
 
 namespace DpBert.Interactive.Html;
 

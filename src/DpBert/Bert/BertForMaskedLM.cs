@@ -66,25 +66,25 @@ public sealed class BertForMaskedLM
         for (int r = 0; r < m; r++) maskedLabels[r] = labels[masked[r]];
         HeadForward(acts.SequenceOutput, masked);
 
-        Ensure(ref _dLogits, m * v);
+        Buffers.Ensure(ref _dLogits, m * v);
         float loss = Losses.CrossEntropy(_dLogits, _logits, maskedLabels, m, v);
         var dLogits = _dLogits.AsSpan(0, m * v);
         var embeddings = Parameters.Span(_wordEmbeddings);
         // Decoder (tied): logits (M, V) = normed (M, H) E^T (H, V) + bias
         Gemm.Multiply(grads.Span(_wordEmbeddings), h, dLogits, v, true, _normed, h, false, v, h, m, accumulate: true);
         ActivationBackward.BiasGradient(grads.Span(_decoderBias), dLogits, m, v);
-        Ensure(ref _dNormed, m * h);
+        Buffers.Ensure(ref _dNormed, m * h);
         Gemm.Multiply(_dNormed, h, dLogits, v, false, embeddings, h, false, m, h, v);
         // LayerNorm, GELU, dense
-        Ensure(ref _dPre, m * h);
+        Buffers.Ensure(ref _dPre, m * h);
         _dPre.AsSpan(0, m * h).Clear();
         LayerNormBackward.Backward(_dPre, grads.Span(_lnWeight), grads.Span(_lnBias), _dNormed, _gelu, Parameters.Span(_lnWeight), _mean, _rstd, m, h);
         ActivationBackward.GeluInPlace(_dPre.AsSpan(0, m * h), _pre.AsSpan(0, m * h));
-        Ensure(ref _dX, m * h);
+        Buffers.Ensure(ref _dX, m * h);
         _dX.AsSpan(0, m * h).Clear();
         Transform.Backward(_dX.AsSpan(0, m * h), grads, _dPre.AsSpan(0, m * h), _x, m);
         // Scatter to the sequence gradient and run the encoder backward.
-        Ensure(ref _dSequence, t * h);
+        Buffers.Ensure(ref _dSequence, t * h);
         _dSequence.AsSpan(0, t * h).Clear();
         for (int r = 0; r < m; r++) _dX.AsSpan(r * h, h).CopyTo(_dSequence.AsSpan(masked[r] * h, h));
         Bert.Backward(grads, acts, batch, dPooled: null, dSequence: _dSequence);
@@ -95,17 +95,12 @@ public sealed class BertForMaskedLM
     private void HeadForward(float[] hidden, int[] positions)
     {
         int m = positions.Length, h = Config.HiddenSize, v = Config.VocabSize;
-        Ensure(ref _x, m * h); Ensure(ref _pre, m * h); Ensure(ref _gelu, m * h); Ensure(ref _normed, m * h);
-        Ensure(ref _mean, m); Ensure(ref _rstd, m); Ensure(ref _logits, m * v);
+        Buffers.Ensure(ref _x, m * h); Buffers.Ensure(ref _pre, m * h); Buffers.Ensure(ref _gelu, m * h); Buffers.Ensure(ref _normed, m * h);
+        Buffers.Ensure(ref _mean, m); Buffers.Ensure(ref _rstd, m); Buffers.Ensure(ref _logits, m * v);
         for (int r = 0; r < m; r++) hidden.AsSpan(positions[r] * h, h).CopyTo(_x.AsSpan(r * h, h));
         Transform.Forward(_pre, _x, m);
         Gelu.Forward(_gelu.AsSpan(0, m * h), _pre.AsSpan(0, m * h));
         LayerNorm.Forward(_normed, _mean, _rstd, _gelu, Parameters.Span(_lnWeight), Parameters.Span(_lnBias), m, h, Config.LayerNormEps);
         Gemm.Multiply(_logits, v, _normed, h, false, Parameters.Span(_wordEmbeddings), h, true, m, v, h, bias: Parameters.Span(_decoderBias));
-    }
-
-    private static void Ensure(ref float[] buffer, int length)
-    {
-        if (buffer.Length < length) buffer = new float[length];
     }
 }

@@ -31,15 +31,36 @@ public sealed class BertForSequenceClassification
     public static BertForSequenceClassification CreateEmpty(BertConfig config) =>
         new(config, new ParameterSet(BertParameterLayout.SequenceClassification(config)));
 
+    /// <summary>
+    /// A copy of the model keeping only its first <paramref name="depth"/> encoder layers (embeddings, those layers,
+    /// pooler and classifier copied): the starting point of a static-depth model fine-tuned at that depth.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="depth"/> is not in [1, L].</exception>
+    public BertForSequenceClassification FirstLayers(int depth)
+    {
+        if (depth < 1 || depth > Config.NumHiddenLayers)
+            throw new ArgumentOutOfRangeException(nameof(depth), $"depth {depth} must be in [1, {Config.NumHiddenLayers}]");
+        var copy = CreateEmpty(Config with { NumHiddenLayers = depth });
+        foreach (var p in copy.Parameters.Parameters) Parameters.Span(p.Name).CopyTo(copy.Parameters.Span(p));
+        copy.Parameters.MarkChanged();
+        return copy;
+    }
+
     /// <summary>Runs the model and returns the logits (B, num_labels), row-major.</summary>
     /// <param name="batch">The input.</param>
-    /// <param name="hiddenStates">Optional: receives the embedding output and every layer's output.</param>
-    /// <param name="runLayer">Optional per-layer switch (a skipped layer is the identity).</param>
-    public float[] Forward(BertBatch batch, List<float[]>? hiddenStates = null, Func<int, bool>? runLayer = null)
+    /// <param name="policy">Which rows run which layers (see <see cref="BertModel.Forward"/>); null runs every layer.</param>
+    public float[] Forward(BertBatch batch, IEncoderPolicy? policy = null)
     {
-        Bert.Forward(batch, hiddenStates, runLayer);
-        var logits = new float[batch.BatchSize * Config.NumLabels];
-        Classifier.Forward(logits, Bert.Activations.Pooled, batch.BatchSize);
+        Bert.Forward(batch, policy);
+        return Head(batch.BatchSize, batch.SequenceLength);
+    }
+
+    /// <summary>Pooler and classifier on the hidden states of the last <see cref="BertModel.Forward"/>: logits (B, num_labels).</summary>
+    public float[] Head(int batchSize, int seqLen)
+    {
+        var pooled = Bert.Pool(batchSize, seqLen);
+        var logits = new float[batchSize * Config.NumLabels];
+        Classifier.Forward(logits, pooled, batchSize);
         return logits;
     }
 
@@ -65,29 +86,28 @@ public sealed class BertForSequenceClassification
     /// One training forward and backward pass: dropout as configured (masks from <paramref name="seed"/>),
     /// mean cross-entropy against <paramref name="labels"/> (classification) or mean squared error against
     /// <paramref name="targets"/> (regression, <c>num_labels == 1</c>), gradients accumulated into
-    /// <paramref name="grads"/>. Returns the loss and the logits (B, num_labels).
+    /// <paramref name="grads"/>. <paramref name="hook"/> may gate layers per row (random layer drop). Returns the
+    /// loss and the logits (B, num_labels).
     /// </summary>
     public (float Loss, float[] Logits) ForwardBackward(BertBatch batch, BertTrainingActivations acts, ParameterSet grads,
-        ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ulong seed)
+        ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ulong seed, ITrainingLayerHook? hook = null)
     {
-        int b = batch.BatchSize, n = Config.NumLabels;
-        Bert.ForwardTraining(batch, acts, seed);
-        var logits = HeadForwardTraining(acts, acts.SequenceOutput, b, batch.SequenceLength, seed);
-        var dLogits = new float[b * n];
-        float loss = TaskLoss(dLogits, logits, labels, targets, b);
-        var dPooled = HeadBackward(grads, dLogits, acts, b);
-        Bert.Backward(grads, acts, batch, dPooled);
+        var logits = ForwardTraining(batch, acts, seed, hook);
+        var dLogits = new float[logits.Length];
+        float loss = TaskLoss(dLogits, logits, labels, targets, batch.BatchSize);
+        BackwardFromLogits(batch, acts, grads, dLogits, hook);
         return (loss, logits);
     }
 
     /// <summary>
-    /// Training forward of the head (pooler, classifier dropout from <paramref name="seed"/>, classifier) on the
-    /// final hidden states <paramref name="hidden"/> (B*S, H); the pooled output is kept in <paramref name="acts"/>.
+    /// Training forward of encoder and head (pooler, classifier dropout from <paramref name="seed"/>, classifier):
+    /// logits (B, num_labels). What the backward pass needs stays in <paramref name="acts"/>.
     /// </summary>
-    internal float[] HeadForwardTraining(BertTrainingActivations acts, float[] hidden, int batchSize, int seqLen, ulong seed)
+    public float[] ForwardTraining(BertBatch batch, BertTrainingActivations acts, ulong seed, ITrainingLayerHook? hook = null)
     {
-        int b = batchSize, h = Config.HiddenSize;
-        Bert.Pooler!.Forward(acts.Pooled, hidden, b, seqLen);
+        Bert.ForwardTraining(batch, acts, seed, hook);
+        int b = batch.BatchSize, h = Config.HiddenSize;
+        Bert.Pooler!.Forward(acts.Pooled, acts.SequenceOutput, b, batch.SequenceLength);
         float p = Config.ClassifierDropout ?? Config.HiddenDropoutProb;
         var pooledDropped = acts.PooledDropped.AsSpan(0, b * h);
         acts.Pooled.AsSpan(0, b * h).CopyTo(pooledDropped);
@@ -98,22 +118,27 @@ public sealed class BertForSequenceClassification
         return logits;
     }
 
-    /// <summary>Backward of the classifier and its dropout: the gradient of the pooled output (B, H), before the pooler.</summary>
-    internal float[] HeadBackward(ParameterSet grads, ReadOnlySpan<float> dLogits, BertTrainingActivations acts, int batchSize)
+    /// <summary>
+    /// Backward of <see cref="ForwardTraining"/> from the gradient of the logits (B, num_labels): classifier, its
+    /// dropout, pooler, encoder (with the forward pass's <paramref name="hook"/>). Gradients accumulate into
+    /// <paramref name="grads"/>.
+    /// </summary>
+    public void BackwardFromLogits(BertBatch batch, BertTrainingActivations acts, ParameterSet grads, ReadOnlySpan<float> dLogits, ITrainingLayerHook? hook = null)
     {
-        int b = batchSize, h = Config.HiddenSize;
+        int b = batch.BatchSize, h = Config.HiddenSize;
         var dPooled = acts.GradPooled;
         dPooled.AsSpan(0, b * h).Clear();
         Classifier.Backward(dPooled.AsSpan(0, b * h), grads, dLogits, acts.PooledDropped, b);
         Tensors.Dropout.Backward(dPooled.AsSpan(0, b * h), Config.ClassifierDropout ?? Config.HiddenDropoutProb, acts.PooledDropoutSeed);
-        return dPooled;
+        Bert.Backward(grads, acts, batch, dPooled, hook: hook);
     }
 
     /// <summary>
     /// The task loss: mean cross-entropy against <paramref name="labels"/> or, for regression, mean squared error
     /// against <paramref name="targets"/>; its gradient goes to <paramref name="dLogits"/>.
     /// </summary>
-    internal float TaskLoss(Span<float> dLogits, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batchSize)
+    /// <exception cref="ArgumentException">The labels or targets do not match the batch.</exception>
+    public float TaskLoss(Span<float> dLogits, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batchSize)
     {
         if (IsRegression)
         {

@@ -30,10 +30,16 @@ public static class BertInitializer
         else if (p.Name.EndsWith(".bias", StringComparison.Ordinal)) values.Clear();
         else
         {
-            for (int i = 0; i < values.Length; i++) values[i] = (float)(Normal(rng) * config.InitializerRange);
+            FillNormal(values, config.InitializerRange, rng);
             if (p.Name.EndsWith("word_embeddings.weight", StringComparison.Ordinal))
                 values.Slice(config.PadTokenId * config.HiddenSize, config.HiddenSize).Clear();
         }
+    }
+
+    /// <summary>Fills <paramref name="values"/> with samples of <c>N(0, std^2)</c> drawn from <paramref name="rng"/>.</summary>
+    public static void FillNormal(Span<float> values, double std, Random rng)
+    {
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(Normal(rng) * std);
     }
 
     /// <summary>A standard normal sample (Box-Muller).</summary>

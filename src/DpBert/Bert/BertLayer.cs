@@ -50,13 +50,13 @@ public sealed class BertLayer
         SelfAttention.Forward(ws.Context, ws.Query, ws.Key, ws.Value, x, ws.AdditiveMask, batchSize, seqLen);
         // x = LN(x + context Wo^T + bo): the residual is accumulated into x itself.
         AttentionOutput.Forward(x, ws.Context, tokens, accumulate: true);
-        RowKernels.LayerNorm(ws.Hidden, _p, _attentionLnWeight, _attentionLnBias, tokens, h, _config.LayerNormEps);
+        RowKernels.LayerNorm(ws.Hidden, _p.Data, (int)_attentionLnWeight.Offset, (int)_attentionLnBias.Offset, tokens, h, _config.LayerNormEps);
         var inter = ws.Intermediate.AsSpan(0, tokens * _config.IntermediateSize);
         Intermediate.Forward(inter, x, tokens);
         RowKernels.Gelu(ws.Intermediate, tokens * _config.IntermediateSize);
         // x = LN(x + GELU(...) Wo2^T + bo2)
         Output.Forward(x, inter, tokens, accumulate: true);
-        RowKernels.LayerNorm(ws.Hidden, _p, _outputLnWeight, _outputLnBias, tokens, h, _config.LayerNormEps);
+        RowKernels.LayerNorm(ws.Hidden, _p.Data, (int)_outputLnWeight.Offset, (int)_outputLnBias.Offset, tokens, h, _config.LayerNormEps);
     }
 
     /// <summary>

@@ -5,12 +5,17 @@ namespace DpBert.Bert;
 /// <summary>
 /// Hugging Face's <c>BertModel</c>: embeddings, <see cref="BertConfig.NumHiddenLayers"/> post-LN layers and the
 /// pooler, reading its weights from a <see cref="ParameterSet"/> under the keys of
-/// <see cref="BertParameterLayout.Encoder"/>. Inference reuses internal buffers, so one instance must not
-/// run on two threads at once.
+/// <see cref="BertParameterLayout.Encoder"/>. This is where the layer loops are: <see cref="Forward"/> for
+/// inference (every method's, with a per-row policy between layers) and <see cref="ForwardTraining"/> /
+/// <see cref="Backward"/> for training (with an optional hook that gates layers per row). Inference reuses
+/// internal buffers, so one instance must not run on two threads at once.
 /// </summary>
 public sealed class BertModel
 {
     private readonly BertConfig _config;
+    private readonly EncoderState _state = new();
+    private readonly BertActivations _rows;   // the selected rows of a layer that not every row runs
+    private int[] _selected = [];
 
     /// <summary>The configuration.</summary>
     public BertConfig Config => _config;
@@ -31,75 +36,153 @@ public sealed class BertModel
         Layers = Enumerable.Range(0, config.NumHiddenLayers).Select(i => new BertLayer(parameters, config, i, prefix)).ToArray();
         Pooler = parameters.Contains(prefix + "pooler.dense.weight") ? new BertPooler(parameters, config, prefix) : null;
         Activations = new BertActivations(config);
+        _rows = new BertActivations(config);
     }
 
     /// <summary>
-    /// Runs embeddings and the layers selected by <paramref name="runLayer"/> (all when null) over the batch;
-    /// the last hidden state is left in <see cref="BertActivations.Hidden"/> and the pooled output in
-    /// <see cref="BertActivations.Pooled"/>. A layer that is not run is the identity.
+    /// The inference pass: embeddings, then each layer on the rows that run it (all rows, or those
+    /// <paramref name="policy"/> selects between layers; a bypassed layer is the identity and a stopped row keeps
+    /// its state). A layer that only some rows run is computed on those rows alone, gathered into a buffer of
+    /// their own, so skipping saves time at batch 1 and in batches alike. The last hidden states are left in
+    /// <see cref="BertActivations.Hidden"/>; the pooler is not run (see <see cref="Pool"/>).
     /// </summary>
     /// <param name="batch">Input, validated against the configuration here.</param>
-    /// <param name="hiddenStates">When not null, receives a copy of the embedding output and of every layer's output, (B*S, H) each.</param>
-    /// <param name="runLayer">Optional per-layer switch.</param>
-    /// <param name="pool">False skips the pooler (callers that read only hidden states); <see cref="BertActivations.Pooled"/> is then left as it was.</param>
-    public void Forward(BertBatch batch, List<float[]>? hiddenStates = null, Func<int, bool>? runLayer = null, bool pool = true)
+    /// <param name="policy">Decides between layers which rows run which layers; null runs every layer.</param>
+    /// <returns>The state at the end of the pass: hidden states and the layers each row ran.</returns>
+    public EncoderState Forward(BertBatch batch, IEncoderPolicy? policy = null)
     {
         batch.Validate(_config);
-        int b = batch.BatchSize, s = batch.SequenceLength, h = _config.HiddenSize, t = batch.TokenCount;
+        int b = batch.BatchSize, s = batch.SequenceLength, t = batch.TokenCount, layers = _config.NumHiddenLayers;
         var ws = Activations;
         ws.EnsureCapacity(b, s);
         for (int i = 0; i < t; i++) ws.AdditiveMask[i] = batch.AttentionMask[i] == 1 ? 0f : float.MinValue;
-        Embeddings.Forward(ws.Hidden.AsSpan(0, t * h), batch);
-        hiddenStates?.Add(ws.Hidden.AsSpan(0, t * h).ToArray());
-        foreach (var layer in Layers)
+        Embeddings.Forward(ws.Hidden.AsSpan(0, t * _config.HiddenSize), batch);
+        _state.Begin(ws, batch, layers, _config.HiddenSize);
+        for (int l = 0; ; l++)
         {
-            if (runLayer is null || runLayer(layer.Index)) layer.Forward(ws, b, s);
-            hiddenStates?.Add(ws.Hidden.AsSpan(0, t * h).ToArray());
+            _state.CurrentLayer = l;
+            policy?.AtBoundary(_state);
+            if (l == layers) return _state;
+            RunLayer(l, b, s);
         }
-        if (pool) Pooler?.Forward(ws.Pooled, ws.Hidden, b, s);
+    }
+
+    /// <summary>Runs layer <paramref name="layer"/> in place on the rows that run it; the only place rows are gathered.</summary>
+    private void RunLayer(int layer, int b, int s)
+    {
+        if (_selected.Length < b) _selected = new int[b];
+        int n = 0;
+        for (int r = 0; r < b; r++) if (_state.Runs(r, layer)) _selected[n++] = r;
+        if (n == 0) return;
+        var ws = Activations;
+        if (n == b)
+        {
+            Layers[layer].Forward(ws, b, s);
+            return;
+        }
+        int rowSize = s * _config.HiddenSize;
+        _rows.EnsureCapacity(n, s);
+        for (int i = 0; i < n; i++)
+        {
+            ws.Hidden.AsSpan(_selected[i] * rowSize, rowSize).CopyTo(_rows.Hidden.AsSpan(i * rowSize, rowSize));
+            ws.AdditiveMask.AsSpan(_selected[i] * s, s).CopyTo(_rows.AdditiveMask.AsSpan(i * s, s));
+        }
+        Layers[layer].Forward(_rows, n, s);
+        for (int i = 0; i < n; i++) _rows.Hidden.AsSpan(i * rowSize, rowSize).CopyTo(ws.Hidden.AsSpan(_selected[i] * rowSize, rowSize));
     }
 
     /// <summary>
-    /// Training forward (dropout on, as configured): saves what the backward pass needs in
-    /// <paramref name="acts"/>; the sequence output is <see cref="BertTrainingActivations.SequenceOutput"/> and
-    /// the pooled output <see cref="BertTrainingActivations.Pooled"/>. Masks derive from <paramref name="seed"/>.
+    /// The pooler on the hidden states of the last <see cref="Forward"/>: <c>tanh(dense(h[:, 0]))</c> per row, into
+    /// <see cref="BertActivations.Pooled"/> (B, H).
     /// </summary>
-    public void ForwardTraining(BertBatch batch, BertTrainingActivations acts, ulong seed)
+    /// <exception cref="InvalidOperationException">The model has no pooler.</exception>
+    public ReadOnlySpan<float> Pool(int batchSize, int seqLen)
+    {
+        var pooler = Pooler ?? throw new InvalidOperationException("this model has no pooler (bert.pooler.dense.*)");
+        pooler.Forward(Activations.Pooled, Activations.Hidden, batchSize, seqLen);
+        return Activations.Pooled.AsSpan(0, batchSize * _config.HiddenSize);
+    }
+
+    /// <summary>
+    /// Training forward (dropout on, as configured): saves what the backward pass needs in <paramref name="acts"/>;
+    /// the sequence output is <see cref="BertTrainingActivations.SequenceOutput"/>. Masks derive from
+    /// <paramref name="seed"/>. <paramref name="hook"/>, when given, may gate each layer per row; every row still
+    /// computes every layer here, since a gate's gradient needs the layer's output (real skipping is
+    /// <see cref="Forward"/>'s).
+    /// </summary>
+    public void ForwardTraining(BertBatch batch, BertTrainingActivations acts, ulong seed, ITrainingLayerHook? hook = null)
     {
         batch.Validate(_config);
         int b = batch.BatchSize, s = batch.SequenceLength, t = batch.TokenCount;
         acts.EnsureCapacity(b, s);
         for (int i = 0; i < t; i++) acts.AdditiveMask[i] = batch.AttentionMask[i] == 1 ? 0f : float.MinValue;
         Embeddings.ForwardTraining(acts, batch, _config.HiddenDropoutProb, Dropout.Hash(seed, 0));
-        float[] x = acts.EmbeddingOutput;
         for (int l = 0; l < Layers.Count; l++)
         {
-            Layers[l].ForwardTraining(acts.Layers[l], x, acts.AdditiveMask, b, s, Dropout.Hash(seed, (ulong)l + 1));
-            x = acts.Layers[l].Output;
+            var gates = hook is null ? default : hook.Gates(l, acts, batch);
+            float[] input = acts.Hidden(l - 1);
+            Layers[l].ForwardTraining(acts.Layers[l], input, acts.AdditiveMask, b, s, Dropout.Hash(seed, (ulong)l + 1));
+            acts.Layers[l].ApplyGates(gates, input, b, s * _config.HiddenSize);
         }
-        Pooler?.Forward(acts.Pooled, x, b, s);
     }
 
     /// <summary>
-    /// Backward of <see cref="ForwardTraining"/>. <paramref name="dPooled"/> (B, H) and, optionally,
-    /// <paramref name="dSequence"/> (T, H) are the gradients of the outputs; both are consumed.
-    /// Parameter gradients accumulate into <paramref name="grads"/>.
+    /// Backward of <see cref="ForwardTraining"/>. <paramref name="dPooled"/> (B, H), the gradient of the pooled
+    /// output (<see cref="BertTrainingActivations.Pooled"/>, computed by the caller's head), and
+    /// <paramref name="dSequence"/> (T, H), the gradient of the sequence output, are consumed; either may be null.
+    /// Parameter gradients accumulate into <paramref name="grads"/>; <paramref name="hook"/> (the one of the
+    /// forward pass) receives each layer's gate gradients and adds to the gradients of the hidden states.
     /// </summary>
-    public void Backward(ParameterSet grads, BertTrainingActivations acts, BertBatch batch, float[]? dPooled, float[]? dSequence = null)
+    public void Backward(ParameterSet grads, BertTrainingActivations acts, BertBatch batch, float[]? dPooled, float[]? dSequence = null, ITrainingLayerHook? hook = null)
     {
         int b = batch.BatchSize, s = batch.SequenceLength, t = batch.TokenCount, h = _config.HiddenSize;
         float[] dy = acts.GradA, dx = acts.GradB;
         var dyTokens = dy.AsSpan(0, t * h);
         if (dSequence is not null) dSequence.AsSpan(0, t * h).CopyTo(dyTokens); else dyTokens.Clear();
-        float[] last = acts.SequenceOutput;
-        if (dPooled is not null && Pooler is not null) Pooler.Backward(dyTokens, grads, dPooled, acts.Pooled, last, b, s);
+        if (dPooled is not null && Pooler is not null) Pooler.Backward(dyTokens, grads, dPooled, acts.Pooled, acts.SequenceOutput, b, s);
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
-            float[] input = l == 0 ? acts.EmbeddingOutput : acts.Layers[l - 1].Output;
-            dx.AsSpan(0, t * h).Clear();
-            Layers[l].Backward(dx, dy, grads, acts.Layers[l], input, b, s);
+            var dGates = BackwardLayer(l, dx, dy, grads, acts, b, s);
+            hook?.AfterBackward(l, dGates, dx.AsSpan(0, t * h), acts, batch);
             (dy, dx) = (dx, dy);
         }
         Embeddings.Backward(grads, dy, dx, acts, batch, _config.HiddenDropoutProb);
+    }
+
+    /// <summary>
+    /// Backward of one layer: <paramref name="dOutput"/> (T, H) is the gradient of its (gated) output;
+    /// <paramref name="dInput"/> (T, H) is overwritten with the gradient of its input. Returns the gradient of each
+    /// row's gate for a gated layer (empty otherwise).
+    /// </summary>
+    private ReadOnlySpan<float> BackwardLayer(int layer, float[] dInput, float[] dOutput, ParameterSet grads, BertTrainingActivations acts, int b, int s)
+    {
+        int rowSize = s * _config.HiddenSize, t = b * s;
+        var la = acts.Layers[layer];
+        float[] input = acts.Hidden(layer - 1);
+        dInput.AsSpan(0, t * _config.HiddenSize).Clear();
+        if (!la.IsGated)
+        {
+            Layers[layer].Backward(dInput, dOutput, grads, la, input, b, s);
+            return default;
+        }
+        // y = z * Layer(x) + (1 - z) * x: dz = <dy, Layer(x) - x>, the layer sees z * dy, the skip (1 - z) * dy.
+        float[] dLayer = la.GradGatedBranch;
+        bool anyRuns = false;
+        for (int r = 0; r < b; r++)
+        {
+            float z = la.Gates[r];
+            var dOut = dOutput.AsSpan(r * rowSize, rowSize);
+            var run = la.Output.AsSpan(r * rowSize, rowSize);
+            var skip = input.AsSpan(r * rowSize, rowSize);
+            double dz = 0;
+            for (int i = 0; i < rowSize; i++) dz += dOut[i] * (double)(run[i] - skip[i]);
+            la.GradGates[r] = (float)dz;
+            var dRun = dLayer.AsSpan(r * rowSize, rowSize);
+            var dSkip = dInput.AsSpan(r * rowSize, rowSize);
+            for (int i = 0; i < rowSize; i++) { dRun[i] = z * dOut[i]; dSkip[i] = (1 - z) * dOut[i]; }
+            anyRuns |= z != 0;
+        }
+        if (anyRuns) Layers[layer].Backward(dInput, dLayer, grads, la, input, b, s);
+        return la.GradGates.AsSpan(0, b);
     }
 }

@@ -43,8 +43,14 @@ public sealed class BertTrainingActivations
         Layers = Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayerActivations()).ToArray();
     }
 
-    /// <summary>The output of the last layer (T, H): the sequence output.</summary>
-    public float[] SequenceOutput => Layers.Length == 0 ? EmbeddingOutput : Layers[^1].Output;
+    /// <summary>The output of the last layer (T, H), after its gate if it was gated: the sequence output.</summary>
+    public float[] SequenceOutput => Hidden(Layers.Length - 1);
+
+    /// <summary>
+    /// The hidden state after layer <paramref name="layer"/> (T, H): the embedding output for -1, else the layer's
+    /// output, blended with its input by its gates when the layer was gated.
+    /// </summary>
+    public float[] Hidden(int layer) => layer < 0 ? EmbeddingOutput : Layers[layer].IsGated ? Layers[layer].GatedOutput : Layers[layer].Output;
 
     /// <summary>Makes every buffer hold a batch of <paramref name="batchSize"/> x <paramref name="seqLen"/>.</summary>
     public void EnsureCapacity(int batchSize, int seqLen)
@@ -122,6 +128,38 @@ public sealed class BertLayerActivations
     public float[] GradValue { get; private set; } = [];
     /// <summary>Gradient scratch for queries, keys, values, context (T, H) each. (<c>GradKey</c>) (<c>GradValue</c>) (<c>GradContext</c>)</summary>
     public float[] GradContext { get; private set; } = [];
+    /// <summary>True when the layer ran gated in the last forward pass.</summary>
+    public bool IsGated { get; private set; }
+    /// <summary>The gate of each row (B) when <see cref="IsGated"/>.</summary>
+    public float[] Gates { get; private set; } = [];
+    /// <summary><c>z * Output + (1 - z) * input</c> per row (T, H) when <see cref="IsGated"/>.</summary>
+    public float[] GatedOutput { get; private set; } = [];
+    /// <summary>Gradient of the gates (B) in the backward pass of a gated layer.</summary>
+    public float[] GradGates { get; private set; } = [];
+    /// <summary>Gradient scratch (T, H) for the gated branch of the backward pass.</summary>
+    public float[] GradGatedBranch { get; private set; } = [];
+
+    /// <summary>
+    /// Records the gates of the last forward pass (none: the layer ran ungated) and, for a gated layer, blends
+    /// <see cref="Output"/> with <paramref name="input"/> row by row into <see cref="GatedOutput"/>.
+    /// </summary>
+    internal void ApplyGates(ReadOnlySpan<float> gates, float[] input, int batchSize, int rowSize)
+    {
+        IsGated = !gates.IsEmpty;
+        if (!IsGated) return;
+        if (gates.Length != batchSize) throw new ArgumentException($"{gates.Length} gates for {batchSize} rows", nameof(gates));
+        if (Gates.Length < batchSize) { Gates = new float[batchSize]; GradGates = new float[batchSize]; }
+        if (GatedOutput.Length < batchSize * rowSize) { GatedOutput = new float[batchSize * rowSize]; GradGatedBranch = new float[batchSize * rowSize]; }
+        gates.CopyTo(Gates);
+        for (int r = 0; r < batchSize; r++)
+        {
+            float z = gates[r];
+            var y = GatedOutput.AsSpan(r * rowSize, rowSize);
+            var run = Output.AsSpan(r * rowSize, rowSize);
+            var skip = input.AsSpan(r * rowSize, rowSize);
+            for (int i = 0; i < rowSize; i++) y[i] = z * run[i] + (1 - z) * skip[i];
+        }
+    }
 
     internal void Allocate(BertConfig c, int tokens, int attentionElements)
     {

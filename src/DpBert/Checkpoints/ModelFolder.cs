@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using DpBert.Bert;
 using DpBert.Tokenization;
 
@@ -69,6 +71,31 @@ public static class ModelFolder
         if (tokenizer.Vocabulary.Count > config.VocabSize)
             throw new InvalidDataException($"{tokenizer.Vocabulary.Source}: {tokenizer.Vocabulary.Count} tokens, but config.json has vocab_size {config.VocabSize}");
         return new LoadedEncoder(folder, config, new BertModel(parameters, config), tokenizer, report);
+    }
+
+    /// <summary>
+    /// Writes the four files of a model folder into <paramref name="folder"/> (which must exist): <c>config.json</c>,
+    /// <c>model.safetensors</c> (every parameter under its Hugging Face key), <c>vocab.txt</c> and <c>tokenizer_config.json</c>.
+    /// </summary>
+    public static void WriteFiles(string folder, BertConfig config, ParameterSet parameters, BertTokenizer tokenizer)
+    {
+        config.Save(Path.Combine(folder, ConfigFileName));
+        ParameterCheckpoint.Save(parameters, Path.Combine(folder, WeightsFileName));
+        var vocab = tokenizer.Vocabulary;
+        using (var writer = new StreamWriter(Path.Combine(folder, BertTokenizer.VocabFileName)) { NewLine = "\n" })
+        {
+            for (int i = 0; i < vocab.Count; i++) writer.WriteLine(vocab.GetToken(i));
+        }
+        var options = tokenizer.Options;
+        var tokenizerConfig = new JsonObject
+        {
+            ["do_lower_case"] = options.DoLowerCase,
+            ["strip_accents"] = options.StripAccents is bool b ? JsonValue.Create(b) : null,
+            ["tokenize_chinese_chars"] = options.TokenizeChineseChars,
+            ["model_max_length"] = config.MaxPositionEmbeddings,
+            ["tokenizer_class"] = "BertTokenizer",
+        };
+        File.WriteAllText(Path.Combine(folder, BertTokenizerOptions.ConfigFileName), tokenizerConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The weights of a model folder: <c>model.safetensors</c>, else <c>pytorch_model.bin</c>.</summary>

@@ -21,18 +21,16 @@ public static class EarlyExitFolder
     /// <summary>True when <paramref name="folder"/> holds exit heads.</summary>
     public static bool Exists(string folder) => File.Exists(Path.Combine(folder, HeadsFileName)) && File.Exists(Path.Combine(folder, ConfigFileName));
 
-    /// <summary>Writes backbone, tokenizer and heads atomically, with copies of <paramref name="extraFiles"/>.</summary>
-    public static void Save(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, ExitHeads heads, IEnumerable<string>? extraFiles = null)
+    /// <summary>Writes backbone, tokenizer, heads and settings into the existing folder <paramref name="folder"/>.</summary>
+    public static void WriteFiles(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, ExitHeads heads)
     {
-        ModelFolderWriter.Write(folder, model, tokenizer, extraFiles, temp =>
-        {
-            ParameterCheckpoint.Save(heads.Parameters, Path.Combine(temp, HeadsFileName));
-            var json = new JsonObject { ["method"] = MethodName(heads.Method), ["exits"] = heads.ExitCount };
-            File.WriteAllText(Path.Combine(temp, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        });
+        TrainingCheckpoint.WriteModelFiles(folder, model.Config, model.Parameters, tokenizer);
+        ParameterCheckpoint.Save(heads.Parameters, Path.Combine(folder, HeadsFileName));
+        var json = new JsonObject { ["method"] = MethodName(heads.Method), ["exits"] = heads.ExitCount };
+        File.WriteAllText(Path.Combine(folder, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
+    /// <summary>Loads a folder written by <see cref="WriteFiles"/> (the folder <c>dpbert exits</c> writes).</summary>
     /// <exception cref="FileNotFoundException">A file is missing; the message names it and the command that makes it.</exception>
     /// <exception cref="InvalidDataException">The settings are malformed; the message names the file and value.</exception>
     public static (LoadedModel Backbone, EarlyExitClassifier Classifier) Load(string folder)

@@ -68,12 +68,11 @@ public sealed class ExitHeads
     public void Initialize(int seed)
     {
         var rng = new Random(seed);
-        double std = _model.Config.InitializerRange;
         foreach (var p in Parameters.Parameters)
         {
             var v = Parameters.Span(p);
-            if (p.Name.EndsWith(".bias", StringComparison.Ordinal)) { v.Clear(); continue; }
-            for (int i = 0; i < v.Length; i++) v[i] = (float)(std * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+            if (p.Name.EndsWith(".bias", StringComparison.Ordinal)) v.Clear();
+            else BertInitializer.FillNormal(v, _model.Config.InitializerRange, rng);
         }
         Parameters.MarkChanged();
     }

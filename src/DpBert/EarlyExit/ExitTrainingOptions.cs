@@ -22,6 +22,12 @@ public sealed record ExitTrainingOptions
     /// <summary>Seed of shuffling, dropout and initialisation.</summary>
     public int Seed { get; init; } = 42;
 
+    /// <summary>How <see cref="Training.Trainer"/> runs it: shuffled batches, a linear schedule with warm-up, no evaluation.</summary>
+    public Training.TrainingLoopOptions ToLoopOptions() => new()
+    {
+        NumTrainEpochs = NumTrainEpochs, MaxSteps = MaxSteps, BatchSize = BatchSize, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm, Seed = Seed,
+    };
+
     /// <summary>Checks every knob; the message names the flag and value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A knob is out of range.</exception>
     public void Validate()

@@ -24,6 +24,9 @@ public sealed record MethodResult(
     IReadOnlyList<int> DepthHistogram, LatencyStatistics Batch1, double Throughput, int ThroughputBatchSize,
     double SpeedUp, double ThroughputSpeedUp)
 {
+    /// <summary>How much the plans differ from input to input (null when not computed).</summary>
+    public PlanDiversity? Diversity { get; init; }
+
     /// <summary>Batch-1 mean latency as a fraction of the full model's (1 / <see cref="SpeedUp"/>).</summary>
     public double RelativeLatency => SpeedUp > 0 ? 1.0 / SpeedUp : double.NaN;
 

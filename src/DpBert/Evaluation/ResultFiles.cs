@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using CsvHelper;
 using DpBert.Training;
 
 namespace DpBert.Evaluation;
@@ -8,13 +8,18 @@ namespace DpBert.Evaluation;
 /// <summary>Saves result records as JSON (the records as they are) and CSV (one flat row per record).</summary>
 public static class ResultFiles
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,   // NaN correlations of constant plans
+    };
 
     /// <summary>The CSV columns, in order.</summary>
     public static IReadOnlyList<string> CsvColumns { get; } =
     [
         "method", "knob_name", "knob", "metric_name", "metric", "mean_layers", "batch1_mean_ms", "batch1_p50_ms", "batch1_p90_ms", "batch1_p99_ms",
         "batch1_inputs", "throughput_per_s", "throughput_batch_size", "speed_up", "throughput_speed_up", "relative_latency", "layer_usage", "depth_histogram",
+        "distinct_plans", "plan_entropy_bits", "layers_vs_confidence", "layers_vs_length",
     ];
 
     /// <summary>Writes <paramref name="results"/> to <paramref name="path"/> as a JSON array, atomically.</summary>
@@ -31,23 +36,33 @@ public static class ResultFiles
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a result file: {e.Message}", e); }
     }
 
-    /// <summary>Writes <paramref name="results"/> to <paramref name="path"/> as CSV (invariant culture, ';' inside list cells), atomically.</summary>
+    /// <summary>
+    /// Writes <paramref name="results"/> to <paramref name="path"/> as CSV (RFC 4180 quoting by CsvHelper, invariant
+    /// culture, ';' between the values of list cells), atomically.
+    /// </summary>
     public static void SaveCsv(string path, IEnumerable<MethodResult> results)
     {
         var c = CultureInfo.InvariantCulture;
-        var text = new StringBuilder();
-        text.Append(string.Join(",", CsvColumns)).Append('\n');
-        foreach (var r in results)
+        using var text = new StringWriter(c) { NewLine = "\n" };
+        using (var csv = CsvWriter.Create(text, new CsvWriterOptions { NewLine = "\n" }, leaveOpen: true))
         {
-            string[] cells =
-            [
-                r.Method, r.KnobName, r.KnobValue?.ToString("R", c) ?? "", r.MetricName, r.Metric.ToString("R", c), r.MeanLayers.ToString("R", c),
-                r.Batch1.MeanMs.ToString("R", c), r.Batch1.P50Ms.ToString("R", c), r.Batch1.P90Ms.ToString("R", c), r.Batch1.P99Ms.ToString("R", c),
-                r.Batch1.Count.ToString(c), r.Throughput.ToString("R", c), r.ThroughputBatchSize.ToString(c), r.SpeedUp.ToString("R", c),
-                r.ThroughputSpeedUp.ToString("R", c), r.RelativeLatency.ToString("R", c),
-                string.Join(";", r.LayerUsage.Select(v => v.ToString("R", c))), string.Join(";", r.DepthHistogram.Select(v => v.ToString(c))),
-            ];
-            text.Append(string.Join(",", cells)).Append('\n');
+            foreach (string column in CsvColumns) csv.WriteField(column);
+            csv.EndRecord();
+            foreach (var r in results)
+            {
+                string[] cells =
+                [
+                    r.Method, r.KnobName, r.KnobValue?.ToString("R", c) ?? "", r.MetricName, r.Metric.ToString("R", c), r.MeanLayers.ToString("R", c),
+                    r.Batch1.MeanMs.ToString("R", c), r.Batch1.P50Ms.ToString("R", c), r.Batch1.P90Ms.ToString("R", c), r.Batch1.P99Ms.ToString("R", c),
+                    r.Batch1.Count.ToString(c), r.Throughput.ToString("R", c), r.ThroughputBatchSize.ToString(c), r.SpeedUp.ToString("R", c),
+                    r.ThroughputSpeedUp.ToString("R", c), r.RelativeLatency.ToString("R", c),
+                    string.Join(";", r.LayerUsage.Select(v => v.ToString("R", c))), string.Join(";", r.DepthHistogram.Select(v => v.ToString(c))),
+                    r.Diversity?.DistinctPlans.ToString(c) ?? "", r.Diversity?.EntropyBits.ToString("R", c) ?? "",
+                    r.Diversity?.LayersVsConfidence.ToString("R", c) ?? "", r.Diversity?.LayersVsLength.ToString("R", c) ?? "",
+                ];
+                foreach (string cell in cells) csv.WriteField(cell);
+                csv.EndRecord();
+            }
         }
         Write(path, text.ToString());
     }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using DpBert.Bert;
+using DpBert.Methods;
 using DpBert.Training;
 
 namespace DpBert.Evaluation;
@@ -10,49 +12,45 @@ public sealed record SweepEntry(IAdaptiveClassifier Classifier, IReadOnlyList<do
 
 /// <summary>
 /// Runs every method over its knob on one task, side by side in one process run with the same inputs, the
-/// full model first; returns every point and the Pareto front.
+/// full model first; returns every point and the Pareto front. Each point is timed per input at batch size 1
+/// (wall clock: tokens already encoded, batch assembly included) and in batches for the throughput, the metric,
+/// the mean layers and the layer usage; speed-ups are relative to the full model measured the same way.
 /// </summary>
 public static class TradeoffSweep
 {
-    /// <summary>Default knob grid for a method with <paramref name="layers"/> layers and <paramref name="classes"/> classes.</summary>
-    public static IReadOnlyList<double> DefaultKnobs(string method, int layers, int classes) => method switch
-    {
-        "dpbert" => [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
-        "deebert" => new[] { 0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 }.Select(s => s * Math.Log(Math.Max(2, classes)) / Math.Log(2)).ToArray(),
-        "pabee" => Enumerable.Range(1, Math.Max(1, layers - 1)).Select(p => (double)p).ToArray(),
-        "static" => Enumerable.Range(1, layers).Select(m => (double)m).ToArray(),
-        "full" => [0],
-        _ => throw new ArgumentException($"unknown method \"{method}\"; use full, dpbert, deebert, pabee or static", nameof(method)),
-    };
-
     /// <summary>
     /// Measures the full model and each entry at each knob, interleaved so that every point sees the same
-    /// machine: after a warm-up of every point, each input is timed alone on every point in turn (the order
-    /// rotating from input to input), and each batch of the throughput pass runs on every point in turn. This
-    /// is repeated <see cref="LatencyOptions.Rounds"/> times; each point keeps its per-input minimum latency and
-    /// its best throughput. <paramref name="progress"/> receives each point after each round (count done, total).
+    /// machine: after a warm-up of every point, each input is timed alone on every point in turn, and each batch
+    /// of the throughput pass runs on every point in turn (the order rotating from input to input and from batch
+    /// to batch, so no point always runs first). This is repeated <see cref="LatencyOptions.Rounds"/> times; each
+    /// point keeps its per-input minimum latency and its best throughput. <paramref name="progress"/> receives
+    /// each point after each round (count done, total).
     /// </summary>
     public static TradeoffResult Run(string task, IAdaptiveClassifier full, IEnumerable<SweepEntry> entries, EncodedDataset data,
         MetricFunction metrics, string mainMetric, LatencyOptions? options = null, IProgress<(int Done, int Total, MethodResult Point)>? progress = null)
     {
+        if (data.Count == 0) throw new ArgumentException("the evaluation set is empty", nameof(data));
+        var o = options ?? new LatencyOptions();
+        o.Validate();
         var configs = new List<(IAdaptiveClassifier Classifier, double Knob)> { (full, 0) };
-        foreach (var e in entries.Where(e => e.Classifier.Method != "full"))
-            foreach (double k in e.Knobs) { e.Classifier.ValidateKnob(k); configs.Add((e.Classifier, k)); }
-        var bench = new LatencyBenchmark(data, metrics, mainMetric, options);
-        int rounds = bench.Options.Rounds, count = configs.Count, n = data.Count, timed = bench.TimedInputs, batchSize = bench.Options.ThroughputBatchSize;
-        foreach (var (c, k) in configs) bench.WarmUp(c, k);
+        foreach (var e in entries.Where(e => e.Classifier.Method != FullDepthMethod.Instance))
+            foreach (double k in e.Knobs) { e.Classifier.Method.ValidateKnob(k, e.Classifier.Model.Config); configs.Add((e.Classifier, k)); }
+        int padId = full.Model.Config.PadTokenId;
+        int rounds = o.Rounds, count = configs.Count, n = data.Count, batchSize = o.ThroughputBatchSize;
+        int timed = o.Batch1Inputs > 0 ? Math.Min(o.Batch1Inputs, n) : n;
+        foreach (var (c, k) in configs) WarmUp(c, k, data, o);
 
         var latencies = configs.Select(_ => Enumerable.Repeat(double.MaxValue, timed).ToArray()).ToArray();
         var seconds = Enumerable.Repeat(double.MaxValue, count).ToArray();
-        var logits = configs.Select(c => new float[n * c.Classifier.NumLabels]).ToArray();
-        var plans = configs.Select(_ => new Planning.LayerPlan[n]).ToArray();
+        var logits = configs.Select(c => new float[n * c.Classifier.Model.Config.NumLabels]).ToArray();
+        var plans = configs.Select(_ => new LayerPlan[n]).ToArray();
         var clock = new Stopwatch();
         int done = 0;
         for (int round = 0; round < rounds; round++)
         {
             for (int i = 0; i < timed; i++)
             {
-                var batch = data.Batch([i], full.PadTokenId);
+                var batch = data.Batch([i], padId);
                 for (int j = 0; j < count; j++)
                 {
                     int c = (i + j) % count;
@@ -62,27 +60,31 @@ public static class TradeoffSweep
                 }
             }
             var total = new double[count];
-            for (int start = 0; start < n; start += batchSize)
+            int batchIndex = 0;
+            foreach (var (start, indices, batch) in data.InBatches(batchSize, padId))
             {
-                var indices = Enumerable.Range(start, Math.Min(batchSize, n - start)).ToArray();
-                var batch = data.Batch(indices, full.PadTokenId);
-                for (int c = 0; c < count; c++)
+                for (int j = 0; j < count; j++)
                 {
+                    int c = (batchIndex + j) % count;
                     clock.Restart();
                     var output = configs[c].Classifier.Classify(batch, configs[c].Knob);
                     total[c] += clock.Elapsed.TotalSeconds;
-                    output.Logits.CopyTo(logits[c], start * configs[c].Classifier.NumLabels);
+                    output.Logits.CopyTo(logits[c], start * configs[c].Classifier.Model.Config.NumLabels);
                     for (int r = 0; r < indices.Length; r++) plans[c][start + r] = output.Plans[r];
                 }
+                batchIndex++;
             }
             MethodResult? reference = null;
             var points = new List<MethodResult>(count);
+            var confidence = Confidence(logits[0], full.Model);
             for (int c = 0; c < count; c++)
             {
                 seconds[c] = Math.Min(seconds[c], total[c]);
-                var classifier = configs[c].Classifier;
-                var predictions = new AdaptivePredictions(EvaluationOutput.FromLogits(logits[c], data, classifier.NumLabels, classifier.NumLabels == 1), plans[c]);
-                var point = bench.Summarize(classifier, configs[c].Knob, new LatencySample(latencies[c].ToArray(), n / seconds[c], predictions), reference);
+                var (classifier, knob) = configs[c];
+                int labels = classifier.Model.Config.NumLabels;
+                var predictions = new AdaptivePredictions(EvaluationOutput.FromLogits(logits[c], data, labels, labels == 1), plans[c]);
+                var point = Summarize(classifier, knob, data, metrics, mainMetric, latencies[c], n / seconds[c], batchSize, predictions, reference)
+                    with { Diversity = PlanDiversity.From(plans[c], confidence, data.Lengths) };
                 reference ??= point;
                 points.Add(point);
                 progress?.Report((++done, count * rounds, point));
@@ -90,5 +92,40 @@ public static class TradeoffSweep
             if (round == rounds - 1) return new TradeoffResult(task, mainMetric, points, ParetoFront.Of(points));
         }
         throw new InvalidOperationException("unreachable: at least one round runs");
+    }
+
+    /// <summary>The full model's probability of its predicted class for each input (NaN for regression, which has no such confidence).</summary>
+    private static double[] Confidence(float[] fullLogits, BertForSequenceClassification model)
+    {
+        int labels = model.Config.NumLabels, n = fullLogits.Length / labels;
+        if (model.IsRegression) return Enumerable.Repeat(double.NaN, n).ToArray();
+        var probabilities = model.Probabilities(fullLogits);
+        return Enumerable.Range(0, n).Select(i => (double)probabilities.AsSpan(i * labels, labels).ToArray().Max()).ToArray();
+    }
+
+    /// <summary>Runs inputs one at a time (and one batch) untimed until the warm-up count and time are both reached, so the JIT has installed optimised code.</summary>
+    private static void WarmUp(IAdaptiveClassifier classifier, double knob, EncodedDataset data, LatencyOptions o)
+    {
+        int n = data.Count, padId = classifier.Model.Config.PadTokenId;
+        var warmup = Stopwatch.StartNew();
+        for (int i = 0; i < o.WarmupInputs || warmup.ElapsedMilliseconds < o.WarmupMilliseconds; i++)
+            classifier.Classify(data.Batch([i % n], padId), knob);
+        classifier.Classify(data.Batch(Enumerable.Range(0, Math.Min(o.ThroughputBatchSize, n)).ToArray(), padId), knob);
+    }
+
+    /// <summary>The result record of one point, relative to <paramref name="reference"/> (null: it is the reference).</summary>
+    private static MethodResult Summarize(IAdaptiveClassifier classifier, double knob, EncodedDataset data, MetricFunction metricFunction, string mainMetric,
+        double[] batch1Ms, double throughput, int throughputBatchSize, AdaptivePredictions predictions, MethodResult? reference)
+    {
+        var metrics = metricFunction(data, predictions.Output);
+        if (!metrics.TryGetValue(mainMetric, out double main))
+            throw new InvalidOperationException($"the metric function returned no \"{mainMetric}\" (it returned {string.Join(", ", metrics.Keys)})");
+        var batch1 = LatencyStatistics.From(batch1Ms);
+        var method = classifier.Method;
+        double speedUp = reference is null ? 1.0 : reference.Batch1.MeanMs / batch1.MeanMs;
+        double throughputSpeedUp = reference is null ? 1.0 : throughput / reference.Throughput;
+        return new MethodResult(method.Name, method.Knob?.Name ?? "", method.Knob is null ? null : knob, mainMetric, main,
+            new Dictionary<string, double>(metrics), predictions.MeanLayers, predictions.LayerUsage(), predictions.DepthHistogram(),
+            batch1, throughput, throughputBatchSize, speedUp, throughputSpeedUp);
     }
 }

@@ -35,6 +35,28 @@ public sealed class GlueDataset : IReadOnlyList<GlueExample>
     public GlueExample this[int index] => _examples[index];
 
     /// <summary>
+    /// Sets <paramref name="count"/> rows aside, chosen by a shuffle seeded with <paramref name="seed"/> (the same rows
+    /// every time), for choosing checkpoints, knobs and operating points without looking at the dev set. Both parts
+    /// keep file order.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or leaves no training row.</exception>
+    public (GlueDataset Training, GlueDataset HeldOut) SplitHeldOut(int count, int seed = HeldOutSeed)
+    {
+        if (count < 0 || count >= Count) throw new ArgumentOutOfRangeException(nameof(count), $"--held-out {count} must be in [0, {Count}) for {FilePath}'s {Count} rows");
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var heldOut = order.Take(count).ToHashSet();
+        return (new GlueDataset(Task, Split, FilePath, _examples.Where((_, i) => !heldOut.Contains(i)).ToList()),
+                new GlueDataset(Task, Split, FilePath, _examples.Where((_, i) => heldOut.Contains(i)).ToList()));
+    }
+
+    /// <summary>The first <paramref name="count"/> rows (all when there are fewer).</summary>
+    public GlueDataset FirstRows(int count) => new(Task, Split, FilePath, _examples.Take(Math.Max(0, count)).ToList());
+
+    /// <summary>The seed that picks the held-out rows (fixed, so every command sets the same rows aside).</summary>
+    public const int HeldOutSeed = 20231130;
+
+    /// <summary>
     /// Reads split <paramref name="split"/> of <paramref name="task"/> from the GLUE data folder: <paramref name="dataDir"/>
     /// when given, else the <c>GLUE_DIR</c> environment variable, else <c>data/glue</c> under the current directory.
     /// </summary>

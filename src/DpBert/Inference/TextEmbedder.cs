@@ -83,7 +83,7 @@ public sealed class TextEmbedder
     {
         var encoded = Tokenizer.EncodeBatch(rows.Select(r => r.Text).ToList(), rows[0].TextPair is null ? null : rows.Select(r => r.TextPair!).ToList(), MaxLength);
         var batch = new BertBatch(encoded.InputIds, encoded.TokenTypeIds, encoded.AttentionMask, encoded.BatchSize, encoded.SequenceLength);
-        Encoder.Forward(batch, pool: false);
+        Encoder.Forward(batch); // hidden states only: the pooler runs only through Pool
         int h = Encoder.Config.HiddenSize, s = batch.SequenceLength;
         var hidden = Encoder.Activations.Hidden; // (B*S, H)
         var results = new List<TextEmbedding>(rows.Count);

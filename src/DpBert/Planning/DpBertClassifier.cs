@@ -1,5 +1,5 @@
 using DpBert.Bert;
-using DpBert.Evaluation;
+using DpBert.Methods;
 
 namespace DpBert.Planning;
 
@@ -10,17 +10,19 @@ namespace DpBert.Planning;
 public sealed record PlannedPrediction(float[] Logits, LayerPlan Plan, float[] LayerProbabilities);
 
 /// <summary>
-/// DPBERT inference: the first k layers run for every input, the planner decides the remaining layers
-/// once from the [CLS] state, and only the selected layers execute (each on the sub-batch that selected it).
+/// DPBERT inference: the first k layers run for every input, the planner decides the remaining layers once from
+/// the [CLS] state, and only the selected layers execute (each on the rows that selected it).
 /// </summary>
 public sealed class DpBertClassifier : IAdaptiveClassifier
 {
-    private readonly PlannedExecution _execution;
+    private readonly PlanningPolicy _policy;
 
     /// <summary>The backbone.</summary>
     public BertForSequenceClassification Model { get; }
     /// <summary>The planner.</summary>
     public PlanningModule Planner { get; }
+    /// <inheritdoc/>
+    public AdaptiveMethod Method => DpBertMethod.Instance;
 
     /// <summary>Pairs a backbone with a planner made for its configuration.</summary>
     /// <exception cref="ArgumentException">The planner covers another number of layers.</exception>
@@ -30,48 +32,52 @@ public sealed class DpBertClassifier : IAdaptiveClassifier
             throw new ArgumentException($"the planner covers {planner.AlwaysRunLayers + planner.PlannedLayers} layers; the model has {model.Config.NumHiddenLayers}", nameof(planner));
         Model = model;
         Planner = planner;
-        _execution = new PlannedExecution(model);
-    }
-
-    /// <inheritdoc/>
-    public string Method => "dpbert";
-    /// <inheritdoc/>
-    public string KnobName => "theta";
-    /// <inheritdoc/>
-    public int LayerCount => Model.Config.NumHiddenLayers;
-    /// <inheritdoc/>
-    public int NumLabels => Model.Config.NumLabels;
-    /// <inheritdoc/>
-    public int PadTokenId => Model.Config.PadTokenId;
-
-    /// <inheritdoc/>
-    public void ValidateKnob(double knob)
-    {
-        if (!(knob > 0 && knob < 1)) throw new ArgumentOutOfRangeException(nameof(knob), $"theta {knob} must be in (0, 1)");
+        _policy = new PlanningPolicy(planner);
     }
 
     /// <inheritdoc/>
     public AdaptiveOutput Classify(BertBatch batch, double knob)
     {
-        var predictions = Predict(batch, knob);
-        return new(predictions.SelectMany(p => p.Logits).ToArray(), predictions.Select(p => p.Plan).ToArray());
+        DpBertMethod.CheckTheta(knob);
+        _policy.Theta = knob;
+        var state = Model.Bert.Forward(batch, _policy);
+        var logits = Model.Head(batch.BatchSize, batch.SequenceLength);
+        int k = Planner.AlwaysRunLayers, planned = Planner.PlannedLayers;
+        var probabilities = new IReadOnlyList<double?>[batch.BatchSize];
+        for (int r = 0; r < batch.BatchSize; r++)
+        {
+            var row = new double?[k + planned];
+            for (int i = 0; i < planned; i++) row[k + i] = 1.0 / (1.0 + Math.Exp(-_policy.Logits[r * planned + i]));
+            probabilities[r] = row;
+        }
+        return new AdaptiveOutput(logits, state.Plans(), probabilities);
     }
 
     /// <summary>Classifies a batch; each row's plan comes from the planner at threshold <paramref name="theta"/>.</summary>
     public IReadOnlyList<PlannedPrediction> Predict(BertBatch batch, double theta = 0.5)
     {
-        if (!(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(theta), $"theta {theta} must be in (0, 1)");
-        int b = batch.BatchSize, s = batch.SequenceLength, k = Planner.AlwaysRunLayers, layers = Model.Config.NumHiddenLayers;
-        var always = Enumerable.Repeat(LayerPlan.FirstLayers(layers, k), b).ToArray();
-        Model.Bert.Forward(batch, runLayer: _ => false);
-        _execution.RunLayers(batch, always, 0, k);
-        var logits = Planner.Logits(Model.Bert.Activations.Hidden, b, s);
-        var plans = Planner.Plans(logits, b, theta);
-        _execution.RunLayers(batch, plans, k, layers);
-        var classLogits = _execution.Head(batch);
-        int n = Model.Config.NumLabels, planned = Planner.PlannedLayers;
-        return Enumerable.Range(0, b).Select(r => new PlannedPrediction(
-            classLogits.AsSpan(r * n, n).ToArray(), plans[r],
-            logits.AsSpan(r * planned, planned).ToArray().Select(g => (float)(1.0 / (1.0 + Math.Exp(-g)))).ToArray())).ToList();
+        var output = Classify(batch, theta);
+        int n = Model.Config.NumLabels, k = Planner.AlwaysRunLayers;
+        return Enumerable.Range(0, batch.BatchSize).Select(r => new PlannedPrediction(
+            output.Logits.AsSpan(r * n, n).ToArray(), output.Plans[r],
+            output.LayerProbabilities![r].Skip(k).Select(p => (float)p!.Value).ToArray())).ToList();
+    }
+
+    /// <summary>At the boundary after the always-run layers, the planner reads [CLS] and fixes each row's remaining layers.</summary>
+    private sealed class PlanningPolicy(PlanningModule planner) : IEncoderPolicy
+    {
+        public double Theta { get; set; } = 0.5;
+        public float[] Logits { get; private set; } = [];
+
+        public void AtBoundary(EncoderState state)
+        {
+            int k = planner.AlwaysRunLayers;
+            if (state.CurrentLayer != k) return;
+            int b = state.BatchSize;
+            Logits = planner.Logits(state.Hidden, b, state.SequenceLength);
+            var plans = planner.Plans(Logits, b, Theta);
+            for (int r = 0; r < b; r++)
+                for (int l = k; l < state.LayerCount; l++) state.SetRuns(r, l, plans[r].Runs(l));
+        }
     }
 }

@@ -22,31 +22,26 @@ public static class DpBertFolder
     /// <summary>True when <paramref name="folder"/> holds a planner.</summary>
     public static bool Exists(string folder) => File.Exists(Path.Combine(folder, PlannerFileName)) && File.Exists(Path.Combine(folder, ConfigFileName));
 
-    /// <summary>
-    /// Writes backbone, tokenizer and planner into <paramref name="folder"/> atomically, with copies of
-    /// <paramref name="extraFiles"/> (such as the training log) beside them.
-    /// </summary>
-    public static void Save(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, PlanningModule planner, PlannerTrainingOptions options,
-        IEnumerable<string>? extraFiles = null)
+    /// <summary>Writes backbone, tokenizer, planner and its settings into the existing folder <paramref name="folder"/>.</summary>
+    public static void WriteFiles(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, PlanningModule planner, PlannerTrainingOptions options)
     {
-        ModelFolderWriter.Write(folder, model, tokenizer, extraFiles, temp =>
+        TrainingCheckpoint.WriteModelFiles(folder, model.Config, model.Parameters, tokenizer);
+        ParameterCheckpoint.Save(planner.Parameters, Path.Combine(folder, PlannerFileName));
+        var json = new JsonObject
         {
-            ParameterCheckpoint.Save(planner.Parameters, Path.Combine(temp, PlannerFileName));
-            var json = new JsonObject
-            {
-                ["always_run_layers"] = planner.AlwaysRunLayers,
-                ["planned_layers"] = planner.PlannedLayers,
-                ["rho"] = options.Rho,
-                ["lambda"] = options.Lambda,
-                ["distillation_weight"] = options.DistillationWeight,
-                ["temperature_start"] = options.TemperatureStart,
-                ["temperature_end"] = options.TemperatureEnd,
-            };
-            File.WriteAllText(Path.Combine(temp, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        });
+            ["always_run_layers"] = planner.AlwaysRunLayers,
+            ["planned_layers"] = planner.PlannedLayers,
+            ["rho"] = options.Rho,
+            ["lambda"] = options.Lambda,
+            ["distillation_weight"] = options.DistillationWeight,
+            ["temperature_start"] = options.TemperatureStart,
+            ["temperature_end"] = options.TemperatureEnd,
+            ["oracle_weight"] = options.OracleWeight,
+        };
+        File.WriteAllText(Path.Combine(folder, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Loads a DPBERT folder written by <see cref="Save"/>.</summary>
+    /// <summary>Loads a DPBERT folder written by <see cref="WriteFiles"/> (the folder <c>dpbert plan</c> writes).</summary>
     /// <exception cref="FileNotFoundException">The planner files are missing; the message names the folder and file.</exception>
     /// <exception cref="InvalidDataException">The settings are malformed or do not fit the backbone.</exception>
     public static (LoadedModel Backbone, DpBertClassifier Classifier) Load(string folder)
@@ -65,8 +60,8 @@ public static class DpBertFolder
         {
             throw new InvalidDataException($"{configPath}: {e.Message}", e);
         }
-        if (k < 0 || k >= backbone.Config.NumHiddenLayers)
-            throw new InvalidDataException($"{configPath}: always_run_layers {k} must be in [0, {backbone.Config.NumHiddenLayers})");
+        if (k < 1 || k >= backbone.Config.NumHiddenLayers)
+            throw new InvalidDataException($"{configPath}: always_run_layers {k} must be in [1, {backbone.Config.NumHiddenLayers})");
         var planner = new PlanningModule(backbone.Config, k);
         ParameterCheckpoint.Load(planner.Parameters, plannerPath);
         planner.Parameters.MarkChanged();

@@ -37,7 +37,7 @@ public static class GumbelGate
     }
 
     /// <summary>The uniform sample in (0, 1) behind gate <paramref name="index"/>.</summary>
-    public static double Uniform(ulong seed, int index) => ((Dropout.Hash(seed, (ulong)index) >> 11) + 0.5) / (1UL << 53);
+    public static double Uniform(ulong seed, int index) => Dropout.Uniform(seed, index);
 
     /// <summary>Temperature at <paramref name="step"/> of <paramref name="totalSteps"/>, annealed geometrically from <paramref name="start"/> to <paramref name="end"/>.</summary>
     public static double AnnealedTemperature(double start, double end, int step, int totalSteps) =>

@@ -1,3 +1,5 @@
+using DpBert.Training;
+
 namespace DpBert.Planning;
 
 /// <summary>
@@ -41,8 +43,20 @@ public sealed record PlannerTrainingOptions
     public int MaxSeqLength { get; init; } = 128;
     /// <summary>Seed of shuffling, dropout and gate noise.</summary>
     public int Seed { get; init; } = 42;
+    /// <summary>
+    /// Weight of the oracle term: binary cross-entropy between each planned layer's probability and whether the
+    /// input's oracle plan (<see cref="OraclePlans"/>, searched on the stage-one model before training) runs that
+    /// layer, so the planner learns which inputs need which layers (0 = off).
+    /// </summary>
+    public double OracleWeight { get; init; }
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>
     public double EvalTheta { get; init; } = 0.5;
+
+    /// <summary>How <see cref="Trainer"/> runs stage two: shuffled batches, a linear schedule with warm-up, evaluation at epoch ends, the last model kept.</summary>
+    public TrainingLoopOptions ToLoopOptions() => new()
+    {
+        NumTrainEpochs = NumTrainEpochs, MaxSteps = MaxSteps, BatchSize = BatchSize, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm, Seed = Seed,
+    };
 
     /// <summary>Checks every knob; the message names the flag and the value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A knob is out of range.</exception>
@@ -50,7 +64,7 @@ public sealed record PlannerTrainingOptions
     {
         if (!(Rho > 0 && Rho <= 1)) throw new ArgumentOutOfRangeException(nameof(Rho), $"--rho {Rho} must be in (0, 1]");
         if (!(Lambda >= 0) || double.IsInfinity(Lambda)) throw new ArgumentOutOfRangeException(nameof(Lambda), $"--lambda {Lambda} must be a finite number >= 0");
-        if (AlwaysRunLayers < 0) throw new ArgumentOutOfRangeException(nameof(AlwaysRunLayers), $"--always-run-layers {AlwaysRunLayers} must be >= 0");
+        if (AlwaysRunLayers < 1) PlanningModule.CheckAlwaysRunLayers(AlwaysRunLayers, int.MaxValue);
         if (!(TemperatureStart > 0) || !(TemperatureEnd > 0)) throw new ArgumentOutOfRangeException(nameof(TemperatureStart), $"--temperature {TemperatureStart} -> {TemperatureEnd}: both must be positive");
         if (!(DistillationWeight >= 0 && DistillationWeight <= 1)) throw new ArgumentOutOfRangeException(nameof(DistillationWeight), $"--distillation-weight {DistillationWeight} must be in [0, 1]");
         if (!(DistillationTemperature > 0)) throw new ArgumentOutOfRangeException(nameof(DistillationTemperature), $"--distillation-temperature {DistillationTemperature} must be positive");
@@ -62,6 +76,7 @@ public sealed record PlannerTrainingOptions
         if (!(WarmupRatio >= 0 && WarmupRatio < 1)) throw new ArgumentOutOfRangeException(nameof(WarmupRatio), $"--warmup-ratio {WarmupRatio} must be in [0, 1)");
         if (!(MaxGradNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(MaxGradNorm), $"--max-grad-norm {MaxGradNorm} must be >= 0");
         if (MaxSeqLength < 2) throw new ArgumentOutOfRangeException(nameof(MaxSeqLength), $"--max-seq-length {MaxSeqLength} must be >= 2");
+        if (!(OracleWeight >= 0) || double.IsInfinity(OracleWeight)) throw new ArgumentOutOfRangeException(nameof(OracleWeight), $"--oracle-weight {OracleWeight} must be a finite number >= 0");
         if (!(EvalTheta > 0 && EvalTheta < 1)) throw new ArgumentOutOfRangeException(nameof(EvalTheta), $"--theta {EvalTheta} must be in (0, 1)");
     }
 }

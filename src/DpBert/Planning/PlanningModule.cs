@@ -26,11 +26,10 @@ public sealed class PlanningModule
     public Linear Output { get; }
 
     /// <summary>A zero-initialised planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">k is not in [0, L).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L).</exception>
     public PlanningModule(BertConfig config, int alwaysRunLayers = 1)
     {
-        if (alwaysRunLayers < 0 || alwaysRunLayers >= config.NumHiddenLayers)
-            throw new ArgumentOutOfRangeException(nameof(alwaysRunLayers), $"always-run layers k = {alwaysRunLayers} must be in [0, {config.NumHiddenLayers})");
+        CheckAlwaysRunLayers(alwaysRunLayers, config.NumHiddenLayers);
         AlwaysRunLayers = alwaysRunLayers;
         PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
         _hidden = config.HiddenSize;
@@ -38,6 +37,20 @@ public sealed class PlanningModule
         Parameters = new ParameterSet(Layout(config, alwaysRunLayers));
         Hidden = new Linear(Parameters, "planner.hidden");
         Output = new Linear(Parameters, "planner.output");
+    }
+
+    /// <summary>
+    /// Checks k against a model of <paramref name="layers"/> layers. k = 0 is refused: before any layer, the [CLS]
+    /// vector is the sum of the [CLS] token, position 0 and segment 0 embeddings, the same for every input, so the
+    /// planner would give every input the same plan.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L); the message says why.</exception>
+    public static void CheckAlwaysRunLayers(int alwaysRunLayers, int layers)
+    {
+        if (alwaysRunLayers == 0)
+            throw new ArgumentOutOfRangeException(nameof(alwaysRunLayers), "--always-run-layers 0: before any layer the [CLS] vector is the same for every input (token, position 0 and segment embeddings), so the planner could not tell inputs apart; use 1 or more");
+        if (alwaysRunLayers < 1 || alwaysRunLayers >= layers)
+            throw new ArgumentOutOfRangeException(nameof(alwaysRunLayers), $"--always-run-layers {alwaysRunLayers} must be in [1, {layers}) for a model of {layers} layers");
     }
 
     /// <summary>The planner's keys and shapes.</summary>
@@ -54,7 +67,7 @@ public sealed class PlanningModule
     public float[] Logits(ReadOnlySpan<float> hidden, int batchSize, int seqLen)
     {
         int b = batchSize;
-        Ensure(ref _cls, b * _hidden); Ensure(ref _mid, b * _inner); Ensure(ref _logits, b * PlannedLayers);
+        Buffers.Ensure(ref _cls, b * _hidden); Buffers.Ensure(ref _mid, b * _inner); Buffers.Ensure(ref _logits, b * PlannedLayers);
         for (int r = 0; r < b; r++) hidden.Slice(r * seqLen * _hidden, _hidden).CopyTo(_cls.AsSpan(r * _hidden, _hidden));
         Hidden.Forward(_mid, _cls, b);
         Gelu.Forward(_mid.AsSpan(0, b * _inner), _mid.AsSpan(0, b * _inner));
@@ -68,7 +81,7 @@ public sealed class PlanningModule
     public float[] ForwardTraining(ReadOnlySpan<float> hidden, int batchSize, int seqLen)
     {
         int b = batchSize;
-        Ensure(ref _cls, b * _hidden); Ensure(ref _pre, b * _inner); Ensure(ref _mid, b * _inner); Ensure(ref _logits, b * PlannedLayers);
+        Buffers.Ensure(ref _cls, b * _hidden); Buffers.Ensure(ref _pre, b * _inner); Buffers.Ensure(ref _mid, b * _inner); Buffers.Ensure(ref _logits, b * PlannedLayers);
         for (int r = 0; r < b; r++) hidden.Slice(r * seqLen * _hidden, _hidden).CopyTo(_cls.AsSpan(r * _hidden, _hidden));
         Hidden.Forward(_pre, _cls, b);
         Gelu.Forward(_mid.AsSpan(0, b * _inner), _pre.AsSpan(0, b * _inner));
@@ -84,7 +97,7 @@ public sealed class PlanningModule
     public void Backward(ParameterSet grads, ReadOnlySpan<float> dLogits, Span<float> dHidden, int batchSize, int seqLen)
     {
         int b = batchSize;
-        Ensure(ref _dMid, b * _inner); Ensure(ref _dCls, b * _hidden);
+        Buffers.Ensure(ref _dMid, b * _inner); Buffers.Ensure(ref _dCls, b * _hidden);
         var dMid = _dMid.AsSpan(0, b * _inner);
         var dCls = _dCls.AsSpan(0, b * _hidden);
         dMid.Clear(); dCls.Clear();
@@ -102,7 +115,7 @@ public sealed class PlanningModule
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
     public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta)
     {
-        if (!(theta > 0 && theta < 1)) throw new ArgumentOutOfRangeException(nameof(theta), $"theta {theta} must be in (0, 1)");
+        DpBertMethod.CheckTheta(theta);
         var plans = new LayerPlan[batchSize];
         for (int r = 0; r < batchSize; r++)
         {
@@ -113,10 +126,5 @@ public sealed class PlanningModule
             plans[r] = new LayerPlan(runs);
         }
         return plans;
-    }
-
-    private static void Ensure(ref float[] buffer, int length)
-    {
-        if (buffer.Length < length) buffer = new float[length];
     }
 }

@@ -84,6 +84,9 @@ public static class Dropout
         return h ^ Vector256.ShiftRightLogical(h, 16);
     }
 
+    /// <summary>A uniform sample in (0, 1) that is a pure function of <paramref name="seed"/> and <paramref name="index"/> (gate noise, layer drop).</summary>
+    public static double Uniform(ulong seed, int index) => ((Hash(seed, (ulong)index) >> 11) + 0.5) / (1UL << 53);
+
     /// <summary>SplitMix64 of seed and index: derives independent seeds for the dropout sites of a step.</summary>
     public static ulong Hash(ulong seed, ulong index)
     {

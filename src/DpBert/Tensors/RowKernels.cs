@@ -1,5 +1,3 @@
-using DpBert.Bert;
-
 namespace DpBert.Tensors;
 
 /// <summary>
@@ -10,11 +8,15 @@ internal static class RowKernels
 {
     private const int ParallelElements = 1 << 16;
 
-    /// <summary>In-place LayerNorm of the first <paramref name="rows"/> rows of <paramref name="x"/>.</summary>
-    public static void LayerNorm(float[] x, ParameterSet p, ParameterInfo weight, ParameterInfo bias, int rows, int c, float eps)
+    /// <summary>
+    /// In-place LayerNorm of the first <paramref name="rows"/> rows of <paramref name="x"/>, with the gain and shift
+    /// at <paramref name="weightOffset"/> and <paramref name="biasOffset"/> of <paramref name="parameters"/> (arrays and
+    /// offsets rather than spans, so the work item can keep them while the pool runs it).
+    /// </summary>
+    public static void LayerNorm(float[] x, float[] parameters, int weightOffset, int biasOffset, int rows, int c, float eps)
     {
         var work = LayerNormWork.Instance ??= new LayerNormWork();
-        work.Set(x, p.Data, (int)weight.Offset, (int)bias.Offset, rows, c, eps);
+        work.Set(x, parameters, weightOffset, biasOffset, rows, c, eps);
         Run(work, rows, c);
     }
 

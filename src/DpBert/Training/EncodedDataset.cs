@@ -60,6 +60,36 @@ public sealed class EncodedDataset
         return new BertBatch(ids, types, mask, b, s);
     }
 
+    /// <summary>The token ids of example <paramref name="index"/> (specials included, no padding).</summary>
+    public ReadOnlySpan<int> TokenIds(int index) => _ids[index];
+
+    /// <summary>The class labels of the given examples, in order.</summary>
+    public int[] LabelsOf(ReadOnlySpan<int> indices)
+    {
+        var labels = new int[indices.Length];
+        for (int r = 0; r < indices.Length; r++) labels[r] = Labels[indices[r]];
+        return labels;
+    }
+
+    /// <summary>The regression targets of the given examples, in order.</summary>
+    public float[] ScoresOf(ReadOnlySpan<int> indices)
+    {
+        var scores = new float[indices.Length];
+        for (int r = 0; r < indices.Length; r++) scores[r] = Scores[indices[r]];
+        return scores;
+    }
+
+    /// <summary>The examples in dataset order, in batches of <paramref name="batchSize"/>: the index of each batch's first example, its indices and the padded batch.</summary>
+    public IEnumerable<(int Start, int[] Indices, BertBatch Batch)> InBatches(int batchSize, int padId = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        for (int start = 0; start < Count; start += batchSize)
+        {
+            var indices = Enumerable.Range(start, Math.Min(batchSize, Count - start)).ToArray();
+            yield return (start, indices, Batch(indices, padId));
+        }
+    }
+
     /// <summary>Total tokens (specials included, padding excluded) of the given examples.</summary>
     public long TokenCount(ReadOnlySpan<int> indices)
     {

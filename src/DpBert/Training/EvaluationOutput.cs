@@ -1,3 +1,5 @@
+using DpBert.Bert;
+
 namespace DpBert.Training;
 
 /// <summary>Predictions of a model over an evaluation set, in dataset order.</summary>
@@ -7,6 +9,16 @@ namespace DpBert.Training;
 /// <param name="Loss">Mean loss over the labelled examples (NaN when none is labelled).</param>
 public sealed record EvaluationOutput(float[] Logits, int[] PredictedLabels, float[] PredictedScores, double Loss)
 {
+    /// <summary>Runs <paramref name="model"/> (no dropout, every layer) over <paramref name="data"/> in order, in batches of <paramref name="batchSize"/>.</summary>
+    public static EvaluationOutput Predict(BertForSequenceClassification model, EncodedDataset data, int batchSize)
+    {
+        int labels = model.Config.NumLabels;
+        var logits = new float[data.Count * labels];
+        foreach (var (start, _, batch) in data.InBatches(batchSize, model.Config.PadTokenId))
+            model.Forward(batch).CopyTo(logits, start * labels);
+        return FromLogits(logits, data, labels, model.IsRegression);
+    }
+
     /// <summary>
     /// Predictions and mean loss (cross-entropy, or squared error for regression) from the logits of every
     /// example of <paramref name="data"/>, in order.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DpBert.Bert;
 using DpBert.Tensors;
 using DpBert.Tokenization;
@@ -46,10 +45,36 @@ public sealed record PretrainingOptions
 }
 
 /// <summary>
-/// Pre-trains a <see cref="BertForMaskedLM"/> on plain sentences: shuffled, length-bucketed batches, the
-/// 80/10/10 masking recipe, AdamW with linear warm-up and decay. Writes the model folder (with the
-/// <c>cls.predictions</c> head, loadable for fine-tuning) and <c>training_log.jsonl</c>; on cancellation it
-/// writes the model as it is.
+/// Masked-LM pre-training of a <see cref="BertForMaskedLM"/> on plain sentences (one parameter group,
+/// <c>model</c>): each step masks its batch with the 80/10/10 recipe (a random stream seeded by the run's seed and
+/// the step), and the loss is the cross-entropy at the masked positions.
+/// </summary>
+public sealed class MaskedLmObjective(BertForMaskedLM model, BertTokenizer tokenizer, PretrainingOptions options) : ITrainingObjective
+{
+    private readonly BertTrainingActivations _acts = new(model.Config);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ParameterGroup> Groups { get; } =
+        [new ParameterGroup("model", model.Parameters, new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay), Checkpoints.ModelFolder.WeightsFileName)];
+
+    /// <inheritdoc/>
+    public ObjectiveStep ForwardBackward(EncodedDataset data, int[] indices, IReadOnlyList<ParameterSet> gradients, StepContext context)
+    {
+        var batch = data.Batch(indices, model.Config.PadTokenId);
+        var rng = new Random(unchecked(options.Seed * 7919 + context.Step));
+        int[] labels = MaskedLanguageModeling.Mask(batch, tokenizer.SpecialTokens, model.Config.VocabSize, options.MaskProbability, rng);
+        return new ObjectiveStep(model.ForwardBackward(batch, labels, _acts, gradients[0], Dropout.Hash((ulong)options.Seed, (ulong)context.Step)));
+    }
+
+    /// <inheritdoc/>
+    public void WriteModel(string folder) => TrainingCheckpoint.WriteModelFiles(folder, model.Config, model.Parameters, tokenizer);
+}
+
+/// <summary>
+/// Pre-trains a <see cref="BertForMaskedLM"/> on plain sentences with <see cref="Trainer"/> and
+/// <see cref="MaskedLmObjective"/>: shuffled, length-bucketed batches, AdamW with linear warm-up and decay. The
+/// output folder holds the model (with the <c>cls.predictions</c> head, loadable for fine-tuning),
+/// <c>training_log.jsonl</c> and a resumable <c>checkpoint/</c>; on cancellation the model is written as it is.
 /// </summary>
 public sealed class MaskedLmPretrainer(BertForMaskedLM model, BertTokenizer tokenizer, PretrainingOptions options)
 {
@@ -57,57 +82,12 @@ public sealed class MaskedLmPretrainer(BertForMaskedLM model, BertTokenizer toke
     public TrainingResult Train(IReadOnlyList<string> sentences, string outputDir, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
-        var o = options;
-        var examples = sentences.Select(s => new LabeledExample(s, null, null)).ToList();
-        var data = new EncodedDataset(examples, tokenizer, o.MaxSeqLength);
-        var parameters = model.Parameters;
-        var grads = parameters.CreateLike();
-        var acts = new BertTrainingActivations(model.Config);
-        var optimizer = new AdamW(parameters, grads, new AdamWOptions(o.LearningRate, WeightDecay: o.WeightDecay));
-        int batchesPerEpoch = (data.Count + o.BatchSize - 1) / o.BatchSize;
-        int total = o.MaxSteps > 0 ? o.MaxSteps : Math.Max(1, (int)Math.Ceiling(o.NumTrainEpochs * batchesPerEpoch));
-        var schedule = LearningRateSchedule.Create("linear", total, warmupRatio: o.WarmupRatio);
-        Directory.CreateDirectory(outputDir);
-        string logPath = Path.Combine(outputDir, TrainingLog.FileName);
-        if (File.Exists(logPath)) File.Delete(logPath);
-        using var log = new TrainingLog(logPath);
-        var special = tokenizer.SpecialTokens;
-        var clock = Stopwatch.StartNew();
-        long examplesDone = 0, tokensDone = 0;
-        double lossSum = 0;
-        int step = 0;
-        bool cancelled = false;
-        for (int epoch = 0; step < total && !cancelled; epoch++)
+        var data = new EncodedDataset(sentences.Select(s => new LabeledExample(s, null, null)).ToList(), tokenizer, options.MaxSeqLength);
+        var loop = new TrainingLoopOptions
         {
-            var batches = BatchPlan.ForEpoch(data.Lengths, o.BatchSize, shuffle: true, o.Seed, epoch);
-            for (int bi = 0; bi < batches.Count && step < total; bi++)
-            {
-                var batch = data.Batch(batches[bi], model.Config.PadTokenId);
-                var rng = new Random(unchecked(o.Seed * 7919 + step));
-                int[] labels = MaskedLanguageModeling.Mask(batch, special, model.Config.VocabSize, o.MaskProbability, rng);
-                Gradients.Zero(grads);
-                float loss = model.ForwardBackward(batch, labels, acts, grads, Dropout.Hash((ulong)o.Seed, (ulong)step));
-                double norm = o.MaxGradNorm > 0 ? Gradients.ClipGlobalNorm(grads, o.MaxGradNorm) : Gradients.GlobalNorm(grads);
-                step++;
-                double lr = schedule.RateAt(step, o.LearningRate);
-                optimizer.Step(lr);
-                lossSum += loss;
-                examplesDone += batches[bi].Length;
-                tokensDone += data.TokenCount(batches[bi]);
-                double epochFraction = epoch + (bi + 1.0) / batchesPerEpoch;
-                log.Step(step, epochFraction, loss, lr, norm);
-                double seconds = Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                progress?.Report(new TrainingProgress(TrainingEventKind.Step, step, total, epochFraction, loss, lr, norm,
-                    examplesDone / seconds, tokensDone / seconds, clock.Elapsed, TimeSpan.FromSeconds(seconds / step * (total - step))));
-                if (cancellation.IsCancellationRequested) { cancelled = true; break; }
-            }
-        }
-        AtomicFolder.Write(Path.Combine(outputDir, "model"), temp => TrainingCheckpoint.WriteModelFiles(temp, model.Config, parameters, tokenizer));
-        // The model files also at the top of the output folder, so --model <output> works directly.
-        foreach (string file in Directory.GetFiles(Path.Combine(outputDir, "model")))
-            File.Copy(file, Path.Combine(outputDir, Path.GetFileName(file)), overwrite: true);
-        progress?.Report(new TrainingProgress(TrainingEventKind.Checkpoint, step, total, 0, double.NaN, double.NaN, double.NaN, 0, 0, clock.Elapsed, TimeSpan.Zero, CheckpointPath: outputDir));
-        double total_s = Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-        return new TrainingResult(step, step == 0 ? double.NaN : lossSum / step, null, null, cancelled, false, outputDir, clock.Elapsed, examplesDone / total_s, tokensDone / total_s);
+            NumTrainEpochs = options.NumTrainEpochs, MaxSteps = options.MaxSteps, BatchSize = options.BatchSize, WarmupRatio = options.WarmupRatio,
+            MaxGradNorm = options.MaxGradNorm, Seed = options.Seed,
+        };
+        return new Trainer(new MaskedLmObjective(model, tokenizer, options), loop).Train(data, null, outputDir, progress, cancellation);
     }
 }

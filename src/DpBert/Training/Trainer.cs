@@ -13,7 +13,7 @@ public delegate IReadOnlyDictionary<string, double> MetricFunction(EncodedDatase
 /// <summary>How a run ended.</summary>
 /// <param name="Steps">Optimizer steps done.</param>
 /// <param name="TrainLoss">Mean training loss over the steps of this process.</param>
-/// <param name="BestMetrics">Metrics of the best evaluation (null without an evaluation set).</param>
+/// <param name="BestMetrics">Metrics of the best evaluation (null without an evaluation or a main metric).</param>
 /// <param name="FinalMetrics">Metrics of the last evaluation.</param>
 /// <param name="Cancelled">Stopped by cancellation after writing a resumable checkpoint.</param>
 /// <param name="EarlyStopped">Stopped by early stopping.</param>
@@ -26,32 +26,56 @@ public sealed record TrainingResult(int Steps, double TrainLoss, IReadOnlyDictio
     TimeSpan TrainingTime, double ExamplesPerSecond, double TokensPerSecond);
 
 /// <summary>
-/// Fine-tunes a <see cref="BertForSequenceClassification"/>, shaped like a straight training loop: for each
-/// epoch, for each batch: forward and backward (accumulating over micro-batches), clip, AdamW step with the
-/// scheduled rate, log; evaluate every <see cref="TrainingOptions.EvalSteps"/> steps and at each epoch end,
-/// keep the best model, checkpoint, stop early or on cancellation. Output folder:
+/// The training loop, for every objective (<see cref="ITrainingObjective"/>: fine-tuning, masked-LM pre-training,
+/// DPBERT's planner, exit heads), shaped like a straight loop: for each epoch, for each batch: forward and
+/// backward (accumulating over micro-batches), clip each parameter group, AdamW step with the scheduled rate,
+/// log; evaluate every <see cref="TrainingLoopOptions.EvalSteps"/> steps and at each epoch end, keep the best
+/// model, checkpoint, stop early or on cancellation. Output folder:
 /// <code>
-/// config.json, model.safetensors, vocab.txt, tokenizer_config.json   the final model (the best one when evaluated)
-/// training_log.jsonl                                                 one record per step and per evaluation
-/// eval_results.json                                                  metrics of that model
-/// checkpoint/                                                        resumable: model + optimizer + trainer_state.json
-/// best/                                                              the best model so far
+/// (model files)          the final model (the best one when a main metric is watched): config.json, model.safetensors,
+///                        vocab.txt, tokenizer_config.json and the method's files (planner, exit heads)
+/// training_log.jsonl     one record per step and per evaluation
+/// eval_results.json      metrics of the best model
+/// checkpoint/            resumable: model files + optimizer.safetensors + trainer_state.json
+/// best/                  the best model so far
 /// </code>
 /// </summary>
 public sealed class Trainer
 {
-    private readonly BertForSequenceClassification _model;
-    private readonly BertTokenizer _tokenizer;
-    private readonly TrainingOptions _options;
+    private readonly ITrainingObjective _objective;
+    private readonly TrainingLoopOptions _options;
+    private readonly BertForSequenceClassification? _classifier;
+    private readonly int _evalBatchSize;
 
-    /// <summary>Prepares a run. Dropout overrides must already be in the model's configuration (<see cref="ApplyDropoutOverrides"/>).</summary>
-    public Trainer(BertForSequenceClassification model, BertTokenizer tokenizer, TrainingOptions options)
+    /// <summary>Prepares a run of <paramref name="objective"/>.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public Trainer(ITrainingObjective objective, TrainingLoopOptions options)
     {
         options.Validate();
-        _model = model;
-        _tokenizer = tokenizer;
+        _objective = objective;
         _options = options;
     }
+
+    /// <summary>
+    /// Prepares fine-tuning of <paramref name="model"/> (<see cref="ClassificationObjective"/>, with random layer drop
+    /// when <see cref="TrainingOptions.LayerDrop"/> is set). Dropout overrides must already be in the model's
+    /// configuration (<see cref="ApplyDropoutOverrides"/>).
+    /// </summary>
+    public Trainer(BertForSequenceClassification model, BertTokenizer tokenizer, TrainingOptions options)
+        : this(new ClassificationObjective(model, tokenizer, options), ValidatedLoop(options))
+    {
+        _classifier = model;
+        _evalBatchSize = options.PerDeviceEvalBatchSize;
+    }
+
+    private static TrainingLoopOptions ValidatedLoop(TrainingOptions options)
+    {
+        options.Validate();
+        return options.ToLoopOptions();
+    }
+
+    /// <summary>What is trained.</summary>
+    public ITrainingObjective Objective => _objective;
 
     /// <summary>The configuration with <c>--hidden-dropout-prob</c> / <c>--attention-probs-dropout-prob</c> applied.</summary>
     public static BertConfig ApplyDropoutOverrides(BertConfig config, TrainingOptions options) => config with
@@ -62,15 +86,12 @@ public sealed class Trainer
     };
 
     /// <summary>Optimizer steps a run over <paramref name="trainCount"/> examples takes.</summary>
-    public int TotalSteps(int trainCount)
-    {
-        if (_options.MaxSteps > 0) return _options.MaxSteps;
-        int batches = (trainCount + _options.PerDeviceTrainBatchSize - 1) / _options.PerDeviceTrainBatchSize;
-        int updates = (batches + _options.GradientAccumulationSteps - 1) / _options.GradientAccumulationSteps;
-        return Math.Max(1, (int)Math.Ceiling(_options.NumTrainEpochs * updates));
-    }
+    public int TotalSteps(int trainCount) => _options.TotalSteps(trainCount);
 
-    /// <summary>Runs training to the end (or to cancellation, which writes a resumable checkpoint first).</summary>
+    /// <summary>
+    /// Fine-tunes (the constructor taking a model): evaluates the model on <paramref name="eval"/> with
+    /// <paramref name="metrics"/> (plus the mean <c>loss</c>) and keeps the best by <paramref name="mainMetric"/>.
+    /// </summary>
     /// <param name="train">Training set.</param>
     /// <param name="eval">Evaluation set, or null.</param>
     /// <param name="metrics">Metric function for <paramref name="eval"/>.</param>
@@ -79,18 +100,39 @@ public sealed class Trainer
     /// <param name="progress">Receives step, evaluation and checkpoint events.</param>
     /// <param name="cancellation">Stops after the current step.</param>
     /// <param name="resumeFrom">A <c>checkpoint/</c> folder to continue from exactly.</param>
+    /// <exception cref="InvalidOperationException">This trainer was built from an objective, not a model.</exception>
     public TrainingResult Train(EncodedDataset train, EncodedDataset? eval, MetricFunction metrics, string mainMetric, string outputDir,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, string? resumeFrom = null)
     {
+        var model = _classifier ?? throw new InvalidOperationException("this overload fine-tunes the model given to the constructor; pass an evaluation function to Train instead");
+        Func<IReadOnlyDictionary<string, double>>? evaluate = eval is null ? null : () =>
+        {
+            var output = EvaluationOutput.Predict(model, eval, _evalBatchSize);
+            return new Dictionary<string, double>(metrics(eval, output)) { ["loss"] = output.Loss };
+        };
+        return Run(train, evaluate, mainMetric, outputDir, progress, cancellation, resumeFrom);
+    }
+
+    /// <summary>
+    /// Runs training to the end (or to cancellation, which writes a resumable checkpoint first).
+    /// <paramref name="evaluate"/>, when given, is called at each evaluation point and its metrics logged; the best
+    /// model is kept when <see cref="TrainingLoopOptions.MainMetric"/> is set.
+    /// </summary>
+    public TrainingResult Train(EncodedDataset train, Func<IReadOnlyDictionary<string, double>>? evaluate, string outputDir,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, string? resumeFrom = null) =>
+        Run(train, evaluate, _options.MainMetric, outputDir, progress, cancellation, resumeFrom);
+
+    private TrainingResult Run(EncodedDataset train, Func<IReadOnlyDictionary<string, double>>? evaluate, string? mainMetric, string outputDir,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation, string? resumeFrom)
+    {
         if (train.Count == 0) throw new ArgumentException("the training set is empty", nameof(train));
         var o = _options;
-        var parameters = _model.Parameters;
-        var grads = parameters.CreateLike();
-        var acts = new BertTrainingActivations(_model.Config);
-        var layerDrop = o.LayerDrop > 0 ? new Planning.LayerDropStep(_model) : null;
-        var optimizer = new AdamW(parameters, grads, new AdamWOptions(o.LearningRate, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon, o.WeightDecay));
+        if (o.EarlyStoppingPatience is not null && mainMetric is null) throw new ArgumentException("early stopping needs a main metric to watch");
+        var groups = _objective.Groups;
+        var grads = groups.Select(g => g.Parameters.CreateLike()).ToArray();
+        var optimizers = groups.Select((g, i) => new AdamW(g.Parameters, grads[i], g.Optimizer)).ToArray();
         int total = TotalSteps(train.Count);
-        var schedule = LearningRateSchedule.Create(o.LrSchedulerType, total, o.WarmupSteps, o.WarmupRatio);
+        var schedule = LearningRateSchedule.Create(o.Schedule, total, o.WarmupSteps, o.WarmupRatio);
         Directory.CreateDirectory(outputDir);
         string logPath = Path.Combine(outputDir, TrainingLog.FileName);
         string checkpointDir = Path.Combine(outputDir, "checkpoint");
@@ -100,14 +142,12 @@ public sealed class Trainer
         if (resumeFrom is not null)
         {
             string folder = AtomicFolder.Resolve(resumeFrom) ?? throw new DirectoryNotFoundException($"checkpoint not found: {resumeFrom}");
-            ParameterCheckpoint.Load(parameters, Path.Combine(folder, ModelFolder.WeightsFileName));
-            parameters.MarkChanged();
-            state = TrainingCheckpoint.LoadTrainingState(folder, optimizer) with { TotalSteps = total };
+            state = TrainingCheckpoint.Load(folder, groups, optimizers) with { TotalSteps = total };
         }
         else if (File.Exists(logPath)) File.Delete(logPath);
         using var log = new TrainingLog(logPath);
 
-        int batchSize = o.PerDeviceTrainBatchSize, accumulation = o.GradientAccumulationSteps;
+        int batchSize = o.BatchSize, accumulation = o.GradientAccumulationSteps;
         int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var clock = Stopwatch.StartNew();
         var trainingTime = new Stopwatch();
@@ -116,8 +156,7 @@ public sealed class Trainer
         int stepsThisRun = 0;
         IReadOnlyDictionary<string, double>? bestMetrics = null, lastMetrics = null;
         bool cancelled = false, earlyStopped = false;
-        var labels = new int[batchSize];
-        var targets = new float[batchSize];
+        var norms = new double[groups.Count];
 
         void Report(TrainingEventKind kind, double loss, double lr, double norm, IReadOnlyDictionary<string, double>? m = null, string? path = null)
         {
@@ -132,13 +171,13 @@ public sealed class Trainer
 
         bool EvaluateAndKeepBest()
         {
-            if (eval is null) return false;
-            var output = Predict(eval);
-            var m = new Dictionary<string, double>(metrics(eval, output)) { ["loss"] = output.Loss };
+            if (evaluate is null) return false;
+            var m = evaluate();
             lastMetrics = m;
             double epoch = state.Epoch + (double)state.BatchInEpoch / batchesPerEpoch;
             log.Evaluation(state.GlobalStep, epoch, m);
             Report(TrainingEventKind.Evaluation, double.NaN, double.NaN, double.NaN, m);
+            if (mainMetric is null) return false;
             if (!m.TryGetValue(mainMetric, out double value))
                 throw new InvalidOperationException($"the metric function returned no \"{mainMetric}\" (it returned {string.Join(", ", m.Keys)})");
             if (double.IsNaN(state.BestMetric) || value > state.BestMetric)
@@ -147,8 +186,8 @@ public sealed class Trainer
                 bestMetrics = m;
                 AtomicFolder.Write(bestDir, temp =>
                 {
-                    TrainingCheckpoint.WriteModelFiles(temp, _model.Config, parameters, _tokenizer);
-                    WriteMetrics(Path.Combine(temp, "eval_results.json"), m, state.GlobalStep);
+                    _objective.WriteModel(temp);
+                    WriteMetrics(Path.Combine(temp, EvalResultsFileName), m, state.GlobalStep);
                 });
             }
             else state = state with { EvaluationsWithoutImprovement = state.EvaluationsWithoutImprovement + 1 };
@@ -157,7 +196,7 @@ public sealed class Trainer
 
         void SaveCheckpoint()
         {
-            TrainingCheckpoint.Save(checkpointDir, _model.Config, parameters, _tokenizer, optimizer, state);
+            TrainingCheckpoint.Save(checkpointDir, _objective, optimizers, state);
             Report(TrainingEventKind.Checkpoint, double.NaN, double.NaN, double.NaN, path: checkpointDir);
         }
 
@@ -167,36 +206,48 @@ public sealed class Trainer
             while (state.BatchInEpoch < batches.Count && state.GlobalStep < total)
             {
                 trainingTime.Start();
-                Gradients.Zero(grads);
+                foreach (var g in grads) Gradients.Zero(g);
                 int micro = Math.Min(accumulation, batches.Count - state.BatchInEpoch);
                 double stepLoss = 0;
+                Dictionary<string, double>? values = null;
                 for (int j = 0; j < micro; j++)
                 {
                     int[] indices = batches[state.BatchInEpoch + j];
-                    var batch = train.Batch(indices, _model.Config.PadTokenId);
-                    for (int r = 0; r < indices.Length; r++) { labels[r] = train.Labels[indices[r]]; targets[r] = train.Scores[indices[r]]; }
                     ulong seed = Dropout.Hash((ulong)o.Seed, (ulong)((long)state.Epoch * batchesPerEpoch + state.BatchInEpoch + j));
-                    var taskLabels = _model.IsRegression ? default : labels.AsSpan(0, indices.Length);
-                    var taskTargets = _model.IsRegression ? targets.AsSpan(0, indices.Length) : default;
-                    var (loss, _) = layerDrop is null
-                        ? _model.ForwardBackward(batch, acts, grads, taskLabels, taskTargets, seed)
-                        : layerDrop.ForwardBackward(batch, acts, grads, taskLabels, taskTargets, seed, o.LayerDrop);
-                    stepLoss += loss;
+                    var result = _objective.ForwardBackward(train, indices, grads, new StepContext(state.GlobalStep, total, seed));
+                    stepLoss += result.Loss;
+                    if (result.Values is not null)
+                    {
+                        values ??= [];
+                        foreach (var (name, v) in result.Values) values[name] = values.GetValueOrDefault(name) + v / micro;
+                    }
                     examplesDone += indices.Length;
                     tokensDone += train.TokenCount(indices);
                 }
-                if (micro > 1) Gradients.Scale(grads, 1f / micro);
+                if (micro > 1) foreach (var g in grads) Gradients.Scale(g, 1f / micro);
                 stepLoss /= micro;
-                double norm = o.MaxGradNorm > 0 ? Gradients.ClipGlobalNorm(grads, o.MaxGradNorm) : Gradients.GlobalNorm(grads);
+                for (int i = 0; i < grads.Length; i++)
+                    norms[i] = o.MaxGradNorm > 0 ? Gradients.ClipGlobalNorm(grads[i], o.MaxGradNorm) : Gradients.GlobalNorm(grads[i]);
                 int step = state.GlobalStep + 1;
-                double lr = schedule.RateAt(step, o.LearningRate);
-                optimizer.Step(lr);
+                double lr = 0;
+                for (int i = 0; i < optimizers.Length; i++)
+                {
+                    double rate = schedule.RateAt(step, groups[i].Optimizer.LearningRate);
+                    optimizers[i].Step(rate);
+                    if (i == 0) lr = rate;
+                    else
+                    {
+                        values ??= [];
+                        values[$"{groups[i].Name}_learning_rate"] = rate;
+                        values[$"{groups[i].Name}_grad_norm"] = norms[i];
+                    }
+                }
                 trainingTime.Stop();
                 state = state with { GlobalStep = step, BatchInEpoch = state.BatchInEpoch + micro };
                 stepsThisRun++;
                 lossSum += stepLoss;
-                log.Step(step, state.Epoch + (double)state.BatchInEpoch / batchesPerEpoch, stepLoss, lr, norm);
-                Report(TrainingEventKind.Step, stepLoss, lr, norm);
+                log.Step(step, state.Epoch + (double)state.BatchInEpoch / batchesPerEpoch, stepLoss, lr, norms[0], values);
+                Report(TrainingEventKind.Step, stepLoss, lr, norms[0], values);
 
                 bool endOfEpoch = state.BatchInEpoch >= batches.Count;
                 if (o.EvalSteps is int every && step % every == 0 && !endOfEpoch)
@@ -216,35 +267,25 @@ public sealed class Trainer
         }
         if (cancelled) SaveCheckpoint();
 
-        // The final model: the best evaluated one, else the last.
+        // The final model: the best evaluated one, else the last; each file replaced by rename.
         string source = bestMetrics is not null && !cancelled ? bestDir : checkpointDir;
-        foreach (string name in new[] { ModelFolder.ConfigFileName, ModelFolder.WeightsFileName, BertTokenizer.VocabFileName, BertTokenizerOptions.ConfigFileName })
+        foreach (string file in Directory.GetFiles(source))
         {
+            string name = Path.GetFileName(file);
+            if (name is TrainingCheckpoint.StateFileName or TrainingCheckpoint.OptimizerFileName or EvalResultsFileName) continue;
             string temp = Path.Combine(outputDir, $".{name}.tmp");
-            File.Copy(Path.Combine(source, name), temp, overwrite: true);
+            File.Copy(file, temp, overwrite: true);
             File.Move(temp, Path.Combine(outputDir, name), overwrite: true);
         }
-        if (bestMetrics is not null) WriteMetrics(Path.Combine(outputDir, "eval_results.json"), bestMetrics, state.BestStep);
+        if (bestMetrics is not null) WriteMetrics(Path.Combine(outputDir, EvalResultsFileName), bestMetrics, state.BestStep);
 
         double secondsTotal = Math.Max(1e-9, trainingTime.Elapsed.TotalSeconds);
         return new TrainingResult(state.GlobalStep, stepsThisRun == 0 ? double.NaN : lossSum / stepsThisRun, bestMetrics, lastMetrics,
             cancelled, earlyStopped, outputDir, trainingTime.Elapsed, examplesDone / secondsTotal, tokensDone / secondsTotal);
     }
 
-    /// <summary>Runs the model (no dropout) over <paramref name="data"/> in order and returns its predictions and mean loss.</summary>
-    public EvaluationOutput Predict(EncodedDataset data)
-    {
-        int n = data.Count, labelsCount = _model.Config.NumLabels, bs = _options.PerDeviceEvalBatchSize;
-        var logits = new float[n * labelsCount];
-        var order = Enumerable.Range(0, n).ToArray();
-        for (int start = 0; start < n; start += bs)
-        {
-            var indices = order.AsSpan(start, Math.Min(bs, n - start));
-            var batchLogits = _model.Forward(data.Batch(indices, _model.Config.PadTokenId));
-            batchLogits.CopyTo(logits, start * labelsCount);
-        }
-        return EvaluationOutput.FromLogits(logits, data, labelsCount, _model.IsRegression);
-    }
+    /// <summary>File name of the metrics of the kept model.</summary>
+    public const string EvalResultsFileName = "eval_results.json";
 
     private static void WriteMetrics(string path, IReadOnlyDictionary<string, double> metrics, int step)
     {

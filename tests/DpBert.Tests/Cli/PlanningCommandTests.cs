@@ -25,6 +25,38 @@ public class PlanningCommandTests
     }
 
     [Fact]
+    public void Oracle_static_heads_and_oracle_supervised_planning_with_held_out_rows()
+    {
+        using var temp = new TempFolder();
+        string model = CopyTinyModel(temp);
+        string[] data = ["--task", "sst2", "--model", model, "--data-dir", GlueDir, "--max-seq-length", "32"];
+        var (code, stdout, stderr) = Run(["oracle", .. data, "--max-eval-samples", "20"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("oracle on sst2 dev (20 inputs):", stdout);
+        Assert.Equal(20, File.ReadAllLines(Path.Combine(model, "oracle", "oracle_plans.jsonl")).Length);
+        (code, stdout, stderr) = Run(["static", .. data, "--depths", "1", "--max-steps", "3", "--max-train-samples", "48", "--held-out", "16", "--per-device-train-batch-size", "16"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("best checkpoint on heldout", stderr);
+        Assert.True(File.Exists(Path.Combine(model, "static", "depth-1", "model.safetensors")));
+        (code, stdout, stderr) = Run(["plan", .. data, "--max-steps", "3", "--max-train-samples", "48", "--held-out", "16", "--oracle-weight", "1", "--per-device-train-batch-size", "16"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("oracle plans of the training set:", stderr);
+        Assert.Contains("heldout at theta 0.5", stdout);
+        Assert.Contains("\"oracle_loss\"", File.ReadAllText(Path.Combine(model, "dpbert", "training_log.jsonl")));
+        (code, stdout, stderr) = Run(["tradeoff", .. data, "--methods", "full,static,oracle,dpbert", "--depths", "1", "--thetas", "0.5", "--max-eval-samples", "20",
+            "--warmup", "1", "--warmup-ms", "0", "--batch-size", "8"]);
+        Assert.True(code == 0, stderr);
+        var tradeoff = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "evaluation", "tradeoff.json"))).RootElement.GetProperty("points");
+        var oracle = tradeoff.EnumerateArray().Single(p => p.GetProperty("method").GetString() == "oracle");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, oracle.GetProperty("knob_value").ValueKind);
+        Assert.True(oracle.GetProperty("diversity").GetProperty("distinct_plans").GetInt32() >= 1);
+        Assert.Contains("| oracle ", stdout);
+        // The held-out rows are the same in every command, and never the dev rows.
+        (code, _, stderr) = Run(["oracle", .. data, "--split", "heldout"]);
+        Assert.Contains("--split heldout needs --held-out N", stderr);
+    }
+
+    [Fact]
     public void Plan_exits_and_tradeoff_produce_folders_tables_and_result_files()
     {
         using var temp = new TempFolder();
@@ -39,6 +71,7 @@ public class PlanningCommandTests
             (code, stdout, stderr) = Run(["exits", "--method", method, .. data, "--max-steps", "3", "--max-train-samples", "48", "--per-device-train-batch-size", "16", "--max-seq-length", "32"]);
             Assert.True(code == 0, stderr);
             Assert.True(File.Exists(Path.Combine(model, method, "exits.safetensors")), method);
+            Assert.Matches(@"each exit head alone on dev \(872 rows\), accuracy after layer 1\.\.2: [01]\.\d{4}  [01]\.\d{4}", stdout);
         }
         (code, stdout, stderr) = Run(["tradeoff", .. data, "--max-eval-samples", "24", "--batch1-inputs", "6", "--warmup", "2", "--warmup-ms", "0", "--batch-size", "8", "--max-seq-length", "32"]);
         Assert.True(code == 0, stderr);

@@ -1,3 +1,4 @@
+using DpBert.Methods;
 using DpBert.Bert;
 using DpBert.EarlyExit;
 using DpBert.Evaluation;
@@ -57,8 +58,9 @@ public class EarlyExitInferenceTests
     // Every exit's logits (layer, row, class) from the hidden states of a full-depth run.
     private static float[][] ExitLogits(BertForSequenceClassification model, ExitHeads heads)
     {
-        var states = new List<float[]>();
-        model.Forward(Batch, states);
+        var recorder = new HiddenStateRecorder();
+        model.Forward(Batch, recorder);
+        var states = recorder.States;
         int b = Batch.BatchSize, s = Batch.SequenceLength, n = model.Config.NumLabels;
         return Enumerable.Range(0, model.Config.NumHiddenLayers).Select(l =>
         {
@@ -118,7 +120,7 @@ public class EarlyExitInferenceTests
         for (int r = 0; r < b; r++)
         {
             Assert.Equal(expectedDepth[r], batched.Plans[r].ExecutedCount);
-            Assert.Equal(DpBert.Planning.LayerPlan.FirstLayers(4, expectedDepth[r]), batched.Plans[r]);
+            Assert.Equal(LayerPlan.FirstLayers(4, expectedDepth[r]), batched.Plans[r]);
             for (int j = 0; j < n; j++) Assert.Equal(exits[expectedDepth[r] - 1][r * n + j], batched.Logits[r * n + j], 4);
         }
         // One input at a time gives the same answers.
@@ -167,7 +169,7 @@ public class EarlyExitInferenceTests
         var depth = new StaticDepthClassifier(model);
         Assert.Contains("static depth 0", Assert.Throws<ArgumentOutOfRangeException>(() => depth.Classify(Batch, 0)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => depth.Classify(Batch, 5));
-        Assert.Equal(model.Forward(Batch, runLayer: l => l < 2), depth.Classify(Batch, 2).Logits);
+        Assert.Equal(model.Forward(Batch, new FixedPlans(LayerPlan.Parse("1100"))), depth.Classify(Batch, 2).Logits);
     }
 
     [Fact]

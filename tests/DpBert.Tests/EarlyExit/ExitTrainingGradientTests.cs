@@ -19,18 +19,18 @@ public class ExitTrainingGradientTests
     {
         var model = EarlyExitInferenceTests.RandomModel(Config, 21);
         var heads = EarlyExitInferenceTests.RandomHeads(model, method, 22);
-        var step = new ExitTrainingStep(model, heads);
+        var step = new ExitHeadsObjective(model, null, heads);
         var batch = EarlyExitInferenceTests.Batch;
         const ulong seed = 5;
         var headGrads = heads.Parameters.CreateLike();
         var backboneGrads = model.Parameters.CreateLike();
-        step.ForwardBackward(batch, Labels, [], headGrads, backboneGrads, seed);
+        step.Step(batch, Labels, [], headGrads, backboneGrads, seed);
 
         double Loss()
         {
             model.Parameters.MarkChanged();
             heads.Parameters.MarkChanged();
-            return step.ForwardBackward(batch, Labels, [], heads.Parameters.CreateLike(), model.Parameters.CreateLike(), seed);
+            return step.Step(batch, Labels, [], heads.Parameters.CreateLike(), model.Parameters.CreateLike(), seed);
         }
         var failures = new List<string>();
         FiniteDifferences.Check(heads.Parameters, headGrads, Loss, failures);

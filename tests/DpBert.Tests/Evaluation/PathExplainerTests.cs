@@ -1,3 +1,4 @@
+using DpBert.Methods;
 using DpBert.Evaluation;
 using DpBert.Inference;
 using DpBert.Planning;
@@ -14,7 +15,7 @@ public class PathExplainerTests
         var (model, planner) = TradeoffTests.Model();
         var tokenizer = BertTokenizer.FromFolder(GoldenFiles.TinyModelFolder);
         var classifier = new DpBertClassifier(model, planner);
-        var paths = new PathExplainer(classifier, model, tokenizer).Explain([new TextInput("a gorgeous movie"), new TextInput("the plot is thin", "boring")], 0.5, ["1", null]);
+        var paths = new PathExplainer(classifier, tokenizer).Explain([new TextInput("a gorgeous movie"), new TextInput("the plot is thin", "boring")], 0.5, ["1", null]);
         Assert.Equal(2, paths.Count);
         var encoding = tokenizer.Encode("a gorgeous movie");
         var expected = classifier.Predict(new DpBert.Bert.BertBatch(encoding.InputIds, encoding.TokenTypeIds, encoding.AttentionMask, 1, encoding.Length), 0.5)[0];
@@ -30,9 +31,9 @@ public class PathExplainerTests
         Assert.Equal("the plot is thin ||| boring", paths[1].Text);
         Assert.Equal("dpbert", paths[1].Method);
         // Other methods: plans without planner probabilities.
-        var staticPaths = new PathExplainer(new StaticDepthClassifier(model), model, tokenizer).Explain([new TextInput("wonderful")], 2);
+        var staticPaths = new PathExplainer(new StaticDepthClassifier(model), tokenizer).Explain([new TextInput("wonderful")], 2);
         Assert.Equal("1100", staticPaths[0].Plan.ToString());
         Assert.All(staticPaths[0].LayerProbabilities, p => Assert.Null(p));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PathExplainer(classifier, model, tokenizer).Explain([new TextInput("x")], 1.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PathExplainer(classifier, tokenizer).Explain([new TextInput("x")], 1.0));
     }
 }

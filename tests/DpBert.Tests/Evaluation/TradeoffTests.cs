@@ -1,3 +1,4 @@
+using DpBert.Methods;
 using DpBert.Bert;
 using DpBert.EarlyExit;
 using DpBert.Evaluation;
@@ -96,6 +97,42 @@ public class TradeoffTests
         Assert.Equal(ParetoFront.Of(result.Points), result.ParetoFront);
     }
 
+    [Fact]
+    public void Both_passes_rotate_which_point_runs_first()
+    {
+        // Interleaving only makes the points see the same machine if no point always goes first: the batch-1 pass
+        // rotates from input to input and the throughput pass from batch to batch.
+        var (model, planner) = Model();
+        var calls = new List<(string Point, int Rows)>();
+        var full = new Recording(new FullDepthClassifier(model), calls);
+        var dpbert = new Recording(new DpBertClassifier(model, planner), calls);
+        var data = Data(9);
+        var options = new LatencyOptions { WarmupInputs = 1, WarmupMilliseconds = 0, ThroughputBatchSize = 3 };
+        MetricFunction accuracy = (d, o) => new Dictionary<string, double> { ["accuracy"] = DpBert.Glue.GlueMetrics.Accuracy(o.PredictedLabels, d.Labels) };
+        TradeoffSweep.Run("sst2", full, [new SweepEntry(dpbert, [0.3, 0.7])], data, accuracy, "accuracy", options);
+        var throughput = calls.TakeLast(9).Chunk(3).ToList();   // 3 batches x 3 points, last in the sweep
+        var batch1 = calls.SkipLast(9).TakeLast(27).Chunk(3).ToList();   // 9 inputs x 3 points before it
+        foreach (var pass in new[] { throughput, batch1 })
+        {
+            Assert.All(pass, round => Assert.Equal(3, round.Select(c => c.Point).Distinct().Count()));
+            Assert.Equal(3, pass.Take(3).Select(round => round[0].Point).Distinct().Count());
+        }
+        Assert.All(throughput, round => Assert.All(round, c => Assert.Equal(3, c.Rows)));
+        Assert.All(batch1, round => Assert.All(round, c => Assert.Equal(1, c.Rows)));
+    }
+
+    // A method that records each call (point label, batch rows) before passing it on.
+    private sealed class Recording(IAdaptiveClassifier inner, List<(string Point, int Rows)> calls) : IAdaptiveClassifier
+    {
+        public AdaptiveMethod Method => inner.Method;
+        public BertForSequenceClassification Model => inner.Model;
+        public AdaptiveOutput Classify(BertBatch batch, double knob)
+        {
+            calls.Add((Method.Label(Method.Knob is null ? null : knob), batch.BatchSize));
+            return inner.Classify(batch, knob);
+        }
+    }
+
     private static MethodResult Point(string method, double knob, double metric, double ms) => new(method, "k", knob, "accuracy", metric,
         new Dictionary<string, double> { ["accuracy"] = metric }, 2, [1.0, 1.0], [0, 0, 1], new LatencyStatistics(1, ms, ms, ms, ms), 100, 32, 1, 1);
 
@@ -146,6 +183,9 @@ public class TradeoffTests
         Assert.Equal(string.Join(",", ResultFiles.CsvColumns), lines[0]);
         Assert.Equal(3, lines.Length);
         Assert.StartsWith("dpbert,k,0.5,accuracy,0.89,2,6,6,6,6,1,100,32,1,1,1,1;1,0;0;1", lines[2]);
+        // A cell with a comma or a quote is quoted (RFC 4180), so the row keeps its columns.
+        ResultFiles.SaveCsv(temp.File("q.csv"), [points[1] with { MetricName = "f1, \"macro\"" }]);
+        Assert.Contains(",\"f1, \"\"macro\"\"\",", File.ReadAllLines(temp.File("q.csv"))[1]);
         File.WriteAllText(temp.File("bad.json"), "{ not json");
         Assert.Contains("bad.json", Assert.Throws<InvalidDataException>(() => ResultFiles.LoadJson(temp.File("bad.json"))).Message);
     }

@@ -46,7 +46,7 @@ public class DpBertClassifierTests
         Assert.All(low, p => Assert.Equal("11", p.Plan.ToString()));
         Assert.All(high, p => Assert.Equal("10", p.Plan.ToString()));
         // Skipping layer 1 equals running the model without it; the same call twice gives the same answer.
-        var withoutLayer1 = model.Forward(Batch(), runLayer: l => l == 0);
+        var withoutLayer1 = model.Forward(Batch(), new FixedPlans(LayerPlan.Parse("10")));
         Assert.Equal(withoutLayer1, high.SelectMany(p => p.Logits).ToArray());
         Assert.Equal(high.Select(p => p.Plan), classifier.Predict(Batch(), theta: 0.99).Select(p => p.Plan));
         Assert.All(high, p => Assert.InRange(p.LayerProbabilities[0], 0.3f, 0.7f));
@@ -74,5 +74,29 @@ public class DpBertClassifierTests
         Assert.Equal(["planner.hidden.weight", "planner.hidden.bias", "planner.output.weight", "planner.output.bias"],
             PlanningModule.Layout(model.Config, 1).Select(p => p.Name));
         Assert.Equal([16, 64], PlanningModule.Layout(model.Config, 1).First().Shape);
+    }
+
+    [Fact]
+    public void Layers_the_planner_bypasses_are_never_computed()
+    {
+        // A planner that runs nothing after layer 0 (k = 1), on a model whose layer 1 is NaN: the logits stay finite.
+        var (model, planner) = Setup(outputBias: -10f);
+        foreach (var p in model.Parameters.Parameters.Where(p => p.Name.Contains("encoder.layer.1.")))
+            model.Parameters.Span(p).Fill(float.NaN);
+        model.Parameters.MarkChanged();
+        var output = new DpBertClassifier(model, planner).Classify(Batch(), 0.5);
+        Assert.All(output.Plans, p => Assert.Equal("10", p.ToString()));
+        Assert.All(output.Logits, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void A_planner_before_the_first_layer_is_refused_with_the_reason()
+    {
+        // k = 0 would read the [CLS] embedding, the same vector for every input.
+        var config = GoldenForwardTests.LoadTinyModel().Config;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PlanningModule(config, alwaysRunLayers: 0));
+        Assert.Contains("the same for every input", e.Message);
+        Assert.Contains("--always-run-layers 0", Assert.Throws<ArgumentOutOfRangeException>(() => new PlannerTrainingOptions { AlwaysRunLayers = 0 }.Validate()).Message);
+        Assert.Contains("must be in [1, 2)", Assert.Throws<ArgumentOutOfRangeException>(() => new PlanningModule(config, alwaysRunLayers: 2)).Message);
     }
 }

@@ -50,13 +50,13 @@ public class PlannerGradientTests
     public void Soft_gates_planner_and_backbone_gradients_match_finite_differences()
     {
         var (model, planner) = Setup(plannerBias: 0.3f);
-        var step = new DpBertTrainingStep(model, planner);
+        var step = new PlannerObjective(model, null, planner, Options);
         int[] labels = [2, 0, 1];
         const double tau = 0.7;
         const ulong seed = 99;
         var bGrads = model.Parameters.CreateLike();
         var pGrads = planner.Parameters.CreateLike();
-        step.ForwardBackward(Batch, labels, [], Teacher, bGrads, pGrads, Options, tau, seed, hard: false);
+        step.Step(Batch, labels, [], Teacher, bGrads, pGrads, tau, seed, hard: false);
         // Soft gates strictly inside (0, 1): the relaxation is what is being differentiated.
         Assert.All(step.LastGates.ToArray(), g => Assert.InRange(g, 1e-3f, 1 - 1e-3f));
 
@@ -64,7 +64,7 @@ public class PlannerGradientTests
         {
             model.Parameters.MarkChanged();
             planner.Parameters.MarkChanged();
-            return step.ForwardBackward(Batch, labels, [], Teacher, model.Parameters.CreateLike(), planner.Parameters.CreateLike(), Options, tau, seed, hard: false).Loss;
+            return step.Step(Batch, labels, [], Teacher, model.Parameters.CreateLike(), planner.Parameters.CreateLike(), tau, seed, hard: false).Loss;
         }
 
         var failures = new List<string>();
@@ -76,16 +76,48 @@ public class PlannerGradientTests
     }
 
     [Fact]
+    public void Oracle_term_gradients_match_finite_differences()
+    {
+        // The oracle's binary cross-entropy on the planner's logits, with soft gates, against finite differences.
+        var (model, planner) = Setup(plannerBias: -0.2f);
+        var options = Options with { OracleWeight = 2.5 };
+        float[] oracle = [1, 0, 0, 1, 1, 1];   // 3 rows x 2 planned layers
+        var objective = new PlannerObjective(model, null, planner, options, oracleTargets: oracle);
+        Assert.Throws<ArgumentException>(() => new PlannerObjective(model, null, planner, options));
+        int[] labels = [2, 0, 1];
+        const double tau = 0.7;
+        const ulong seed = 31;
+        var bGrads = model.Parameters.CreateLike();
+        var pGrads = planner.Parameters.CreateLike();
+        var withOracle = Run(objective, bGrads, pGrads);
+        var without = new PlannerObjective(model, null, planner, Options).Step(Batch, labels, [], Teacher, model.Parameters.CreateLike(), planner.Parameters.CreateLike(), tau, seed, hard: false);
+        Assert.True(withOracle.Loss > without.Loss, $"the oracle term adds to the loss: {withOracle.Loss} vs {without.Loss}");
+
+        double Loss()
+        {
+            model.Parameters.MarkChanged();
+            planner.Parameters.MarkChanged();
+            return Run(objective, model.Parameters.CreateLike(), planner.Parameters.CreateLike()).Loss;
+        }
+        var failures = new List<string>();
+        FiniteDifferences.Check(planner.Parameters, pGrads, Loss, failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+
+        DpBertStepResult Run(PlannerObjective o, ParameterSet b, ParameterSet p) =>
+            o.Step(Batch, labels, [], Teacher, b, p, tau, seed, hard: false, oracleTargets: oracle);
+    }
+
+    [Fact]
     public void Hard_gates_run_exactly_the_sampled_plan_and_backbone_gradients_match_finite_differences()
     {
         var (model, planner) = Setup(plannerBias: 0f);
-        var step = new DpBertTrainingStep(model, planner);
         int[] labels = [1, 2, 0];
         const ulong seed = 12;
         var noDistillation = Options with { DistillationWeight = 0 };
+        var step = new PlannerObjective(model, null, planner, noDistillation);
         var bGrads = model.Parameters.CreateLike();
         var pGrads = planner.Parameters.CreateLike();
-        var result = step.ForwardBackward(Batch, labels, [], [], bGrads, pGrads, noDistillation, 0.5, seed, hard: true);
+        var result = step.Step(Batch, labels, [], [], bGrads, pGrads, 0.5, seed, hard: true);
         var gates = step.LastGates.ToArray();
         Assert.All(gates, g => Assert.True(g is 0f or 1f));
         Assert.Contains(0f, gates);
@@ -96,7 +128,7 @@ public class PlannerGradientTests
         double Loss()
         {
             model.Parameters.MarkChanged();
-            var r = step.ForwardBackward(Batch, labels, [], [], model.Parameters.CreateLike(), planner.Parameters.CreateLike(), noDistillation, 0.5, seed, hard: true);
+            var r = step.Step(Batch, labels, [], [], model.Parameters.CreateLike(), planner.Parameters.CreateLike(), 0.5, seed, hard: true);
             Assert.Equal(gates, step.LastGates.ToArray());
             return r.Loss;
         }
@@ -114,11 +146,11 @@ public class PlannerGradientTests
         var config = Config with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
         var (model0, planner) = Setup(plannerBias: 0f);
         var model = new BertForSequenceClassification(config, model0.Parameters);
-        var step = new DpBertTrainingStep(model, planner);
-        var result = step.ForwardBackward(Batch, [0, 1, 2], [], [], model.Parameters.CreateLike(), planner.Parameters.CreateLike(), Options with { DistillationWeight = 0 }, 0.5, 3, hard: true);
+        var step = new PlannerObjective(model, null, planner, Options with { DistillationWeight = 0 });
+        var result = step.Step(Batch, [0, 1, 2], [], [], model.Parameters.CreateLike(), planner.Parameters.CreateLike(), 0.5, 3, hard: true);
         var gates = step.LastGates.ToArray();
         var plans = Enumerable.Range(0, 3).Select(r => new LayerPlan([true, gates[r * 2] == 1f, gates[r * 2 + 1] == 1f])).ToList();
-        var logits = new PlannedExecution(model).Forward(Batch, plans);
+        var logits = model.Forward(Batch, new FixedPlans(plans));
         for (int i = 0; i < logits.Length; i++) Assert.Equal(logits[i], result.Logits[i], 4);
     }
 

@@ -60,7 +60,7 @@ public class TrainerTests
         Assert.True(events.Last(e => e.Kind == TrainingEventKind.Step).Loss < events.First(e => e.Kind == TrainingEventKind.Step).Loss);
         // The output folder is a model folder the CLI and TextClassifier load.
         var loaded = ModelFolder.LoadSequenceClassifier(temp.Path);
-        var reEval = new Trainer(loaded.Model, loaded.Tokenizer, options).Predict(eval);
+        var reEval = EvaluationOutput.Predict(loaded.Model, eval, options.PerDeviceEvalBatchSize);
         Assert.Equal(result.BestMetrics["accuracy"], Accuracy(eval, reEval)["accuracy"]);
     }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using DpBert.Checkpoints.Onnx;
-using DpBert.Training;
 
 namespace DpBert.Checkpoints.NuGet;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using DpBert.Bert;
 using DpBert.Tokenization;
-using DpBert.Training;
 using Onnx;
 
 namespace DpBert.Checkpoints.Onnx;
@@ -123,7 +122,7 @@ public static class OnnxBertImporter
         var imported = import with { Config = config };
         AtomicFolder.Write(folder, temp =>
         {
-            TrainingCheckpoint.WriteModelFiles(temp, config, import.Parameters, tokenizer);
+            ModelFolder.WriteFiles(temp, config, import.Parameters, tokenizer);
             var notes = new { importer_version = FormatVersion, source = origin ?? $"{Path.GetFullPath(onnxPath)} with {Path.GetFullPath(vocabPath)}", pooler_in_graph = import.PoolerInGraph, do_lower_case = tokenizer.Options.DoLowerCase, notes = import.Notes };
             File.WriteAllText(Path.Combine(temp, ImportNotesFileName), JsonSerializer.Serialize(notes, new JsonSerializerOptions { WriteIndented = true }));
             writeMore?.Invoke(temp, imported);

@@ -1,0 +1,194 @@
+using DpBert.Bert;
+using DpBert.Tensors;
+using DpBert.Tokenization;
+using DpBert.Training;
+
+namespace DpBert.Planning;
+
+/// <summary>What one joint training step of planner and backbone saw.</summary>
+/// <param name="Loss">Total loss.</param>
+/// <param name="TaskLoss">Task loss against the labels (before blending with distillation).</param>
+/// <param name="GateMean">Mean forward gate over the batch and the planned layers (the fraction that ran).</param>
+/// <param name="Logits">Class scores (B, num_labels).</param>
+public sealed record DpBertStepResult(float Loss, float TaskLoss, float GateMean, float[] Logits);
+
+/// <summary>
+/// DPBERT's joint training (stage two) as a <see cref="ITrainingObjective"/>: the first k layers run; the planner
+/// reads [CLS] and gives one logit per remaining layer; gates are straight-through hard Gumbel-sigmoid samples
+/// (or their soft relaxation) at a temperature annealed over the run; each planned layer is
+/// <c>z * Layer(h) + (1 - z) * h</c> (this class is the <see cref="ITrainingLayerHook"/> that gates them); the loss
+/// adds distillation from the full-depth model's logits and the budget penalty <c>lambda * (mean gate - rho)^2</c>.
+/// Parameter groups: <c>planner</c>, then <c>backbone</c> (a lower rate: it is already fine-tuned).
+/// </summary>
+public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
+{
+    private readonly BertForSequenceClassification _model;
+    private readonly BertTokenizer? _tokenizer;
+    private readonly PlanningModule _planner;
+    private readonly PlannerTrainingOptions _options;
+    private readonly float[] _teacher;
+    private readonly float[] _oracle;
+    private readonly BertTrainingActivations _acts;
+    private float[] _gates = [], _soft = [], _dGates = [], _column = [], _gateLogits = [], _oracleBatch = [];
+    // The step being run: gate noise and temperature, the planner's gradients, the budget penalty's gradient.
+    private ulong _noiseSeed;
+    private double _temperature;
+    private bool _hard;
+    private ParameterSet? _plannerGrads;
+    private float _dPenalty;
+    private double _gateMean, _oracleLoss;
+
+    /// <summary>Prepares joint training of a backbone and its planner.</summary>
+    /// <param name="model">The backbone, fine-tuned at full depth (trained in place).</param>
+    /// <param name="tokenizer">Written with the model; may be null when the objective only runs steps.</param>
+    /// <param name="planner">The planner (trained in place).</param>
+    /// <param name="options">Loss weights, temperatures and learning rates.</param>
+    /// <param name="teacherLogits">The full-depth model's logits for every training example (N, num_labels), for distillation; empty when its weight is 0.</param>
+    /// <param name="oracleTargets">Per training example and planned layer, 1 when its oracle plan runs the layer ((N, L - k), <see cref="OraclePlans.Targets"/>); needed when <see cref="PlannerTrainingOptions.OracleWeight"/> &gt; 0.</param>
+    public PlannerObjective(BertForSequenceClassification model, BertTokenizer? tokenizer, PlanningModule planner, PlannerTrainingOptions options,
+        float[]? teacherLogits = null, float[]? oracleTargets = null)
+    {
+        if (options.OracleWeight > 0 && oracleTargets is null) throw new ArgumentException("--oracle-weight needs the oracle plans of the training set", nameof(oracleTargets));
+        _oracle = oracleTargets ?? [];
+        if (planner.AlwaysRunLayers + planner.PlannedLayers != model.Config.NumHiddenLayers)
+            throw new ArgumentException($"the planner covers {planner.AlwaysRunLayers + planner.PlannedLayers} layers; the model has {model.Config.NumHiddenLayers}", nameof(planner));
+        _model = model;
+        _tokenizer = tokenizer;
+        _planner = planner;
+        _options = options;
+        _teacher = teacherLogits ?? [];
+        _acts = new BertTrainingActivations(model.Config);
+        Groups =
+        [
+            new ParameterGroup("planner", planner.Parameters, new AdamWOptions(options.PlannerLearningRate, 0.9, 0.999, 1e-8, 0.0), DpBertFolder.PlannerFileName),
+            new ParameterGroup("backbone", model.Parameters, new AdamWOptions(options.BackboneLearningRate, 0.9, 0.999, 1e-8, 0.01), Checkpoints.ModelFolder.WeightsFileName),
+        ];
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ParameterGroup> Groups { get; }
+
+    /// <summary>The gates (B, L - k) of the last step, as used in the forward pass.</summary>
+    public ReadOnlySpan<float> LastGates => _gates;
+
+    /// <inheritdoc/>
+    public ObjectiveStep ForwardBackward(EncodedDataset data, int[] indices, IReadOnlyList<ParameterSet> gradients, StepContext context)
+    {
+        var batch = data.Batch(indices, _model.Config.PadTokenId);
+        int n = _model.Config.NumLabels;
+        var teacher = new float[_teacher.Length > 0 ? indices.Length * n : 0];
+        for (int r = 0; r < indices.Length && teacher.Length > 0; r++) _teacher.AsSpan(indices[r] * n, n).CopyTo(teacher.AsSpan(r * n, n));
+        double temperature = GumbelGate.AnnealedTemperature(_options.TemperatureStart, _options.TemperatureEnd, context.Step, context.TotalSteps);
+        int planned = _planner.PlannedLayers;
+        float[]? oracle = null;
+        if (_options.OracleWeight > 0)
+        {
+            oracle = new float[indices.Length * planned];
+            for (int r = 0; r < indices.Length; r++) _oracle.AsSpan(indices[r] * planned, planned).CopyTo(oracle.AsSpan(r * planned, planned));
+        }
+        var result = _model.IsRegression
+            ? Step(batch, default, data.ScoresOf(indices), teacher, gradients[1], gradients[0], temperature, context.Seed, oracleTargets: oracle)
+            : Step(batch, data.LabelsOf(indices), default, teacher, gradients[1], gradients[0], temperature, context.Seed, oracleTargets: oracle);
+        var values = new Dictionary<string, double> { ["task_loss"] = result.TaskLoss, ["gate_mean"] = result.GateMean, ["temperature"] = temperature };
+        if (_options.OracleWeight > 0) values["oracle_loss"] = _oracleLoss;
+        return new ObjectiveStep(result.Loss, values);
+    }
+
+    /// <summary>
+    /// One forward and backward pass. <paramref name="teacherLogits"/> (B, num_labels) are the full-depth model's
+    /// outputs for distillation (ignored when its weight is 0). Dropout masks and gate noise derive from
+    /// <paramref name="seed"/>; <paramref name="hard"/> false uses the soft relaxation (for gradient checks).
+    /// <paramref name="oracleTargets"/> (B, L - k) are the rows' oracle targets, needed when the oracle weight is set.
+    /// </summary>
+    public DpBertStepResult Step(BertBatch batch, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<float> teacherLogits,
+        ParameterSet backboneGrads, ParameterSet plannerGrads, double temperature, ulong seed, bool hard = true, float[]? oracleTargets = null)
+    {
+        int b = batch.BatchSize, n = _model.Config.NumLabels;
+        if (_options.OracleWeight > 0)
+        {
+            if (oracleTargets is null || oracleTargets.Length != b * _planner.PlannedLayers)
+                throw new ArgumentException($"the oracle term needs {b * _planner.PlannedLayers} targets, got {oracleTargets?.Length ?? 0}", nameof(oracleTargets));
+            _oracleBatch = oracleTargets;
+        }
+        _noiseSeed = Dropout.Hash(seed, 7777);
+        _temperature = temperature;
+        _hard = hard;
+        _plannerGrads = plannerGrads;
+        var logits = _model.ForwardTraining(batch, _acts, seed, this);
+
+        // Loss and its gradient with respect to the logits.
+        var dLogits = new float[b * n];
+        float taskLoss = _model.TaskLoss(dLogits, logits, labels, targets, b);
+        double loss = taskLoss;
+        double alpha = _options.DistillationWeight;
+        if (alpha > 0)
+        {
+            if (teacherLogits.Length != b * n) throw new ArgumentException($"distillation needs {b * n} teacher logits, got {teacherLogits.Length}", nameof(teacherLogits));
+            var dDistill = new float[b * n];
+            double distill = Distillation.Loss(dDistill, logits, teacherLogits, b, n, _model.IsRegression, _options.DistillationTemperature);
+            loss = (1 - alpha) * taskLoss + alpha * distill;
+            for (int i = 0; i < b * n; i++) dLogits[i] = (float)((1 - alpha) * dLogits[i] + alpha * dDistill[i]);
+        }
+        loss += _options.Lambda * (_gateMean - _options.Rho) * (_gateMean - _options.Rho);
+        if (_options.OracleWeight > 0) loss += _options.OracleWeight * _oracleLoss;
+        _model.BackwardFromLogits(batch, _acts, backboneGrads, dLogits, this);
+        return new DpBertStepResult((float)loss, taskLoss, (float)_gateMean, logits);
+    }
+
+    /// <inheritdoc/>
+    public void WriteModel(string folder) =>
+        DpBertFolder.WriteFiles(folder, _model, _tokenizer ?? throw new InvalidOperationException("no tokenizer to write with the model"), _planner, _options);
+
+    /// <summary>Layers before k run ungated; at k the planner reads [CLS] and the gates of every planned layer are sampled.</summary>
+    ReadOnlySpan<float> ITrainingLayerHook.Gates(int layer, BertTrainingActivations acts, BertBatch batch)
+    {
+        int k = _planner.AlwaysRunLayers, planned = _planner.PlannedLayers, b = batch.BatchSize;
+        if (layer < k) return default;
+        if (layer == k)
+        {
+            var gateLogits = _planner.ForwardTraining(acts.Hidden(k - 1), b, batch.SequenceLength);
+            _gateLogits = gateLogits;
+            _oracleLoss = _options.OracleWeight > 0 ? OracleLoss(gateLogits, _oracleBatch.AsSpan(0, b * planned)) : 0;
+            Buffers.Ensure(ref _soft, b * planned); Buffers.Ensure(ref _dGates, b * planned); Buffers.Ensure(ref _column, b);
+            if (_gates.Length != b * planned) _gates = new float[b * planned];
+            GumbelGate.Sample(_gates, _soft.AsSpan(0, b * planned), gateLogits, _temperature, _noiseSeed, _hard);
+            _gateMean = 0;
+            foreach (float z in _gates) _gateMean += z;
+            _gateMean /= b * planned;
+            _dPenalty = (float)(2 * _options.Lambda * (_gateMean - _options.Rho) / (b * planned));
+        }
+        for (int r = 0; r < b; r++) _column[r] = _gates[r * planned + layer - k];
+        return _column.AsSpan(0, b);
+    }
+
+    /// <summary>Collects each planned layer's gate gradients (plus the budget penalty's); at k, back through the gates and the planner into [CLS].</summary>
+    void ITrainingLayerHook.AfterBackward(int layer, ReadOnlySpan<float> dGates, Span<float> dInput, BertTrainingActivations acts, BertBatch batch)
+    {
+        int k = _planner.AlwaysRunLayers, planned = _planner.PlannedLayers, b = batch.BatchSize;
+        if (layer < k) return;
+        for (int r = 0; r < b; r++) _dGates[r * planned + layer - k] = dGates[r] + _dPenalty;
+        if (layer != k) return;
+        GumbelGate.Backward(_dGates.AsSpan(0, b * planned), _soft.AsSpan(0, b * planned), _temperature);
+        if (_options.OracleWeight > 0)
+        {
+            // d/dg of w * mean BCE(sigmoid(g), t) = w * (sigmoid(g) - t) / (B (L - k)), added to the gates' path.
+            double scale = _options.OracleWeight / (b * planned);
+            for (int i = 0; i < b * planned; i++) _dGates[i] += (float)(scale * (Sigmoid(_gateLogits[i]) - _oracleBatch[i]));
+        }
+        _planner.Backward(_plannerGrads!, _dGates.AsSpan(0, b * planned), dInput, b, batch.SequenceLength);
+    }
+
+    // Mean binary cross-entropy of sigmoid(logits) against the oracle's 0/1 targets, computed stably.
+    private static double OracleLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)
+    {
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double g = logits[i];
+            sum += Math.Max(g, 0) - g * targets[i] + Math.Log(1 + Math.Exp(-Math.Abs(g)));
+        }
+        return sum / logits.Length;
+    }
+
+    private static double Sigmoid(double g) => 1.0 / (1.0 + Math.Exp(-g));
+}
