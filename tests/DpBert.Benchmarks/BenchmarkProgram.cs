@@ -14,6 +14,8 @@ namespace DpBert.Benchmarks;
 /// elementwise              the element-wise kernels against System.Numerics.Tensors' TensorPrimitives, interleaved
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
+/// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
+///                          core engine vs TorchSharp/libtorch, side by side
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -32,6 +34,11 @@ internal static class BenchmarkProgram
             case "elementwise": ElementwiseBenchmark.Run(); break;
             case "load": CheckpointLoadBenchmark.Run(); break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
+            case "engines":
+                EngineComparisonBenchmark.Run(options.GetInt("rounds", 3), options.GetInt("seconds", 3), options.Get("only", "") is { Length: > 0 } only ? only : null,
+                    options.Get("torch-threads", "") is { Length: > 0 } list ? list.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray() : null,
+                    options.GetInt("warmup", 2));
+                break;
             case "all":
                 GemmBenchmark.Run();
                 BertBenchmark.Run("base", 1, 128, "managed");
@@ -47,7 +54,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, train, load or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, train, load, engines or all");
                 return 2;
         }
         return 0;
