@@ -17,6 +17,15 @@ public class GoldenExportTests
         return data;
     }
 
+    [Fact]
+    public void A_planner_reading_the_mean_of_the_tokens_is_refused_with_the_reason()
+    {
+        var golden = SharedFiles.LoadGoldenModel();
+        var planner = new PlanningModule(golden.Config, 1, PlannerInput.Mean);
+        var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildDpBert(golden.Model, planner));
+        Assert.Contains("planner_input mean", e.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Settings))]
     public void Full_and_dpbert_graphs_on_onnx_runtime_give_the_hugging_face_logits(int opset, GraphOptimizationLevel level)

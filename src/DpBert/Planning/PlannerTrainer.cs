@@ -55,7 +55,7 @@ public sealed class PlannerTrainer
     /// </summary>
     public static PlanningModule CreatePlanner(BertConfig config, PlannerTrainingOptions options)
     {
-        var planner = new PlanningModule(config, options.AlwaysRunLayers);
+        var planner = new PlanningModule(config, options.AlwaysRunLayers, options.Input);
         var rng = new Random(options.Seed);
         foreach (var name in new[] { "planner.hidden.weight", "planner.output.weight" }) BertInitializer.FillNormal(planner.Parameters.Span(name), 0.02, rng);
         double start = Math.Clamp((1 + options.Rho) / 2, 0.05, 0.95);

@@ -54,6 +54,8 @@ public sealed record PlannerTrainingOptions
     /// (<see cref="OraclePlans.MinMargin"/>; 0 = the same class, which two-class tasks meet by chance for about half of the inputs).
     /// </summary>
     public double OracleMargin { get; init; }
+    /// <summary>What the planner reads after the always-run layers: [CLS] (default) or the mean of the real tokens.</summary>
+    public PlannerInput Input { get; init; } = PlannerInput.Cls;
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>
     public double EvalTheta { get; init; } = 0.5;
 
