@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using System.CommandLine;
 using System.Globalization;
 using DpBert.Checkpoints;
@@ -39,7 +40,7 @@ internal static class PlanCommand
         var oracleWeight = new Option<double>("--oracle-weight") { Description = "Weight of the oracle term (the planner learns each training input's cheapest plan that keeps the stage-one model's prediction; 0 = off).", DefaultValueFactory = _ => d.OracleWeight };
         var oraclePlans = new Option<string?>("--oracle-plans") { Description = "Oracle plans of the training rows already searched (a file --oracle-weight wrote, or dpbert oracle --split train); default: search them." };
         var oracleMargin = new Option<double>("--oracle-margin") { Description = "Logit margin of the stage-one model's class that a smaller plan must keep to be an input's oracle plan (0 = the same class).", DefaultValueFactory = _ => d.OracleMargin };
-        var plannerInput = new Option<string>("--planner-input") { Description = "What the planner reads after the always-run layers: cls ([CLS]) or mean (the mean of the real tokens).", DefaultValueFactory = _ => PlannerInputs.Name(d.Input) };
+        var plannerInput = new Option<string>("--planner-input") { Description = "What the planner reads after the always-run layers: cls ([CLS]) or mean (the mean of the real tokens).", DefaultValueFactory = _ => TokenPoolings.Name(d.Input) };
         plannerInput.AcceptOnlyFromAmong("cls", "mean");
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.", DefaultValueFactory = _ => 0 };
         var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
@@ -61,7 +62,7 @@ internal static class PlanCommand
                 PlannerLearningRate = parse.GetValue(plannerLr), NumTrainEpochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(maxSteps),
                 BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), EvalTheta = parse.GetValue(theta), Seed = parse.GetValue(seed),
                 OracleWeight = parse.GetValue(oracleWeight), OracleMargin = parse.GetValue(oracleMargin),
-                Input = PlannerInputs.Parse(parse.GetValue(plannerInput)!),
+                Input = TokenPoolings.Parse(parse.GetValue(plannerInput)!),
             };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);

@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using DpBert.Planning;
 using Microsoft.ML.OnnxRuntime;
 
@@ -21,7 +22,7 @@ public class GoldenExportTests
     public void A_planner_reading_the_mean_of_the_tokens_is_refused_with_the_reason()
     {
         var golden = SharedFiles.LoadGoldenModel();
-        var planner = new PlanningModule(golden.Config, 1, PlannerInput.Mean);
+        var planner = new PlanningModule(golden.Config, 1, TokenPooling.Mean);
         var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildDpBert(golden.Model, planner));
         Assert.Contains("planner_input mean", e.Message);
     }

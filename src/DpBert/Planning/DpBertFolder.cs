@@ -31,7 +31,7 @@ public static class DpBertFolder
         {
             ["always_run_layers"] = planner.AlwaysRunLayers,
             ["planned_layers"] = planner.PlannedLayers,
-            ["planner_input"] = PlannerInputs.Name(planner.Input),
+            ["planner_input"] = TokenPoolings.Name(planner.Input),
             ["rho"] = options.Rho,
             ["lambda"] = options.Lambda,
             ["distillation_weight"] = options.DistillationWeight,
@@ -52,15 +52,16 @@ public static class DpBertFolder
         if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: {ConfigFileName} not found (train a planner with `dpbert plan`)", configPath);
         if (!File.Exists(plannerPath)) throw new FileNotFoundException($"{folder}: {PlannerFileName} not found", plannerPath);
         int k;
-        PlannerInput input;
+        TokenPooling input;
         try
         {
             var json = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException("empty");
             k = json["always_run_layers"]?.GetValue<int>() ?? throw new InvalidDataException("no \"always_run_layers\"");
             // Folders written before the choice existed have no key: their planners read [CLS].
-            input = json["planner_input"] is { } name ? PlannerInputs.Parse(name.GetValue<string>()) : PlannerInput.Cls;
+            try { input = json["planner_input"] is { } name ? TokenPoolings.Parse(name.GetValue<string>()) : TokenPooling.Cls; }
+            catch (ArgumentException e) { throw new InvalidDataException($"planner_input: {e.Message}", e); }
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or InvalidDataException or ArgumentException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or InvalidDataException)
         {
             throw new InvalidDataException($"{configPath}: {e.Message}", e);
         }

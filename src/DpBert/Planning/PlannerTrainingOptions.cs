@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using DpBert.Training;
 
 namespace DpBert.Planning;
@@ -55,7 +56,7 @@ public sealed record PlannerTrainingOptions
     /// </summary>
     public double OracleMargin { get; init; }
     /// <summary>What the planner reads after the always-run layers: [CLS] (default) or the mean of the real tokens.</summary>
-    public PlannerInput Input { get; init; } = PlannerInput.Cls;
+    public TokenPooling Input { get; init; } = TokenPooling.Cls;
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>
     public double EvalTheta { get; init; } = 0.5;
 

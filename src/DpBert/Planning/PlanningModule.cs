@@ -19,7 +19,7 @@ public sealed class PlanningModule
     /// <summary>Layers that always run before the plan is made (k).</summary>
     public int AlwaysRunLayers { get; }
     /// <summary>What the planner reads: [CLS] or the mean of the real tokens.</summary>
-    public PlannerInput Input { get; }
+    public TokenPooling Input { get; }
     /// <summary>Layers the planner decides about (L - k).</summary>
     public int PlannedLayers { get; }
     /// <summary>The planner's parameters.</summary>
@@ -34,7 +34,7 @@ public sealed class PlanningModule
     /// and reads <paramref name="input"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L).</exception>
-    public PlanningModule(BertConfig config, int alwaysRunLayers = 1, PlannerInput input = PlannerInput.Cls)
+    public PlanningModule(BertConfig config, int alwaysRunLayers = 1, TokenPooling input = TokenPooling.Cls)
     {
         CheckAlwaysRunLayers(alwaysRunLayers, config.NumHiddenLayers);
         AlwaysRunLayers = alwaysRunLayers;
@@ -73,7 +73,7 @@ public sealed class PlanningModule
 
     /// <summary>
     /// Logits (B, L - k) from <paramref name="hidden"/> (B*S, H): its [CLS] rows, or the mean of each input's real tokens
-    /// (<paramref name="attentionMask"/>, B*S, 1 for a real token; only read for <see cref="PlannerInput.Mean"/>).
+    /// (<paramref name="attentionMask"/>, B*S, 1 for a real token; only read for <see cref="TokenPooling.Mean"/>).
     /// </summary>
     public float[] Logits(ReadOnlySpan<float> hidden, ReadOnlySpan<int> attentionMask, int batchSize, int seqLen)
     {
@@ -115,44 +115,19 @@ public sealed class PlanningModule
         Output.Backward(dMid, grads, dLogits, _mid, b);
         ActivationBackward.GeluInPlace(dMid, _pre.AsSpan(0, b * _inner));
         Hidden.Backward(dInput, grads, dMid, _input, b);
-        for (int r = 0; r < b; r++)
-        {
-            var d = dInput.Slice(r * _hidden, _hidden);
-            if (Input == PlannerInput.Cls) { Elementwise.AddInPlace(dHidden.Slice(r * seqLen * _hidden, _hidden), d); continue; }
-            int count = RealTokens(_mask, r, seqLen);
-            Elementwise.Scale(d, 1f / count);
-            for (int t = 0; t < seqLen; t++)
-                if (_mask[r * seqLen + t] != 0) Elementwise.AddInPlace(dHidden.Slice((r * seqLen + t) * _hidden, _hidden), d);
-        }
+        TokenPoolings.Backward(Input, dHidden, dInput, _mask, b, seqLen, _hidden);
     }
 
     // The planner's input rows (B, H): [CLS], or the mean of the real tokens (the mask kept for the backward pass).
     private void Gather(ReadOnlySpan<float> hidden, ReadOnlySpan<int> attentionMask, int b, int seqLen)
     {
         Buffers.Ensure(ref _input, b * _hidden);
-        if (Input == PlannerInput.Cls)
+        if (Input == TokenPooling.Mean)
         {
-            for (int r = 0; r < b; r++) hidden.Slice(r * seqLen * _hidden, _hidden).CopyTo(_input.AsSpan(r * _hidden, _hidden));
-            return;
+            Buffers.Ensure(ref _mask, b * seqLen);
+            attentionMask[..(b * seqLen)].CopyTo(_mask);
         }
-        if (attentionMask.Length != b * seqLen) throw new ArgumentException($"the mean planner input needs the attention mask: {attentionMask.Length} values for {b} x {seqLen} tokens", nameof(attentionMask));
-        Buffers.Ensure(ref _mask, b * seqLen);
-        attentionMask.CopyTo(_mask);
-        for (int r = 0; r < b; r++)
-        {
-            var row = _input.AsSpan(r * _hidden, _hidden);
-            row.Clear();
-            for (int t = 0; t < seqLen; t++)
-                if (_mask[r * seqLen + t] != 0) Elementwise.AddInPlace(row, hidden.Slice((r * seqLen + t) * _hidden, _hidden));
-            Elementwise.Scale(row, 1f / RealTokens(_mask, r, seqLen));
-        }
-    }
-
-    private static int RealTokens(int[] mask, int row, int seqLen)
-    {
-        int count = 0;
-        for (int t = 0; t < seqLen; t++) if (mask[row * seqLen + t] != 0) count++;
-        return Math.Max(1, count);
+        TokenPoolings.Summarize(Input, _input, hidden, Input == TokenPooling.Mean ? _mask : default, b, seqLen, _hidden);
     }
 
     /// <summary>

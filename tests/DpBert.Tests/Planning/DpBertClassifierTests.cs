@@ -56,7 +56,7 @@ public class DpBertClassifierTests
     public void A_mean_input_planner_reads_the_mean_of_each_inputs_real_tokens()
     {
         var (model, cls) = Setup(outputBias: 0f);
-        var mean = new PlanningModule(model.Config, alwaysRunLayers: 1, PlannerInput.Mean);
+        var mean = new PlanningModule(model.Config, alwaysRunLayers: 1, TokenPooling.Mean);
         cls.Parameters.Data.CopyTo(mean.Parameters.Data);
         mean.Parameters.MarkChanged();
         var batch = Batch();

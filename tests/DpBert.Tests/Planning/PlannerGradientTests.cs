@@ -22,7 +22,7 @@ public class PlannerGradientTests
 
     private static readonly float[] Teacher = [1.5f, -0.5f, 0.2f, -1f, 2f, 0.3f, 0.1f, 0.4f, -0.9f];
 
-    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float plannerBias, PlannerInput input = PlannerInput.Cls)
+    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float plannerBias, TokenPooling input = TokenPooling.Cls)
     {
         var model = BertForSequenceClassification.CreateEmpty(Config);
         BertInitializer.Initialize(model.Parameters, Config, seed: 5);
@@ -47,9 +47,9 @@ public class PlannerGradientTests
     private static readonly PlannerTrainingOptions Options = new() { Rho = 0.3, Lambda = 3, DistillationWeight = 0.4, DistillationTemperature = 2 };
 
     [Theory]
-    [InlineData(PlannerInput.Cls)]
-    [InlineData(PlannerInput.Mean)]
-    public void Soft_gates_planner_and_backbone_gradients_match_finite_differences(PlannerInput input)
+    [InlineData(TokenPooling.Cls)]
+    [InlineData(TokenPooling.Mean)]
+    public void Soft_gates_planner_and_backbone_gradients_match_finite_differences(TokenPooling input)
     {
         var (model, planner) = Setup(plannerBias: 0.3f, input);
         var step = new PlannerObjective(model, null, planner, Options);
