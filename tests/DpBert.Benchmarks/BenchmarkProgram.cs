@@ -14,6 +14,8 @@ namespace DpBert.Benchmarks;
 /// elementwise              the element-wise kernels against System.Numerics.Tensors' TensorPrimitives, interleaved
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
+/// peak                     the FMA peak of one core and of all cores (GFLOP/s)
+/// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N]   per-operation time of a forward or a training step
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -31,6 +33,11 @@ internal static class BenchmarkProgram
             case "tokenizer": TokenizerBenchmark.Run(); break;
             case "elementwise": ElementwiseBenchmark.Run(); break;
             case "load": CheckpointLoadBenchmark.Run(); break;
+            case "peak": FmaPeakBenchmark.Run(); break;
+            case "gemm-tune": GemmTuning.Run(); break;
+            case "profile":
+                ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10));
+                break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "all":
                 GemmBenchmark.Run();
@@ -47,7 +54,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, train, load or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, peak, profile or all");
                 return 2;
         }
         return 0;

@@ -20,15 +20,6 @@ internal static class RowKernels
         Run(work, rows, c);
     }
 
-    /// <summary>In-place exact GELU of the first <paramref name="count"/> elements of <paramref name="x"/>.</summary>
-    public static void Gelu(float[] x, int count)
-    {
-        var work = GeluWork.Instance ??= new GeluWork();
-        work.Set(x, count);
-        // Treat the buffer as rows of 1024 elements for splitting.
-        Run(work, (count + GeluWork.Block - 1) / GeluWork.Block, GeluWork.Block);
-    }
-
     private static void Run(BlockWork work, int rows, int rowWidth)
     {
         long elements = (long)rows * rowWidth;
@@ -65,23 +56,6 @@ internal static class RowKernels
         {
             var x = _x.AsSpan(first * _c, (end - first) * _c);
             Tensors.LayerNorm.Forward(x, default, default, x, _p.AsSpan(_weight, _c), _p.AsSpan(_bias, _c), end - first, _c, _eps);
-        }
-    }
-
-    private sealed class GeluWork : BlockWork
-    {
-        public const int Block = 1024;
-        [ThreadStatic] public static GeluWork? Instance;
-        private float[] _x = [];
-        private int _count;
-
-        public void Set(float[] x, int count) => (_x, _count) = (x, count);
-
-        protected override void ExecuteRows(int first, int end)
-        {
-            int start = first * Block, stop = Math.Min(_count, end * Block);
-            var x = _x.AsSpan(start, stop - start);
-            Tensors.Gelu.Forward(x, x);
         }
     }
 }

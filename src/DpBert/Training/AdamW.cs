@@ -75,6 +75,7 @@ public sealed class AdamW
     {
         if (!(learningRate >= 0) || double.IsInfinity(learningRate))
             throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "the learning rate must be finite and >= 0");
+        using var profile = OpProfile.Measure("adamw");
         StepCount++;
         var c = AdamWStepCoefficients.For(Options, learningRate, StepCount);
         float decay = (float)(1 - learningRate * Options.WeightDecay);

@@ -102,6 +102,25 @@ public class GemmTests
         KernelAssert.Close(expected, actual, 1e-5, 1e-5, "repacked");
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Packed_product_with_gelu_applies_exact_gelu_after_the_bias(SimdWidth width)
+    {
+        if (width != Simd.Best) return;   // packed weights exist for this processor's width only
+        foreach (var (m, n, k) in Shapes)
+        {
+            var a = KernelAssert.Random(m * k, m + n, 2f);
+            var w = KernelAssert.Random(n * k, m * n, 0.5f);
+            var bias = KernelAssert.Random(n, k);
+            var expected = new float[m * n];
+            var actual = new float[m * n];
+            GemmReference.Multiply(expected, n, a, k, false, w, k, true, m, n, k, bias: bias);
+            Gelu.ForwardReference(expected, expected);
+            Gemm.MultiplyPacked(actual, n, a, k, PackedMatrix.PackLinearWeight(w, n, k), m, accumulate: false, bias, gelu: true);
+            KernelAssert.Close(expected, actual, 1e-5 * Math.Sqrt(k), 1e-5, $"gelu m={m} n={n} k={k}");
+        }
+    }
+
     [Fact]
     public void Empty_reduction_writes_bias_or_keeps_c()
     {
