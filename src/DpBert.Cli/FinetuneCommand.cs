@@ -24,6 +24,8 @@ internal static class FinetuneCommand
         var o = new TrainingOptionFlags();
         var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume, heldOut };
         o.AddTo(command);
+        var engine = new EngineFlags();
+        engine.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -31,6 +33,8 @@ internal static class FinetuneCommand
             var glueTask = GlueTask.FromName(parse.GetValue(task)!);
             var options = o.Read(parse);
             options.Validate();
+            var (torchSharp, device) = engine.Read(parse);
+            if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");
             string outputDir = parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name);
             string? data = parse.GetValue(dataDir);
             int held = parse.GetValue(heldOut);
@@ -65,7 +69,10 @@ internal static class FinetuneCommand
             TrainingResult result;
             try
             {
-                result = trainer.Train(trainSet, evalSet, (d, p) => Metrics(glueTask, evalSplit, d, p), glueTask.MainMetricName, outputDir, printer, cancel.Token, parse.GetValue(resume));
+                MetricFunction metrics = (d, p) => Metrics(glueTask, evalSplit, d, p);
+                result = torchSharp
+                    ? EngineFlags.TorchSharp<EngineFlags.Finetune>("Finetune")(init.Model, init.Tokenizer, options, trainSet, evalSet, metrics, glueTask.MainMetricName, outputDir, device, printer, cancel.Token)
+                    : trainer.Train(trainSet, evalSet, metrics, glueTask.MainMetricName, outputDir, printer, cancel.Token, parse.GetValue(resume));
             }
             finally { Console.CancelKeyPress -= onCancel; printer.EndBar(); }
 

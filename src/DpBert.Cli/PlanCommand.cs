@@ -43,6 +43,8 @@ internal static class PlanCommand
             task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
             oracleWeight, heldOut,
         };
+        var engine = new EngineFlags();
+        engine.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -57,6 +59,7 @@ internal static class PlanCommand
                 OracleWeight = parse.GetValue(oracleWeight),
             };
             options.Validate();
+            var (torchSharp, device) = engine.Read(parse);
             string modelDir = parse.GetValue(model)!;
             string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert");
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
@@ -82,7 +85,10 @@ internal static class PlanCommand
             PlannerTrainingResult result;
             try
             {
-                result = trainer.Train(data.Train, data.Eval, (set, p) => FinetuneCommand.Metrics(glueTask, data.EvalSplit, set, p), outputDir, printer, cancel.Token);
+                MetricFunction metrics = (set, p) => FinetuneCommand.Metrics(glueTask, data.EvalSplit, set, p);
+                result = torchSharp
+                    ? EngineFlags.TorchSharp<EngineFlags.Plan>("Plan")(loaded.Model, loaded.Tokenizer, options, data.Train, data.Eval, metrics, outputDir, device, printer, cancel.Token)
+                    : trainer.Train(data.Train, data.Eval, metrics, outputDir, printer, cancel.Token);
             }
             finally { Console.CancelKeyPress -= onCancel; printer.EndBar(); }
             var c = CultureInfo.InvariantCulture;

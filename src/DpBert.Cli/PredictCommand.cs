@@ -18,6 +18,8 @@ internal static class PredictCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Inputs per forward pass with --input.", DefaultValueFactory = _ => 32 };
         var text = new Argument<string[]>("text") { Description = "The text, and optionally a second text for pair tasks.", Arity = new ArgumentArity(0, 2) };
         var command = new Command("predict", "Classify a text (or a text pair) with a fine-tuned model.") { model, json, input, maxLength, batchSize, text };
+        var engine = new EngineFlags();
+        engine.AddTo(command);
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -28,12 +30,16 @@ internal static class PredictCommand
             if (inputPath is not null && texts.Length > 0) throw new CliInputException("give either texts on the command line or --input FILE, not both");
             int batch = parse.GetValue(batchSize);
             if (batch < 1) throw new CliInputException($"--batch-size {batch} must be at least 1");
+            var (torchSharp, device) = engine.Read(parse);
 
             var loadClock = Stopwatch.StartNew();
             var downloads = new DownloadProgressLine(error);
             TextClassifier classifier;
             try { classifier = TextClassifier.Load(parse.GetValue(model)!, parse.GetValue(maxLength), downloads); }
             finally { downloads.Finish(); }
+            if (torchSharp)
+                classifier = new TextClassifier(classifier.Model, classifier.Tokenizer, classifier.MaxLength,
+                    EngineFlags.TorchSharp<EngineFlags.Forward>("Forward")(classifier.Model, device));
             double loadMs = loadClock.Elapsed.TotalMilliseconds;
 
             if (inputPath is not null)

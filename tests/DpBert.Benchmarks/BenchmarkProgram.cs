@@ -16,6 +16,8 @@ namespace DpBert.Benchmarks;
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
 /// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N]   per-operation time of a forward or a training step
+/// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
+///                          core engine vs TorchSharp/libtorch, side by side
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -39,6 +41,11 @@ internal static class BenchmarkProgram
                 ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10));
                 break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
+            case "engines":
+                EngineComparisonBenchmark.Run(options.GetInt("rounds", 3), options.GetInt("seconds", 3), options.Get("only", "") is { Length: > 0 } only ? only : null,
+                    options.Get("torch-threads", "") is { Length: > 0 } list ? list.Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray() : null,
+                    options.GetInt("warmup", 2));
+                break;
             case "all":
                 GemmBenchmark.Run();
                 BertBenchmark.Run("base", 1, 128, "managed");
@@ -54,7 +61,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, peak, profile or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, peak, profile, engines or all");
                 return 2;
         }
         return 0;

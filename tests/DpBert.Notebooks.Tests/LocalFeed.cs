@@ -8,7 +8,7 @@ namespace DpBert.Notebooks.Tests;
 /// </summary>
 public sealed class LocalFeed
 {
-    private static readonly string[] PackageIds = ["DpBert", "DpBert.Interactive", "DpBert.Interactive.Plotly"];
+    private static readonly string[] PackageIds = ["DpBert", "DpBert.Interactive", "DpBert.Interactive.Plotly", "DpBert.TorchSharp"];
 
     public LocalFeed()
     {

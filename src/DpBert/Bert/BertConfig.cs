@@ -117,5 +117,33 @@ public sealed record BertConfig
         Require(PadTokenId >= 0 && PadTokenId < VocabSize, "pad_token_id", PadTokenId, $"must be a vocabulary id below {VocabSize}");
         Require(PositionEmbeddingType == "absolute", "position_embedding_type", PositionEmbeddingType, "only \"absolute\" is supported");
         Require(NumLabels >= 1, "num_labels", NumLabels, "must be at least 1");
+        // The sizes must describe a model that can exist: its parameters live in one flat array (see ParameterSet).
+        long? parameters = LargestParameterCount();
+        if (parameters is null || parameters > Array.MaxLength)
+            throw new InvalidDataException($"{source}: the model would have {(parameters is null ? "more than 2^63" : parameters.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))} " +
+                $"parameters (vocab_size {VocabSize}, hidden_size {HiddenSize}, num_hidden_layers {NumHiddenLayers}, intermediate_size {IntermediateSize}, " +
+                $"max_position_embeddings {MaxPositionEmbeddings}, type_vocab_size {TypeVocabSize}, num_labels {NumLabels}), more than one array holds");
+    }
+
+    /// <summary>
+    /// Parameters of the larger of the two models built from this configuration (sequence classification, masked LM),
+    /// counted as <see cref="BertParameterLayout"/> lays them out; null when the count overflows 64 bits.
+    /// </summary>
+    private long? LargestParameterCount()
+    {
+        try
+        {
+            checked
+            {
+                long h = HiddenSize, i = IntermediateSize, v = VocabSize, labels = NumLabels;
+                long embeddings = (v + MaxPositionEmbeddings + TypeVocabSize) * h + 2 * h;
+                long layer = 4 * (h * h + h) + 2 * h + (i * h + i) + (h * i + h) + 2 * h;
+                long encoder = embeddings + NumHiddenLayers * layer;
+                long classifier = (h * h + h) + (labels * h + labels);   // pooler, then classifier
+                long maskedLm = (h * h + h) + 2 * h + v;                   // transform, its LayerNorm, decoder bias
+                return encoder + Math.Max(classifier, maskedLm);
+            }
+        }
+        catch (OverflowException) { return null; }
     }
 }

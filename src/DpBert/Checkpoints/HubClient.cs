@@ -129,7 +129,8 @@ public sealed class HubClient : IDisposable
             string? errorCode = response.Headers.TryGetValues("X-Error-Code", out var codes) ? codes.FirstOrDefault() : null;
             if (response.StatusCode == HttpStatusCode.NotFound && errorCode == "EntryNotFound")
             {
-                string? commit = response.Headers.TryGetValues("X-Repo-Commit", out var commits) ? commits.FirstOrDefault() : null;
+                // The commit becomes a folder name: anything but a plain token is not recorded (the answer still says "absent").
+                string? commit = HubFileMetadata.AbsenceCommit(response.Headers);
                 if (commit is not null) RecordAbsence(cache, revision, commit, fileName);
                 return null;
             }

@@ -29,6 +29,16 @@ internal sealed record HubFileMetadata(string Commit, string Etag, long Size, Ur
         return new HubFileMetadata(commit, etag, length, downloadUrl);
     }
 
+    /// <summary>
+    /// The commit a 404 <c>EntryNotFound</c> answer names (<c>X-Repo-Commit</c>), under which the absence is recorded in
+    /// the cache; null when the header is absent or is not a plain token (it becomes a folder name).
+    /// </summary>
+    public static string? AbsenceCommit(HttpResponseHeaders headers)
+    {
+        string? commit = First(headers, "X-Repo-Commit")?.Trim();
+        return commit is not null && IsPlainName(commit) ? commit : null;
+    }
+
     private static bool IsPlainName(string text) =>
         text.Length is > 0 and <= 128 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 

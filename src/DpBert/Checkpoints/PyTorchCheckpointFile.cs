@@ -50,21 +50,24 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
             if (stream.ReadByte() == 0x80) return FromLegacy(path, File.ReadAllBytes(path));
             throw new InvalidDataException($"{path}: not a PyTorch checkpoint (not a zip archive, nor a legacy torch.save pickle: {e.Message})", e);
         }
-        using (zip) return FromZip(path, zip);
+        using (zip) return FromZip(path, zip, stream.Length);
     }
 
-    private static PyTorchCheckpointFile FromZip(string path, ZipArchive zip)
+    private static PyTorchCheckpointFile FromZip(string path, ZipArchive zip, long archiveLength)
     {
-        var pickleEntry = zip.Entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
-            ?? throw new InvalidDataException($"{path}: the zip has no data.pkl, so it is not a torch.save checkpoint (entries: {string.Join(", ", zip.Entries.Take(5).Select(e => e.FullName))})");
+        IReadOnlyCollection<ZipArchiveEntry> entries;
+        try { entries = zip.Entries; } // the central directory is read here, not when the zip is opened
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: the zip's central directory is corrupt: {e.Message}", e); }
+        var pickleEntry = entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
+            ?? throw new InvalidDataException($"{path}: the zip has no data.pkl, so it is not a torch.save checkpoint (entries: {string.Join(", ", entries.Take(5).Select(e => e.FullName))})");
         string prefix = pickleEntry.FullName[..^"data.pkl".Length];
-        var stateDict = RestrictedUnpickler.ReadStateDict(ReadEntry(pickleEntry, path), $"{path}: {pickleEntry.FullName}");
+        var stateDict = RestrictedUnpickler.ReadStateDict(ReadEntry(pickleEntry, path, archiveLength), $"{path}: {pickleEntry.FullName}");
         return Build(path, stateDict, (name, storage) =>
         {
             string entryName = prefix + "data/" + storage.Key;
             var entry = zip.GetEntry(entryName)
                 ?? throw new InvalidDataException($"{path}: tensor \"{name}\": storage entry {entryName} is missing from the zip");
-            var bytes = ReadEntry(entry, path);
+            var bytes = ReadEntry(entry, path, archiveLength);
             CheckStorageLength(path, name, storage, entryName, bytes.LongLength);
             return bytes;
         });
@@ -91,19 +94,21 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
         if (RestrictedUnpickler.ReadValue(data, ref position, source) is not PickleList keyList || keyList.Items.Any(k => k is not string))
             throw new InvalidDataException($"{path}: the list of storage keys after the state dict is missing or malformed");
 
-        var byKey = stateDict.Select(t => t.Value.Storage).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        // The first tensor of each storage: the storage's element type, and the name its errors give.
+        var byKey = stateDict.GroupBy(t => t.Value.Storage.Key).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var storages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (string key in keyList.Items.Cast<string>())
         {
-            if (!byKey.TryGetValue(key, out var storage))
+            if (!byKey.TryGetValue(key, out var first))
                 throw new InvalidDataException($"{path}: storage \"{key}\" is listed but no tensor uses it, so its element size is unknown");
+            var storage = first.Value.Storage;
             if (position + 8L > data.Length) throw new InvalidDataException($"{path}: storage \"{key}\": the file ends before its element count (truncated)");
             long count = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(position, 8));
             position += 8;
             long length = count is >= 0 and <= int.MaxValue ? count * storage.Dtype.ElementSize() : -1;
             if (length < 0 || position + length > data.Length)
                 throw new InvalidDataException($"{path}: storage \"{key}\": {count} {storage.TypeName} elements run past the end of the file (truncated)");
-            CheckStorageLength(path, stateDict.First(t => t.Value.Storage.Key == key).Key, storage, $"storage \"{key}\"", length);
+            CheckStorageLength(path, first.Key, storage, $"storage \"{key}\"", length);
             storages[key] = data.AsSpan(position, (int)length).ToArray();
             position += (int)length;
         }
@@ -172,6 +177,13 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
                 throw new InvalidDataException($"{path}: tensor \"{name}\" {SafetensorsTensorInfo.FormatShape(tensor.Shape)} at offset {tensor.StorageOffset} " +
                     $"reaches element {last} of storage \"{tensor.Storage.Key}\", which has only {storageCount} (storage shorter than the tensor)");
         }
+        // A view that repeats elements (a stride of 0, overlapping strides) would be copied into more bytes than its storage
+        // holds: a few bytes of file could then announce gigabytes. State dicts hold no such views (expanded buffers such as
+        // position_ids [1, n] repeat only along a dimension of 1).
+        if (count > storageCount)
+            throw new InvalidDataException($"{path}: tensor \"{name}\" {SafetensorsTensorInfo.FormatShape(tensor.Shape)} with strides " +
+                $"{SafetensorsTensorInfo.FormatShape(tensor.Strides)} has {count} elements, more than the {storageCount} of its storage " +
+                $"\"{tensor.Storage.Key}\" (a view that repeats elements; not a state dict tensor)");
         if (checked(count * size) > Array.MaxLength) throw new InvalidDataException($"{path}: tensor \"{name}\" is too large to read ({count * size} bytes)");
         var info = new SafetensorsTensorInfo(name, tensor.Storage.Dtype, tensor.Shape, 0, count * size);
 
@@ -205,12 +217,31 @@ public sealed class PyTorchCheckpointFile : ICheckpointTensors
         return true;
     }
 
-    private static byte[] ReadEntry(ZipArchiveEntry entry, string path)
+    /// <summary>Deflate expands at most about 1032 to 1; a zip whose directory announces more is lying about the size.</summary>
+    private const long MaxDeflateRatio = 1032;
+
+    /// <summary>
+    /// The bytes of a zip entry. The sizes in the zip's directory are announcements: the buffer is allocated only for
+    /// what the compressed bytes in the file can hold, and an entry that ends early (or is corrupt) is an error naming
+    /// the file and the entry, not an <see cref="EndOfStreamException"/> from the zip reader.
+    /// </summary>
+    private static byte[] ReadEntry(ZipArchiveEntry entry, string path, long archiveLength)
     {
-        if (entry.Length > Array.MaxLength) throw new InvalidDataException($"{path}: zip entry {entry.FullName} is too large ({entry.Length} bytes)");
-        var bytes = new byte[entry.Length];
-        using var stream = entry.Open();
-        stream.ReadExactly(bytes);
-        return bytes;
+        if (entry.CompressedLength > archiveLength || entry.Length > Array.MaxLength || entry.Length > (entry.CompressedLength + 1) * MaxDeflateRatio)
+            throw new InvalidDataException($"{path}: zip entry {entry.FullName} announces {entry.Length} bytes from {entry.CompressedLength} " +
+                $"compressed bytes in a file of {archiveLength}, which no zip holds (corrupt)");
+        try
+        {
+            var bytes = new byte[entry.Length];
+            using var stream = entry.Open();
+            int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (read < bytes.Length)
+                throw new InvalidDataException($"{path}: zip entry {entry.FullName} holds {read} bytes, but the zip's directory announces {entry.Length} (truncated)");
+            return bytes;
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: zip entry {entry.FullName}: {e.Message}", e);
+        }
     }
 }

@@ -64,10 +64,13 @@ internal sealed class RestrictedUnpickler
         if (root is not PickleDict dict)
             throw new InvalidDataException($"{source}: the pickle holds {Describe(root)}, not a state dict (a dict of tensors)");
         var tensors = new List<KeyValuePair<string, PickleTensor>>(dict.Items.Count);
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, value) in dict.Items)
         {
             if (key is not string name) throw new InvalidDataException($"{source}: state dict key {Describe(key)} is not a string");
             if (value is not PickleTensor tensor) throw new InvalidDataException($"{source}: state dict entry \"{name}\" is {Describe(value)}, not a tensor");
+            // torch.save never writes a key twice; Python would keep the last silently, which hides which weights load.
+            if (!names.Add(name)) throw new InvalidDataException($"{source}: state dict key \"{name}\" appears twice");
             tensors.Add(new(name, tensor));
         }
         return tensors;

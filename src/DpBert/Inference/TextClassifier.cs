@@ -18,12 +18,20 @@ public sealed class TextClassifier
     /// <summary>Inputs are truncated (<c>longest_first</c>) to this many tokens, specials included.</summary>
     public int MaxLength { get; }
 
+    private readonly Func<BertBatch, float[]> _forward;
+
     /// <summary>Pairs a model with its tokenizer; <paramref name="maxLength"/> defaults to the model's <c>max_position_embeddings</c>.</summary>
+    /// <param name="model">The model (its configuration names the labels).</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="maxLength">Truncation length, specials included.</param>
+    /// <param name="forward">Optional: computes the logits (B, num_labels) of a batch in place of <paramref name="model"/>'s
+    /// own forward pass, for another engine running the same weights (such as DpBert.TorchSharp).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxLength"/> is below 2 or beyond the position embeddings.</exception>
-    public TextClassifier(BertForSequenceClassification model, BertTokenizer tokenizer, int? maxLength = null)
+    public TextClassifier(BertForSequenceClassification model, BertTokenizer tokenizer, int? maxLength = null, Func<BertBatch, float[]>? forward = null)
     {
         Model = model;
         Tokenizer = tokenizer;
+        _forward = forward ?? (batch => model.Forward(batch));
         int limit = model.Config.MaxPositionEmbeddings;
         MaxLength = maxLength ?? limit;
         if (MaxLength < 2 || MaxLength > limit)
@@ -71,7 +79,7 @@ public sealed class TextClassifier
         var pairs = chunk[0].TextPair is null ? null : chunk.Select(c => c.TextPair!).ToList();
         var encoded = Tokenizer.EncodeBatch(texts, pairs, MaxLength);
         var batch = new BertBatch(encoded.InputIds, encoded.TokenTypeIds, encoded.AttentionMask, encoded.BatchSize, encoded.SequenceLength);
-        var logits = Model.Forward(batch);
+        var logits = _forward(batch);
         var probabilities = Model.Probabilities(logits);
         double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         int labels = Model.Config.NumLabels;

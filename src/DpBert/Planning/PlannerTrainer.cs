@@ -47,12 +47,18 @@ public sealed class PlannerTrainer
     public int TotalSteps(int trainCount) => _options.ToLoopOptions().TotalSteps(trainCount);
 
     /// <summary>A planner for the model, initialised so that each planned layer starts with probability (1 + rho) / 2 of running.</summary>
-    public PlanningModule CreatePlanner()
+    public PlanningModule CreatePlanner() => CreatePlanner(_model.Config, _options);
+
+    /// <summary>
+    /// A planner for <paramref name="config"/> as stage two starts it: weights from N(0, 0.02) drawn with
+    /// <see cref="PlannerTrainingOptions.Seed"/>, output bias <c>logit((1 + rho) / 2)</c>. Every engine starts from these values.
+    /// </summary>
+    public static PlanningModule CreatePlanner(BertConfig config, PlannerTrainingOptions options)
     {
-        var planner = new PlanningModule(_model.Config, _options.AlwaysRunLayers);
-        var rng = new Random(_options.Seed);
+        var planner = new PlanningModule(config, options.AlwaysRunLayers);
+        var rng = new Random(options.Seed);
         foreach (var name in new[] { "planner.hidden.weight", "planner.output.weight" }) BertInitializer.FillNormal(planner.Parameters.Span(name), 0.02, rng);
-        double start = Math.Clamp((1 + _options.Rho) / 2, 0.05, 0.95);
+        double start = Math.Clamp((1 + options.Rho) / 2, 0.05, 0.95);
         planner.Parameters.Span("planner.output.bias").Fill((float)Math.Log(start / (1 - start)));
         planner.Parameters.MarkChanged();
         return planner;

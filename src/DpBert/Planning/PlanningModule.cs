@@ -113,16 +113,24 @@ public sealed class PlanningModule
     /// <c>sigmoid(logit_i) &gt; theta</c>. <paramref name="theta"/> trades accuracy for latency without retraining.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
-    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta)
+    public IReadOnlyList<LayerPlan> Plans(float[] logits, int batchSize, double theta) => Plans(logits, batchSize, AlwaysRunLayers, PlannedLayers, theta);
+
+    /// <summary>
+    /// The plans that planner logits (B rows of <paramref name="plannedLayers"/>, row-major) give: the first
+    /// <paramref name="alwaysRunLayers"/> layers always run; planned layer i runs when <c>sigmoid(logit_i) &gt; theta</c>,
+    /// computed in double. Every engine decides through this one rule (DpBert.TorchSharp too), so equal logits give equal plans.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="theta"/> is not in (0, 1).</exception>
+    public static LayerPlan[] Plans(ReadOnlySpan<float> logits, int batchSize, int alwaysRunLayers, int plannedLayers, double theta)
     {
         DpBertMethod.CheckTheta(theta);
         var plans = new LayerPlan[batchSize];
         for (int r = 0; r < batchSize; r++)
         {
-            var runs = new bool[AlwaysRunLayers + PlannedLayers];
-            for (int l = 0; l < AlwaysRunLayers; l++) runs[l] = true;
-            for (int i = 0; i < PlannedLayers; i++)
-                runs[AlwaysRunLayers + i] = 1.0 / (1.0 + Math.Exp(-logits[r * PlannedLayers + i])) > theta;
+            var runs = new bool[alwaysRunLayers + plannedLayers];
+            for (int l = 0; l < alwaysRunLayers; l++) runs[l] = true;
+            for (int i = 0; i < plannedLayers; i++)
+                runs[alwaysRunLayers + i] = 1.0 / (1.0 + Math.Exp(-logits[r * plannedLayers + i])) > theta;
             plans[r] = new LayerPlan(runs);
         }
         return plans;

@@ -294,21 +294,15 @@ public sealed class BertTokenizer
     /// </summary>
     private int TokenizeCore(ReadOnlySpan<char> text, Span<int> ids, ref int[]? growable, int limit)
     {
-        int[]? rentedPieces = null;
-        int piecesLength = 2 * Options.MaxInputCharsPerWord;   // a word that is not [UNK] has at most this many UTF-16 chars
-        Span<int> pieces = piecesLength <= 512 ? stackalloc int[piecesLength]
-            : (rentedPieces = ArrayPool<int>.Shared.Rent(piecesLength)).AsSpan(0, piecesLength);
-        try
-        {
-            var sink = new IdSink(WordPiece, pieces, ids, growable, limit);
-            TokenizeSegments(text, ref sink);
-            growable = sink.Rented;
-            return sink.Count;
-        }
-        finally
-        {
-            if (rentedPieces is not null) ArrayPool<int>.Shared.Return(rentedPieces);
-        }
+        // A word that is not [UNK] has at most twice max_input_chars_per_word UTF-16 chars (surrogate pairs). The pieces
+        // buffer is sized for usual words; a longer word gets one of its own length, so memory follows the text and not
+        // the setting, which a tokenizer_config.json may make as large as an int.
+        long longestWord = 2L * Options.MaxInputCharsPerWord;
+        Span<int> pieces = stackalloc int[(int)Math.Min(longestWord, 512)];
+        var sink = new IdSink(WordPiece, pieces, longestWord, ids, growable, limit);
+        TokenizeSegments(text, ref sink);
+        growable = sink.Rented;
+        return sink.Count;
     }
 
     /// <summary>
@@ -337,13 +331,15 @@ public sealed class BertTokenizer
     {
         private readonly WordPieceTokenizer _wordPiece;
         private readonly Span<int> _pieces;
+        private readonly long _longestWord;
         private readonly int _limit;
         private Span<int> _ids;
 
-        public IdSink(WordPieceTokenizer wordPiece, Span<int> pieces, Span<int> ids, int[]? rented, int limit)
+        public IdSink(WordPieceTokenizer wordPiece, Span<int> pieces, long longestWord, Span<int> ids, int[]? rented, int limit)
         {
             _wordPiece = wordPiece;
             _pieces = pieces;
+            _longestWord = longestWord;
             _ids = ids;
             Rented = rented;
             _limit = limit;
@@ -358,7 +354,7 @@ public sealed class BertTokenizer
         {
             // A never-split word is a special token that surfaced only after clean-up; it is in the
             // vocabulary, so WordPiece returns its id whole, as Hugging Face's lookup does.
-            if (word.Length > _pieces.Length)
+            if (word.Length > _longestWord)
             {
                 // More UTF-16 chars than twice the code point limit: surely too long.
                 return Append([_wordPiece.UnknownId]);
@@ -369,7 +365,10 @@ public sealed class BertTokenizer
                 Count += _wordPiece.TokenizeToIds(word, _ids[Count..]);
                 return Count < _limit;
             }
-            return Append(_pieces[.._wordPiece.TokenizeToIds(word, _pieces)]);
+            if (word.Length <= _pieces.Length) return Append(_pieces[.._wordPiece.TokenizeToIds(word, _pieces)]);
+            int[] wordPieces = ArrayPool<int>.Shared.Rent(word.Length);
+            try { return Append(wordPieces.AsSpan(0, _wordPiece.TokenizeToIds(word, wordPieces))); }
+            finally { ArrayPool<int>.Shared.Return(wordPieces); }
         }
 
         /// <summary>Appends ids up to the limit; false once the limit is reached.</summary>

@@ -60,7 +60,8 @@ internal static class RawSafetensors
         foreach (var entry in header.RootElement.EnumerateObject())
         {
             if (entry.Name == "__metadata__") continue;
-            Assert.Equal("F32", entry.Value.GetProperty("dtype").GetString());
+            string? dtype = entry.Value.GetProperty("dtype").GetString();
+            if (dtype != "F32") throw new InvalidDataException($"{path}: tensor \"{entry.Name}\" is {dtype}; this reader handles F32 only");
             long begin = entry.Value.GetProperty("data_offsets")[0].GetInt64();
             long end = entry.Value.GetProperty("data_offsets")[1].GetInt64();
             reader.BaseStream.Position = dataStart + begin;
