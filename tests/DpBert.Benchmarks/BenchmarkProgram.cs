@@ -15,7 +15,8 @@ namespace DpBert.Benchmarks;
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
-/// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N]   per-operation time of a forward or a training step
+/// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
+///                          per-operation time of a forward or a training step
 /// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
 ///                          core engine vs TorchSharp/libtorch, side by side
 /// all                      everything above at the shapes
@@ -37,8 +38,11 @@ internal static class BenchmarkProgram
             case "load": CheckpointLoadBenchmark.Run(); break;
             case "peak": FmaPeakBenchmark.Run(); break;
             case "gemm-tune": GemmTuning.Run(); break;
+            case "attention-tune": AttentionTuning.Run(); break;
+            case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;
             case "profile":
-                ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10));
+                ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10),
+                    InferencePrecisions.Parse(options.Get("precision", "fp32")));
                 break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "engines":

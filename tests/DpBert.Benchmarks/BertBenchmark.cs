@@ -13,6 +13,7 @@ internal static class BertBenchmark
     {
         ["tiny"] = (2, 128, 2, 512), ["mini"] = (4, 256, 4, 1024), ["small"] = (4, 512, 8, 2048),
         ["medium"] = (8, 512, 8, 2048), ["base"] = (12, 768, 12, 3072),
+        ["minilm"] = (6, 384, 12, 1536),   // all-MiniLM-L6-v2, the pre-trained model served by NuGet
     };
 
     public static void Run(string shape, int batch, int seq, string backend)

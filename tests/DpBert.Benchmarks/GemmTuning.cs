@@ -8,7 +8,7 @@ internal static class GemmTuning
 {
     public static void Run()
     {
-        (int M, int N, int K)[] shapes = [(20, 768, 768), (128, 768, 768), (128, 3072, 768), (128, 768, 3072), (1024, 768, 768), (2048, 256, 256), (128, 256, 1024)];
+        (int M, int N, int K)[] shapes = Environment.GetEnvironmentVariable("SKIP_FWD") is null ? [(20, 768, 768), (128, 768, 768), (128, 3072, 768), (128, 768, 3072), (1024, 768, 768), (2048, 256, 256), (128, 256, 1024)] : [];
         foreach (var (m, n, k) in shapes)
         {
             var x = Random(m * k, 1);
@@ -18,10 +18,30 @@ internal static class GemmTuning
             var q = QuantizedMatrix.Quantize(w, k, n, k);
             double f32 = Best(() => Gemm.MultiplyPacked(c, n, x, k, packed, m));
             double i8 = Best(() => QuantizedGemm.Multiply(c, n, x, k, q, m));
+            double f32g = Best(() => Gemm.MultiplyPacked(c, n, x, k, packed, m, false, default, gelu: true));
+            double i8g = Best(() => QuantizedGemm.Multiply(c, n, x, k, q, m, gelu: true));
+            Console.WriteLine($"   with gelu: fp32 {f32g / f32:F2}x the time, int8 {i8g / i8:F2}x");
             var bf = BFloat16Matrix.Pack(w, k, n, k);
             double b16 = Best(() => BFloat16Gemm.Multiply(c, n, x, k, bf, m));
             double flops = 2.0 * m * n * k;
             Console.WriteLine($"{m}x{n}x{k}: fp32 {flops / f32 / 1e9,6:F1} GFLOP/s   int8 {flops / i8 / 1e9,6:F1} GOP/s   int8/fp32 speed {f32 / i8:F2}x   bf16 {flops / b16 / 1e9,6:F1} ({f32 / b16:F2}x)");
+        }
+        // Training shapes: weight gradients dW (out, in) += dy^T x (A transposed, k = tokens) and input gradients
+        // dx (tokens, in) += dy W (B not transposed, packed per call).
+        (string What, int M, int N, int K, bool TransA, bool TransB)[] training =
+        [
+            ("dW mini inter", 1024, 256, 2048, true, false), ("dW mini out", 256, 1024, 2048, true, false), ("dW mini qkv", 256, 256, 2048, true, false),
+            ("dX mini inter", 2048, 256, 1024, false, false), ("dX mini out", 2048, 1024, 256, false, false), ("dX mini qkv", 2048, 256, 256, false, false),
+            ("dW base inter", 3072, 768, 1024, true, false), ("dX base inter", 1024, 768, 3072, false, false),
+            ("no-trans A", 1024, 256, 2048, false, false), ("no-trans A,B^T", 1024, 256, 2048, false, true),
+        ];
+        foreach (var (what, m, n, k, ta, tb) in training)
+        {
+            var a = Random(m * k, 3);
+            var b = Random(n * k, 4);
+            var c = new float[m * n];
+            double t = Best(() => Gemm.MultiplyManaged(Simd.Best, c, n, a, ta ? m : k, ta, b, tb ? k : n, tb, m, n, k, accumulate: true));
+            Console.WriteLine($"{what,-14} {m}x{n}x{k} transA={ta}: fp32 {2.0 * m * n * k / t / 1e9,6:F1} GFLOP/s");
         }
     }
 
@@ -45,5 +65,62 @@ internal static class GemmTuning
         var x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() - 0.5);
         return x;
+    }
+}
+
+/// <summary>Development: one layer's attention (scores, softmax, context) on one thread.</summary>
+internal static class AttentionTuning
+{
+    public static void Run()
+    {
+        foreach (var (shape, b, s) in new[] { ("base", 1, 128), ("base", 8, 128), ("mini", 32, 64), ("minilm", 1, 128) })
+        {
+            var model = BertBenchmark.RandomModel(shape, 0);
+            var config = model.Config;
+            int h = config.HiddenSize, t = b * s;
+            var qkv = new float[t * 3 * h];
+            new Random(1).NextBytes(new byte[1]);
+            for (int i = 0; i < qkv.Length; i++) qkv[i] = (float)Math.Sin(i * 0.37);
+            var context = new float[t * h];
+            var mask = new float[t];
+            var attention = model.Bert.Layers[0].SelfAttention;
+            var x = new float[t * h];
+            double best = double.MaxValue;
+            for (int i = 0; i < 200; i++)
+            {
+                double t0 = ThreadCpuClock.Seconds();
+                attention.RunHeads(context, qkv, mask, b, s);
+                best = Math.Min(best, ThreadCpuClock.Seconds() - t0);
+            }
+            double flops = 4.0 * b * s * s * h;
+            Console.WriteLine($"attention {shape} b{b}x{s}: {best * 1e3:F3} ms, {flops / best / 1e9:F1} GFLOP/s on one core");
+        }
+    }
+}
+
+/// <summary>Development: forward latency of each precision, interleaved, at one shape.</summary>
+internal static class PrecisionTuning
+{
+    public static void Run(string shape, int batch, int seq)
+    {
+        var model = BertBenchmark.RandomModel(shape, 0);
+        var input = BertBenchmark.RandomBatch(model.Config, batch, seq, 5);
+        var samples = Enum.GetValues<DpBert.Bert.InferencePrecision>().ToDictionary(p => p, _ => new List<double>());
+        for (int round = 0; round < 30; round++)
+            foreach (var p in samples.Keys)
+            {
+                model.Bert.Precision = p;
+                for (int i = 0; i < 5; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    model.Forward(input);
+                    if (round > 2) samples[p].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+            }
+        foreach (var (p, list) in samples)
+        {
+            list.Sort();
+            Console.WriteLine($"{shape} b{batch}x{seq} {p}: median {list[list.Count / 2]:F3} ms, fastest {list[0]:F3} ms");
+        }
     }
 }

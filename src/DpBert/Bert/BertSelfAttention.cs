@@ -47,6 +47,12 @@ public sealed class BertSelfAttention
     {
         int tokens = batchSize * seqLen;
         _queryKeyValue.Forward(queryKeyValue, 3 * _hidden, x, _hidden, tokens, precision, accumulate: false, gelu: false);
+        RunHeads(context, queryKeyValue, additiveMask, batchSize, seqLen);
+    }
+
+    /// <summary>Scores, masked softmax and context for every (sequence, head), from the stacked Q, K, V (B*S, 3H).</summary>
+    internal void RunHeads(float[] context, float[] queryKeyValue, float[] additiveMask, int batchSize, int seqLen)
+    {
         using var profile = OpProfile.Measure("attention", 4.0 * batchSize * seqLen * seqLen * _hidden);
         _work.Set(context, queryKeyValue, additiveMask, seqLen, _heads, _headSize, _hidden);
         ComputePool.Run(_work, batchSize * _heads);

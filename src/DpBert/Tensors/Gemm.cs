@@ -270,7 +270,7 @@ public static unsafe class Gemm
             }
 
             // Phase 1: pack the slivers of B and the panels of A.
-            int packTasks = (_packB ? _slivers : 0) + (_packA ? _panels : 0);
+            int packTasks = (_packB ? _slivers : 0) + (_packA ? PanelPackTasks : 0);
             if (packTasks > 0)
             {
                 _packPhase = true;
@@ -322,8 +322,24 @@ public static unsafe class Gemm
             GemmPacking.PackSliver(_packed + (long)s * _sliver * _k, _b, _ldb, _transB, _k, j0, Math.Min(_sliver, _n - j0), _sliver);
         }
 
-        private void PackPanel(int q) =>
-            GemmPacking.PackPanel(_packedA + (long)q * GemmKernels.Rows * _k, _a, _lda, _transA, _k, q * GemmKernels.Rows,
-                Math.Min(GemmKernels.Rows, _m - q * GemmKernels.Rows), GemmKernels.Rows);
+        // A transposed is packed by blocks of its stored rows (k), each row read once, whole, and dealt out to every
+        // panel: one panel at a time would read 6 floats of every row and come back for the next 6 (measured on Zen 4,
+        // one core, dW of 1024 x 256 x 2048: 85 GFLOP/s panel by panel, ... by row blocks). A not transposed is packed
+        // panel by panel, each panel's rows read whole.
+        private const int PackedRowsPerTask = 64;
+
+        private int PanelPackTasks => _transA ? (_k + PackedRowsPerTask - 1) / PackedRowsPerTask : _panels;
+
+        private void PackPanel(int task)
+        {
+            if (!_transA)
+            {
+                GemmPacking.PackPanel(_packedA + (long)task * GemmKernels.Rows * _k, _a, _lda, _transA, _k, task * GemmKernels.Rows,
+                    Math.Min(GemmKernels.Rows, _m - task * GemmKernels.Rows), GemmKernels.Rows);
+                return;
+            }
+            int p0 = task * PackedRowsPerTask;
+            GemmPacking.PackPanelsTransposed(_packedA, _a, _lda, _k, p0, Math.Min(_k, p0 + PackedRowsPerTask), _m, GemmKernels.Rows);
+        }
     }
 }

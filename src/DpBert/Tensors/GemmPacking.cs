@@ -49,6 +49,38 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>
+    /// Packs stored rows <c>[p0, p1)</c> of a transposed A (<c>op(A)[i, p] = a[p * lda + i]</c>, m columns used) into every
+    /// panel at once: panel q holds rows <c>[q * height, (q + 1) * height)</c> of op(A) as a <c>(k, height)</c> block at
+    /// <c>dst + q * height * k</c>, rows past m zero. Each stored row is read once, start to end.
+    /// </summary>
+    public static void PackPanelsTransposed(float* dst, float* a, nint lda, int k, int p0, int p1, int m, int height)
+    {
+        int panels = (m + height - 1) / height, full = m / height;
+        for (int p = p0; p < p1; p++)
+        {
+            float* src = a + p * lda;
+            float* d = dst + (nint)p * height;
+            nint panelStride = (nint)height * k;
+            int q = 0;
+            if (height == 6)
+            {
+                for (; q < full; q++, d += panelStride, src += 6)
+                {
+                    Vector128.Store(Vector128.Load(src), d);
+                    Vector64.Store(Vector64.Load(src + 4), d + 4);
+                }
+            }
+            for (; q < panels; q++, d += panelStride, src += height)
+            {
+                int rows = Math.Min(height, m - q * height);
+                int r = 0;
+                for (; r < rows; r++) d[r] = src[r];
+                for (; r < height; r++) d[r] = 0f;
+            }
+        }
+    }
+
+    /// <summary>
     /// Writes rows <c>[i0, i0 + rows)</c> of op(A) (k columns) to <paramref name="dst"/> as a <c>(k, height)</c>
     /// panel: the <paramref name="height"/> values of one k step side by side, rows past <paramref name="rows"/> zero.
     /// </summary>

@@ -14,8 +14,14 @@ internal static class OpProfile
     /// <summary>Whether scopes record (set by the benchmark, never by the library).</summary>
     public static bool Enabled { get; set; }
 
+    /// <summary>
+    /// The clock, in seconds (default: wall clock). A benchmark on one thread may use that thread's CPU time instead, so
+    /// time the thread spends descheduled on a busy machine is not counted.
+    /// </summary>
+    public static Func<double> Clock { get; set; } = () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
     /// <summary>Starts timing <paramref name="op"/>; <paramref name="flops"/> is its arithmetic (0 for memory-bound ops).</summary>
-    public static Scope Measure(string op, double flops = 0) => Enabled ? new Scope(op, flops, Stopwatch.GetTimestamp()) : default;
+    public static Scope Measure(string op, double flops = 0) => Enabled ? new Scope(op, flops, Clock()) : default;
 
     /// <summary>Clears the totals.</summary>
     public static void Reset()
@@ -28,17 +34,17 @@ internal static class OpProfile
     {
         lock (Totals)
         {
-            return Totals.Select(p => (p.Key, p.Value.Ticks * 1000.0 / Stopwatch.Frequency, p.Value.Flops, p.Value.Calls))
+            return Totals.Select(p => (p.Key, p.Value.Seconds * 1000.0, p.Value.Flops, p.Value.Calls))
                 .OrderByDescending(e => e.Item2).ToArray();
         }
     }
 
-    private static void Add(string op, long ticks, double flops)
+    private static void Add(string op, double seconds, double flops)
     {
         lock (Totals)
         {
             if (!Totals.TryGetValue(op, out var e)) Totals[op] = e = new Entry();
-            e.Ticks += ticks;
+            e.Seconds += seconds;
             e.Flops += flops;
             e.Calls++;
         }
@@ -46,17 +52,17 @@ internal static class OpProfile
 
     private sealed class Entry
     {
-        public long Ticks, Calls;
-        public double Flops;
+        public long Calls;
+        public double Seconds, Flops;
     }
 
     /// <summary>One timed operation; disposing it adds its time to the totals.</summary>
-    public readonly struct Scope(string? op, double flops, long start) : IDisposable
+    public readonly struct Scope(string? op, double flops, double start) : IDisposable
     {
         /// <summary>Stops the clock.</summary>
         public void Dispose()
         {
-            if (op is not null) Add(op, Stopwatch.GetTimestamp() - start, flops);
+            if (op is not null) Add(op, Clock() - start, flops);
         }
     }
 }
