@@ -38,7 +38,8 @@ internal static class BenchmarkProgram
             case "load": CheckpointLoadBenchmark.Run(); break;
             case "peak": FmaPeakBenchmark.Run(); break;
             case "gemm-tune": GemmTuning.Run(); break;
-            case "attention-tune": AttentionTuning.Run(); break;
+            case "attention-tune": AttentionTuning.Run(); HeadTuning.Run(); break;
+            case "elementwise-tune": ElementwiseTuning.Run(); SoftmaxTuning.Run(); break;
             case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;
             case "profile":
                 ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10),

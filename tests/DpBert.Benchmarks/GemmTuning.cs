@@ -124,3 +124,91 @@ internal static class PrecisionTuning
         }
     }
 }
+
+/// <summary>Development: element-wise kernels on one thread.</summary>
+internal static class ElementwiseTuning
+{
+    public static void Run()
+    {
+        var x = new float[128 * 3072];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)Math.Sin(i * 0.01) * 3;
+        var y = new float[x.Length];
+        double best = double.MaxValue;
+        for (int i = 0; i < 300; i++)
+        {
+            double t0 = ThreadCpuClock.Seconds();
+            Gelu.Forward(y, x);
+            best = Math.Min(best, ThreadCpuClock.Seconds() - t0);
+        }
+        Console.WriteLine($"gelu forward {x.Length} floats: {best * 1e3:F3} ms, {best * 1e9 / x.Length:F2} ns per element");
+        best = double.MaxValue;
+        for (int i = 0; i < 300; i++)
+        {
+            x.AsSpan().CopyTo(y);
+            double t0 = ThreadCpuClock.Seconds();
+            Gelu.BackwardInPlace(y, x);
+            best = Math.Min(best, ThreadCpuClock.Seconds() - t0);
+        }
+        Console.WriteLine($"gelu backward {x.Length} floats: {best * 1e3:F3} ms, {best * 1e9 / x.Length:F2} ns per element");
+    }
+}
+
+/// <summary>Development: the parts of one attention head on one thread.</summary>
+internal static class HeadTuning
+{
+    public static void Run()
+    {
+        foreach (var (s, d, h) in new[] { (128, 64, 768), (64, 64, 256) })
+        {
+            int ld = 3 * h;
+            var qkv = new float[s * ld];
+            for (int i = 0; i < qkv.Length; i++) qkv[i] = (float)Math.Sin(i * 0.37);
+            var scores = new float[s * s];
+            var context = new float[s * h];
+            var mask = new float[s];
+            double Best(Action a)
+            {
+                for (int i = 0; i < 20; i++) a();
+                double best = double.MaxValue;
+                for (int r = 0; r < 50; r++)
+                {
+                    double t0 = ThreadCpuClock.Seconds();
+                    for (int i = 0; i < 20; i++) a();
+                    best = Math.Min(best, (ThreadCpuClock.Seconds() - t0) / 20);
+                }
+                return best;
+            }
+            double g1 = Best(() => Gemm.Multiply(scores, s, qkv, ld, false, qkv.AsSpan(h), ld, true, s, s, d));
+            double sm = Best(() => { for (int i = 0; i < s; i++) Softmax.Forward(scores.AsSpan(i * s, s), 0.125f, mask); });
+            double g2 = Best(() => Gemm.Multiply(context, h, scores, s, false, qkv.AsSpan(2 * h), ld, false, s, d, s));
+            double f = 2.0 * s * s * d;
+            Console.WriteLine($"head s={s} d={d}: scores {g1 * 1e6:F1} us ({f / g1 / 1e9:F0} GFLOP/s), softmax {sm * 1e6:F1} us, context {g2 * 1e6:F1} us ({f / g2 / 1e9:F0} GFLOP/s)");
+        }
+    }
+}
+
+internal static class SoftmaxTuning
+{
+    public static void Run()
+    {
+        var x = new float[16384];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)Math.Sin(i * 0.37);
+        var mask = new float[128];
+        double Best(Action a)
+        {
+            for (int i = 0; i < 20; i++) a();
+            double best = double.MaxValue;
+            for (int r = 0; r < 50; r++)
+            {
+                double t0 = ThreadCpuClock.Seconds();
+                for (int i = 0; i < 20; i++) a();
+                best = Math.Min(best, (ThreadCpuClock.Seconds() - t0) / 20);
+            }
+            return best;
+        }
+        Console.WriteLine($"softmax 128 rows of 128 with mask: {Best(() => { for (int i = 0; i < 128; i++) Softmax.Forward(x.AsSpan(i * 128, 128), 0.125f, mask); }) * 1e6:F1} us");
+        Console.WriteLine($"softmax 128 rows of 128 no mask: {Best(() => { for (int i = 0; i < 128; i++) Softmax.Forward(x.AsSpan(i * 128, 128), 0.125f, default); }) * 1e6:F1} us");
+        Console.WriteLine($"softmax one row of 16384: {Best(() => Softmax.Forward(x, 0.125f, default)) * 1e6:F1} us");
+        Console.WriteLine($"softmax one row of 16383 (old path): {Best(() => Softmax.Forward(x.AsSpan(0, 16383), 0.125f, default)) * 1e6:F1} us");
+    }
+}

@@ -36,6 +36,26 @@ internal static class VectorExp
         return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Overflow)), Vector512.Create(float.PositiveInfinity), result);
     }
 
+    /// <summary>
+    /// e^x for x &lt;= 0 (softmax's shifted scores, erf's e^(-x^2)): <see cref="Exp(Vector512{float})"/> without the
+    /// overflow handling it cannot need; below the underflow bound the result is 0, as there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpNonPositive(Vector512<float> x)
+    {
+        var clamped = Vector512.Max(x, Vector512.Create(Underflow));
+        var shifted = clamped * Log2E + Vector512.Create(RoundMagic);
+        var n = shifted - Vector512.Create(RoundMagic);
+        var r = clamped - n * Ln2Hi - n * Ln2Lo;
+        var p = Poly(r);
+        var nInt = shifted.AsInt32() - Vector512.Create(0x4B400000);
+        var half = Vector512.ShiftRightArithmetic(nInt, 1);
+        var scale1 = (half + Vector512.Create(127)) << 23;
+        var scale2 = (nInt - half + Vector512.Create(127)) << 23;
+        var result = p * scale1.AsSingle() * scale2.AsSingle();
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Underflow)), Vector512<float>.Zero, result);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x)
     {
