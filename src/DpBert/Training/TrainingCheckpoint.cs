@@ -30,27 +30,9 @@ public static class TrainingCheckpoint
     /// <summary>Optimizer state file name.</summary>
     public const string OptimizerFileName = "optimizer.safetensors";
 
-    /// <summary>Writes the four model files into <paramref name="folder"/> (which must exist).</summary>
-    public static void WriteModelFiles(string folder, BertConfig config, ParameterSet parameters, BertTokenizer tokenizer)
-    {
-        config.Save(Path.Combine(folder, ModelFolder.ConfigFileName));
-        ParameterCheckpoint.Save(parameters, Path.Combine(folder, ModelFolder.WeightsFileName));
-        var vocab = tokenizer.Vocabulary;
-        using (var writer = new StreamWriter(Path.Combine(folder, BertTokenizer.VocabFileName)) { NewLine = "\n" })
-        {
-            for (int i = 0; i < vocab.Count; i++) writer.WriteLine(vocab.GetToken(i));
-        }
-        var options = tokenizer.Options;
-        var tokenizerConfig = new JsonObject
-        {
-            ["do_lower_case"] = options.DoLowerCase,
-            ["strip_accents"] = options.StripAccents is bool b ? JsonValue.Create(b) : null,
-            ["tokenize_chinese_chars"] = options.TokenizeChineseChars,
-            ["model_max_length"] = config.MaxPositionEmbeddings,
-            ["tokenizer_class"] = "BertTokenizer",
-        };
-        File.WriteAllText(Path.Combine(folder, BertTokenizerOptions.ConfigFileName), tokenizerConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
+    /// <summary>Writes the four model files into <paramref name="folder"/> (which must exist); see <see cref="ModelFolder.WriteFiles"/>.</summary>
+    public static void WriteModelFiles(string folder, BertConfig config, ParameterSet parameters, BertTokenizer tokenizer) =>
+        ModelFolder.WriteFiles(folder, config, parameters, tokenizer);
 
     /// <summary>
     /// Writes a resumable checkpoint folder atomically: the objective's model files, the AdamW moments of every

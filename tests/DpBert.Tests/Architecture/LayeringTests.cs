@@ -19,7 +19,7 @@ public class LayeringTests
         ["DpBert.Inference", "DpBert.Training"],
         ["DpBert.Methods"],
         ["DpBert.Planning", "DpBert.EarlyExit"],
-        ["DpBert.Evaluation"],
+        ["DpBert.Evaluation", "DpBert.OnnxExport"],
     ];
 
     private static readonly Assembly Core = typeof(DpBert.Bert.BertModel).Assembly;

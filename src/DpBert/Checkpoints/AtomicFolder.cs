@@ -1,4 +1,4 @@
-namespace DpBert.Training;
+namespace DpBert.Checkpoints;
 
 /// <summary>
 /// Writes a folder so that readers only ever see a complete old version or a complete new one: files go to
