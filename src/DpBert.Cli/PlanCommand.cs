@@ -37,11 +37,12 @@ internal static class PlanCommand
         var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
         var maxEval = new Option<int?>("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
         var oracleWeight = new Option<double>("--oracle-weight") { Description = "Weight of the oracle term (the planner learns each training input's cheapest plan that keeps the stage-one model's prediction; 0 = off).", DefaultValueFactory = _ => d.OracleWeight };
+        var oraclePlans = new Option<string?>("--oracle-plans") { Description = "Oracle plans of the training rows already searched (a file --oracle-weight wrote, or dpbert oracle --split train); default: search them." };
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.", DefaultValueFactory = _ => 0 };
         var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
         {
             task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
-            oracleWeight, heldOut,
+            oracleWeight, oraclePlans, heldOut,
         };
         var engine = new EngineFlags();
         engine.AddTo(command);
@@ -69,9 +70,24 @@ internal static class PlanCommand
             OraclePlans? oracle = null;
             if (options.OracleWeight > 0)
             {
-                var searched = new ProgressLine(stderr, data.Train.Count, "oracle plans searched");
-                try { oracle = OraclePlans.Search(loaded.Model, data.Train, options.AlwaysRunLayers, options.EvalBatchSize, progress: searched); }
-                finally { searched.Finish(); }
+                var ids = Enumerable.Range(0, data.Train.Count).Select(i => data.Train.TokenIds(i).ToArray()).ToList();
+                if (parse.GetValue(oraclePlans) is { } file)
+                {
+                    var known = OracleMethod.ReadPlans(file, loaded.Config.NumHiddenLayers);
+                    var plans = ids.Select((row, i) => known.TryGetValue(KnownPlansClassifier.Key(row), out var p) ? p
+                        : throw new CliInputException($"{file}: no plan for training row {i} (search them with the same --max-train-samples, --held-out and --max-seq-length)")).ToList();
+                    oracle = new OraclePlans(plans, options.AlwaysRunLayers, 0.1);
+                }
+                else
+                {
+                    var searched = new ProgressLine(stderr, data.Train.Count, "oracle plans searched");
+                    try { oracle = OraclePlans.Search(loaded.Model, data.Train, options.AlwaysRunLayers, options.EvalBatchSize, progress: searched); }
+                    finally { searched.Finish(); }
+                    Directory.CreateDirectory(outputDir);
+                    string written = Path.Combine(outputDir, "oracle_train_plans.jsonl");
+                    OracleMethod.WritePlans(written, ids, oracle.Plans);
+                    stderr.WriteLine($"oracle plans of the training rows written to {written} (reuse them with --oracle-plans)");
+                }
                 stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"oracle plans of the training set: {oracle.MeanLayers:F2} layers on average"));
             }
             var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options) { OracleTargets = oracle };
