@@ -76,7 +76,7 @@ internal static unsafe class BFloat16GemmKernels
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
-        TileStore.Edge(tile, 32, c, ldc, rows, cols, accumulate, bias, gelu);
+        TileStore.Edge(tile, 32, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V512);
     }
 
     /// <summary>AVX2 tile: 6 rows x 16 channels, 12 fp32 accumulators of 8 lanes.</summary>
@@ -140,7 +140,7 @@ internal static unsafe class BFloat16GemmKernels
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
-        TileStore.Edge(tile, 16, c, ldc, rows, cols, accumulate, bias, gelu);
+        TileStore.Edge(tile, 16, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V256);
     }
 
     /// <summary>Scalar tile: the same products, accumulated in the same k order with fused multiply-adds.</summary>
@@ -163,6 +163,6 @@ internal static unsafe class BFloat16GemmKernels
                 tile[r * width + j] = acc;
             }
         }
-        TileStore.Edge(tile, width, c, ldc, rows, cols, accumulate, bias, gelu);
+        TileStore.Edge(tile, width, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.Scalar);
     }
 }

@@ -31,21 +31,27 @@ internal static unsafe class TileStore
         v1.Store(c + 8);
     }
 
-    /// <summary>A partial tile, staged in <paramref name="tile"/> (rows of <paramref name="width"/> floats): the valid part only.</summary>
+    /// <summary>
+    /// A partial tile, staged in <paramref name="tile"/> (rows of <paramref name="width"/> floats): the valid part only.
+    /// GELU runs over each whole staged row in the arithmetic of <paramref name="geluWidth"/>, the width the kernel's full
+    /// tiles use, so a token's activations do not depend on whether its row fell in a full tile or at the edge (that is,
+    /// on the batch it came in).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Edge(float* tile, int width, float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, bool gelu)
+    public static void Edge(float* tile, int width, float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, bool gelu, SimdWidth geluWidth)
     {
         for (int r = 0; r < rows; r++)
         {
             float* cr = c + r * ldc;
             float* tr = tile + r * width;
-            for (int j = 0; j < cols; j++)
+            if (bias != null)
+                for (int j = 0; j < cols; j++) tr[j] += bias[j];
+            if (gelu)
             {
-                float v = tr[j];
-                if (bias != null) v += bias[j];
-                if (gelu) v = Gelu.ApplyScalar(v);
-                cr[j] = accumulate ? cr[j] + v : v;
+                var row = new Span<float>(tr, width);
+                Gelu.Forward(geluWidth, row, row);
             }
+            for (int j = 0; j < cols; j++) cr[j] = accumulate ? cr[j] + tr[j] : tr[j];
         }
     }
 }

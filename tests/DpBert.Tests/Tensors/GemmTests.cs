@@ -122,6 +122,22 @@ public class GemmTests
     }
 
     [Fact]
+    public void Packed_product_with_gelu_gives_a_row_the_same_bits_in_a_full_or_an_edge_tile()
+    {
+        // A token's activations must not depend on the batch it came in: row 6 sits in an edge tile of a 7-row product
+        // and in a full tile of a 12-row one. Columns 40 leave an edge sliver as well.
+        const int n = 40, k = 24;
+        var a = KernelAssert.Random(12 * k, 1, 3f);
+        var w = PackedMatrix.PackLinearWeight(KernelAssert.Random(n * k, 2, 0.5f), n, k);
+        var bias = KernelAssert.Random(n, 3);
+        var seven = new float[7 * n];
+        var twelve = new float[12 * n];
+        Gemm.MultiplyPacked(seven, n, a, k, w, 7, accumulate: false, bias, gelu: true);
+        Gemm.MultiplyPacked(twelve, n, a, k, w, 12, accumulate: false, bias, gelu: true);
+        Assert.Equal(twelve.AsSpan(0, 7 * n).ToArray(), seven);
+    }
+
+    [Fact]
     public void Empty_reduction_writes_bias_or_keeps_c()
     {
         var c = new float[] { 1, 2, 3, 4 };
