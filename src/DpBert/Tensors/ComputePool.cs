@@ -141,6 +141,14 @@ internal static class ComputePool
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="ticket"/> is that of a job other than <paramref name="seen"/>, open for claims. A job is
+    /// announced closed (its number with <see cref="Closed"/>) before its fields are set, then opened; a worker that took
+    /// the announcement for the job would find nothing to claim, wait for the next number and leave this job to the
+    /// caller (seen on Zen 4, 2 threads, jobs of two 20 us tasks back to back: about 1 job in 300 under load).
+    /// </summary>
+    private static bool IsNewOpenJob(long ticket, long seen) => ticket >> 32 != seen && (ticket & 0xFFFFFFFF) != Closed;
+
     private static void WorkerLoop()
     {
         long seen = Volatile.Read(ref _ticket) >> 32;
@@ -148,18 +156,19 @@ internal static class ComputePool
         {
             // Spin for a short while for the next job, then sleep until woken.
             long start = Stopwatch.GetTimestamp();
-            while (Volatile.Read(ref _ticket) >> 32 == seen)
+            long ticket;
+            while (!IsNewOpenJob(ticket = Volatile.Read(ref _ticket), seen))
             {
                 if (Stopwatch.GetTimestamp() - start > Volatile.Read(ref _spinTicks))
                 {
                     Interlocked.Increment(ref _sleeping);
-                    if (Volatile.Read(ref _ticket) >> 32 == seen) Wake.Wait();
+                    if (!IsNewOpenJob(Volatile.Read(ref _ticket), seen)) Wake.Wait();
                     Interlocked.Decrement(ref _sleeping);
                     start = Stopwatch.GetTimestamp();
                 }
                 else Thread.SpinWait(20);
             }
-            seen = Volatile.Read(ref _ticket) >> 32;
+            seen = ticket >> 32;   // the job found open, not whatever follows it by now
             Drain();
         }
     }
