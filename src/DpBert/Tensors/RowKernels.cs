@@ -4,7 +4,7 @@ namespace DpBert.Tensors;
 /// Row-wise kernels over whole activation buffers, split across the <see cref="ComputePool"/> when the
 /// buffer is large enough to repay the hand-off (each task takes a contiguous block of rows).
 /// </summary>
-internal static class RowKernels
+internal static unsafe class RowKernels
 {
     private const int ParallelElements = 1 << 16;
 
@@ -18,6 +18,20 @@ internal static class RowKernels
         var work = LayerNormWork.Instance ??= new LayerNormWork();
         work.Set(x, parameters, weightOffset, biasOffset, rows, c, eps);
         Run(work, rows, c);
+    }
+
+    /// <summary>In-place exact GELU of the first <paramref name="cols"/> floats of each of <paramref name="rows"/> rows <paramref name="ld"/> apart.</summary>
+    public static void Gelu(Span<float> y, int ld, int rows, int cols)
+    {
+        if (rows == 0) return;
+        if (y.Length < (long)(rows - 1) * ld + cols) throw new ArgumentException($"y holds {y.Length} floats, {rows} rows of {cols} need more", nameof(y));
+        fixed (float* p = y)
+        {
+            var work = GeluWork.Instance ??= new GeluWork();
+            work.Set(p, ld, rows, cols);
+            Run(work, rows, cols);
+            work.Set(null, 0, 0, 0);
+        }
     }
 
     private static void Run(BlockWork work, int rows, int rowWidth)
@@ -56,6 +70,28 @@ internal static class RowKernels
         {
             var x = _x.AsSpan(first * _c, (end - first) * _c);
             Tensors.LayerNorm.Forward(x, default, default, x, _p.AsSpan(_weight, _c), _p.AsSpan(_bias, _c), end - first, _c, _eps);
+        }
+    }
+
+    private sealed class GeluWork : BlockWork
+    {
+        [ThreadStatic] public static GeluWork? Instance;
+        private float* _y;
+        private int _ld, _cols;
+
+        public void Set(float* y, int ld, int rows, int cols)
+        {
+            _y = y;
+            (_ld, Rows, _cols) = (ld, rows, cols);
+        }
+
+        protected override void ExecuteRows(int first, int end)
+        {
+            for (int r = first; r < end; r++)
+            {
+                var row = new Span<float>(_y + (nint)r * _ld, _cols);
+                Tensors.Gelu.Forward(row, row);
+            }
         }
     }
 }
