@@ -29,9 +29,11 @@ internal static class ExitsCommand
         var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
         var maxEval = new Option<int?>("--max-eval-samples") { Description = "Score each exit head on the first N evaluation rows only." };
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed), as plan and finetune do, so every method trains on the same rows.", DefaultValueFactory = _ => 0 };
+        var headInput = new Option<string>("--head-input") { Description = "What the exit heads read after their layer: cls ([CLS]) or mean (the mean of the real tokens).", DefaultValueFactory = _ => "cls" };
+        headInput.AcceptOnlyFromAmong("cls", "mean");
         var command = new Command("exits", "Train DeeBERT or PABEE exit heads on a fine-tuned model (early-exit baselines).")
         {
-            method, task, model, output, dataDir, headLr, backboneLr, epochs, maxSteps, batch, maxSeq, seed, maxTrain, maxEval, heldOut,
+            method, task, model, output, dataDir, headLr, backboneLr, epochs, maxSteps, batch, maxSeq, seed, maxTrain, maxEval, heldOut, headInput,
         };
         command.SetAction(parse =>
         {
@@ -42,7 +44,7 @@ internal static class ExitsCommand
             var glueTask = GlueTask.FromName(parse.GetValue(task)!);
             var options = new ExitTrainingOptions
             {
-                HeadLearningRate = parse.GetValue(headLr), BackboneLearningRate = parse.GetValue(backboneLr), NumTrainEpochs = parse.GetValue(epochs),
+                HeadInput = Bert.TokenPoolings.Parse(parse.GetValue(headInput)!), HeadLearningRate = parse.GetValue(headLr), BackboneLearningRate = parse.GetValue(backboneLr), NumTrainEpochs = parse.GetValue(epochs),
                 MaxSteps = parse.GetValue(maxSteps), BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), Seed = parse.GetValue(seed),
             };
             options.Validate();

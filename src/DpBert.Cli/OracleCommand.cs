@@ -28,10 +28,11 @@ internal static class OracleCommand
         var maxSeq = new Option<int>("--max-seq-length") { Description = "Truncation length in tokens (use the evaluation's).", DefaultValueFactory = _ => 128 };
         var batch = new Option<int>("--batch-size") { Description = "Inputs per forward pass.", DefaultValueFactory = _ => 32 };
         var tolerance = new Option<double>("--regression-tolerance") { Description = "Largest change of a regression score that keeps the prediction.", DefaultValueFactory = _ => 0.1 };
+        var margin = new Option<double>("--margin") { Description = "Logit margin of the full model's class a smaller plan must keep (classification; 0 = the same class).", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--output") { Description = "Output folder (default: <model>/oracle)." };
         var command = new Command("oracle", "For each input, the cheapest plan that keeps the full model's prediction: the bound on what a planner can save.")
         {
-            task, model, k, split, heldOut, dataDir, maxEval, maxSeq, batch, tolerance, output,
+            task, model, k, split, heldOut, dataDir, maxEval, maxSeq, batch, tolerance, margin, output,
         };
         command.SetAction(parse =>
         {
@@ -46,7 +47,8 @@ internal static class OracleCommand
             stderr.WriteLine($"{glueTask.Name} {sets.EvalSplit}: {data.Count:N0} inputs; searching the cheapest plan of each ({loaded.Config.NumHiddenLayers} layers, k = {parse.GetValue(k)})");
             var progress = new ProgressLine(stderr, data.Count, "searched");
             OraclePlans oracle;
-            try { oracle = OraclePlans.Search(loaded.Model, data, parse.GetValue(k), parse.GetValue(batch), parse.GetValue(tolerance), progress); }
+            try { oracle = OraclePlans.Search(loaded.Model, data, parse.GetValue(k), parse.GetValue(batch), parse.GetValue(tolerance), progress, parse.GetValue(margin)); }
+            catch (ArgumentOutOfRangeException e) { throw new CliInputException($"--margin: {e.Message}"); }
             finally { progress.Finish(); }
 
             string folder = parse.GetValue(output) ?? Path.Combine(modelDir, OracleMethod.Instance.DefaultFolderName);
@@ -59,7 +61,7 @@ internal static class OracleCommand
             var summary = new
             {
                 task = glueTask.Name, split = sets.EvalSplit, inputs = data.Count, always_run_layers = oracle.AlwaysRunLayers,
-                mean_layers = oracle.MeanLayers, depth_histogram = histogram, diversity,
+                min_margin = oracle.MinMargin, mean_layers = oracle.MeanLayers, depth_histogram = histogram, diversity,
             };
             File.WriteAllText(Path.Combine(folder, "oracle_summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions(CliApp.Json) { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             var c = CultureInfo.InvariantCulture;

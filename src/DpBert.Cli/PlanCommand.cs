@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using System.CommandLine;
 using System.Globalization;
 using DpBert.Checkpoints;
@@ -38,11 +39,14 @@ internal static class PlanCommand
         var maxEval = new Option<int?>("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
         var oracleWeight = new Option<double>("--oracle-weight") { Description = "Weight of the oracle term (the planner learns each training input's cheapest plan that keeps the stage-one model's prediction; 0 = off).", DefaultValueFactory = _ => d.OracleWeight };
         var oraclePlans = new Option<string?>("--oracle-plans") { Description = "Oracle plans of the training rows already searched (a file --oracle-weight wrote, or dpbert oracle --split train); default: search them." };
+        var oracleMargin = new Option<double>("--oracle-margin") { Description = "Logit margin of the stage-one model's class that a smaller plan must keep to be an input's oracle plan (0 = the same class).", DefaultValueFactory = _ => d.OracleMargin };
+        var plannerInput = new Option<string>("--planner-input") { Description = "What the planner reads after the always-run layers: cls ([CLS]) or mean (the mean of the real tokens).", DefaultValueFactory = _ => TokenPoolings.Name(d.Input) };
+        plannerInput.AcceptOnlyFromAmong("cls", "mean");
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.", DefaultValueFactory = _ => 0 };
         var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
         {
             task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
-            oracleWeight, oraclePlans, heldOut,
+            oracleWeight, oraclePlans, oracleMargin, plannerInput, heldOut,
         };
         var engine = new EngineFlags();
         engine.AddTo(command);
@@ -57,7 +61,8 @@ internal static class PlanCommand
                 TemperatureStart = parse.GetValue(tauStart), TemperatureEnd = parse.GetValue(tauEnd), BackboneLearningRate = parse.GetValue(backboneLr),
                 PlannerLearningRate = parse.GetValue(plannerLr), NumTrainEpochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(maxSteps),
                 BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), EvalTheta = parse.GetValue(theta), Seed = parse.GetValue(seed),
-                OracleWeight = parse.GetValue(oracleWeight),
+                OracleWeight = parse.GetValue(oracleWeight), OracleMargin = parse.GetValue(oracleMargin),
+                Input = TokenPoolings.Parse(parse.GetValue(plannerInput)!),
             };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
@@ -76,12 +81,12 @@ internal static class PlanCommand
                     var known = OracleMethod.ReadPlans(file, loaded.Config.NumHiddenLayers);
                     var plans = ids.Select((row, i) => known.TryGetValue(KnownPlansClassifier.Key(row), out var p) ? p
                         : throw new CliInputException($"{file}: no plan for training row {i} (search them with the same --max-train-samples, --held-out and --max-seq-length)")).ToList();
-                    oracle = new OraclePlans(plans, options.AlwaysRunLayers, 0.1);
+                    oracle = new OraclePlans(plans, options.AlwaysRunLayers, 0.1, options.OracleMargin);
                 }
                 else
                 {
                     var searched = new ProgressLine(stderr, data.Train.Count, "oracle plans searched");
-                    try { oracle = OraclePlans.Search(loaded.Model, data.Train, options.AlwaysRunLayers, options.EvalBatchSize, progress: searched); }
+                    try { oracle = OraclePlans.Search(loaded.Model, data.Train, options.AlwaysRunLayers, options.EvalBatchSize, progress: searched, minMargin: options.OracleMargin); }
                     finally { searched.Finish(); }
                     Directory.CreateDirectory(outputDir);
                     string written = Path.Combine(outputDir, "oracle_train_plans.jsonl");

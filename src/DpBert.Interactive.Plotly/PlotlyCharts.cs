@@ -93,6 +93,7 @@ public static class PlotlyCharts
         $"{result.MetricName}: {p.Metric.ToString("0.0000", C)}<br>" +
         $"latency: mean {p.Batch1.MeanMs.ToString("0.00", C)} ms, p50 {p.Batch1.P50Ms.ToString("0.00", C)} ms, p99 {p.Batch1.P99Ms.ToString("0.00", C)} ms<br>" +
         $"mean layers run: {p.MeanLayers.ToString("0.00", C)}<br>" +
+        (p.Diversity is { } d ? $"plans: {d.DistinctPlans} distinct, entropy {d.EntropyBits.ToString("0.00", C)} bits<br>" : "") +
         $"speed-up: {p.SpeedUp.ToString("0.00", C)}×{(result.ParetoFront.Contains(p) ? "<br>on the Pareto front" : "")}";
 
     /// <summary>Plotly.NET.CSharp takes sequences as <see cref="Optional{T}"/>, which C# cannot convert to implicitly from an interface.</summary>

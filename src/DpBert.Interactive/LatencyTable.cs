@@ -52,7 +52,7 @@ public sealed record LatencyTable(IReadOnlyList<MethodResult> Results, double Mi
         html.Open("thead").Open("tr");
         html.Element("th", "method", ("style", TableStyle.Header));
         html.Element("th", "knob", ("style", TableStyle.Header));
-        foreach (string header in new[] { metricName, "mean layers", "p50 (ms)", "p90 (ms)", "p99 (ms)", $"throughput (inputs/s, batch {batch})", "speed-up" })
+        foreach (string header in new[] { metricName, "mean layers", "plans (entropy)", "p50 (ms)", "p90 (ms)", "p99 (ms)", $"throughput (inputs/s, batch {batch})", "speed-up" })
             html.Element("th", header, ("style", TableStyle.NumericHeader));
         html.Close().Close();
         html.Open("tbody");
@@ -66,6 +66,8 @@ public sealed record LatencyTable(IReadOnlyList<MethodResult> Results, double Mi
             html.Element("td", r.KnobValue is { } v ? $"{r.KnobName} = {Invariant.Format(v, "G4")}" : "—", ("style", TableStyle.Cell));
             html.Element("td", Invariant.Metric(r.Metric), ("style", TableStyle.NumericCell));
             html.Element("td", Invariant.Format(r.MeanLayers, "0.00"), ("style", TableStyle.NumericCell));
+            html.Element("td", r.Diversity is { } d ? $"{Invariant.Integer(d.DistinctPlans)} ({Invariant.Format(d.EntropyBits, "0.00")} bits)" : "—", ("style", TableStyle.NumericCell),
+                ("title", r.Diversity is { } t ? "most used plans: " + string.Join(", ", t.TopPlans.Select(p => $"{p.Plan} {Invariant.Percent(p.Share)}")) : null));
             html.Element("td", Invariant.Format(r.Batch1.P50Ms, "0.00"), ("style", TableStyle.NumericCell));
             html.Element("td", Invariant.Format(r.Batch1.P90Ms, "0.00"), ("style", TableStyle.NumericCell));
             html.Element("td", Invariant.Format(r.Batch1.P99Ms, "0.00"), ("style", TableStyle.NumericCell));
@@ -75,7 +77,7 @@ public sealed record LatencyTable(IReadOnlyList<MethodResult> Results, double Mi
         }
         html.Close().Close();
         if (shown < rows.Count) ViewFrame.TruncationNote(html, shown, rows.Count, "rows");
-        ViewFrame.Caption(html, $"Latency: per input at batch size 1 (p50/p90/p99 over {(Results.Count > 0 ? Invariant.Count(Results[0].Batch1.Count) : "0")} inputs). Speed-up: the full model's mean batch-1 latency divided by the row's. "
+        ViewFrame.Caption(html, $"Latency: per input at batch size 1 (p50/p90/p99 over {(Results.Count > 0 ? Invariant.Count(Results[0].Batch1.Count) : "0")} inputs). Speed-up: the full model's mean batch-1 latency divided by the row's. Plans: distinct layer plans used and the entropy of their distribution (0 bits: one plan for every input; hover for the most used). "
             + $"★ the fastest row whose {metricName} is at least {Invariant.Percent(MinRelativeMetric)} of {(Results.Any(r => r.Method == "full") ? "the full model's" : "the best")} ({Invariant.Metric(ReferenceMetric)}).");
         html.Close();
         return html.ToString();

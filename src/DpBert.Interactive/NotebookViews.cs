@@ -24,6 +24,9 @@ public static class NotebookViews
     public static LatencyTable ToLatencyTable(this IEnumerable<MethodResult> results, double minRelativeMetric = 0.98, LatencyTableOrder order = LatencyTableOrder.Method) =>
         new(results.ToList(), minRelativeMetric, order);
 
+    /// <summary>The plans each planning method used per knob setting: distinct plans, entropy, most used plans as a bar.</summary>
+    public static PlanMix ToPlanMix(this IEnumerable<MethodResult> results) => new(results.ToList());
+
     /// <summary>Metric against latency per method, Pareto front marked.</summary>
     public static TradeoffChart ToChart(this TradeoffResult result) => new(result);
 

@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using DpBert.Planning;
 using Microsoft.ML.OnnxRuntime;
 
@@ -15,6 +16,15 @@ public class GoldenExportTests
         for (int opset = OnnxExportOptions.MinOpset; opset <= OnnxExportOptions.MaxOpset; opset++)
             foreach (var level in new[] { GraphOptimizationLevel.ORT_DISABLE_ALL, GraphOptimizationLevel.ORT_ENABLE_ALL }) data.Add(opset, level);
         return data;
+    }
+
+    [Fact]
+    public void A_planner_reading_the_mean_of_the_tokens_is_refused_with_the_reason()
+    {
+        var golden = SharedFiles.LoadGoldenModel();
+        var planner = new PlanningModule(golden.Config, 1, TokenPooling.Mean);
+        var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildDpBert(golden.Model, planner));
+        Assert.Contains("planner_input mean", e.Message);
     }
 
     [Theory]

@@ -65,6 +65,11 @@ public static class MethodResultFrames
             new DoubleDataFrameColumn("throughput_per_s", rows.Select(r => r.Throughput)),
             new DoubleDataFrameColumn("speed_up", rows.Select(r => r.SpeedUp)),
             new DoubleDataFrameColumn("throughput_speed_up", rows.Select(r => r.ThroughputSpeedUp)),
+            new Int32DataFrameColumn("distinct_plans", rows.Select(r => r.Diversity?.DistinctPlans)),
+            new DoubleDataFrameColumn("plan_entropy_bits", rows.Select(r => r.Diversity?.EntropyBits)),
+            new DoubleDataFrameColumn("layers_vs_confidence", rows.Select(r => r.Diversity?.LayersVsConfidence)),
+            new DoubleDataFrameColumn("layers_vs_length", rows.Select(r => r.Diversity?.LayersVsLength)),
+            new StringDataFrameColumn("top_plan", rows.Select(r => r.Diversity?.TopPlans.FirstOrDefault()?.Plan)),
         ]);
         if (pareto is not null) columns.Add(new BooleanDataFrameColumn("pareto", pareto));
         foreach (string name in rows.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal))

@@ -66,6 +66,8 @@ public static class TorchModelFolder
     public static (DpBertForSequenceClassification Model, BertTokenizer Tokenizer) LoadDpBert(string folder, string device = "cpu", ScalarType dtype = ScalarType.Float32)
     {
         var (backbone, classifier) = DpBertFolder.Load(folder);
+        if (classifier.Planner.Input != DpBert.Bert.TokenPooling.Cls)
+            throw new NotSupportedException($"{folder}: the TorchSharp engine runs planners that read [CLS]; this one reads the mean of the tokens (planner_input mean): use the core engine");
         var target = TorchSharpRuntime.Initialize(device);
         var model = new DpBertForSequenceClassification(new BertForSequenceClassification(backbone.Config), new Planning.PlanningModule(backbone.Config, classifier.Planner.AlwaysRunLayers));
         ParameterTransfer.CopyFrom(model, backbone.Model.Parameters, classifier.Planner.Parameters);

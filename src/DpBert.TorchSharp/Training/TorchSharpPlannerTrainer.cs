@@ -33,6 +33,8 @@ public sealed class TorchSharpPlannerTrainer
     public TorchSharpPlannerTrainer(TorchBert backbone, BertTokenizer tokenizer, PlannerTrainingOptions options)
     {
         options.Validate();
+        if (options.Input != DpBert.Bert.TokenPooling.Cls)
+            throw new NotSupportedException("--planner-input mean: the TorchSharp engine trains planners that read [CLS]; use the core engine");
         if (options.AlwaysRunLayers >= backbone.Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(options), $"--always-run-layers {options.AlwaysRunLayers} must be below the model's {backbone.Config.NumHiddenLayers} layers");
         _backbone = backbone;

@@ -67,7 +67,7 @@ public sealed class EarlyExitClassifier : IAdaptiveClassifier
     }
 
     /// <summary>
-    /// After each layer, the exit head of that layer reads the [CLS] state of every row still running; a row that
+    /// After each layer, the exit head of that layer reads the [CLS] state (or the tokens' mean) of every row still running; a row that
     /// exits (or reaches the last layer) keeps those logits and stops.
     /// </summary>
     private sealed class ExitPolicy(EarlyExitClassifier owner) : IEncoderPolicy
@@ -97,7 +97,9 @@ public sealed class EarlyExitClassifier : IAdaptiveClassifier
             for (int r = 0; r < b; r++) if (!state.IsStopped(r)) _rows[active++] = r;
             if (active == 0) return;
             Tensors.Buffers.Ensure(ref _cls, active * h); Tensors.Buffers.Ensure(ref _pooled, active * h); Tensors.Buffers.Ensure(ref _logits, active * n);
-            for (int i = 0; i < active; i++) state.Cls(_rows[i]).CopyTo(_cls.AsSpan(i * h, h));
+            var pooling = owner.Heads.InputOf(layer);
+            for (int i = 0; i < active; i++)
+                TokenPoolings.SummarizeRow(pooling, _cls.AsSpan(i * h, h), state.Hidden, state.Batch.AttentionMask, _rows[i], state.SequenceLength, h);
             owner.Heads.Logits(_logits, _pooled, _cls, layer, active, seqLen: 1);
             bool last = layer == state.LayerCount - 1;
             for (int i = 0; i < active; i++)

@@ -26,7 +26,7 @@ public static class EarlyExitFolder
     {
         TrainingCheckpoint.WriteModelFiles(folder, model.Config, model.Parameters, tokenizer);
         ParameterCheckpoint.Save(heads.Parameters, Path.Combine(folder, HeadsFileName));
-        var json = new JsonObject { ["method"] = MethodName(heads.Method), ["exits"] = heads.ExitCount };
+        var json = new JsonObject { ["method"] = MethodName(heads.Method), ["exits"] = heads.ExitCount, ["head_input"] = TokenPoolings.Name(heads.Input) };
         File.WriteAllText(Path.Combine(folder, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -39,14 +39,22 @@ public static class EarlyExitFolder
         if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: {ConfigFileName} not found (train exit heads with `dpbert exits`)", configPath);
         if (!File.Exists(headsPath)) throw new FileNotFoundException($"{folder}: {HeadsFileName} not found", headsPath);
         string? name;
-        try { name = JsonNode.Parse(File.ReadAllText(configPath))?["method"]?.GetValue<string>(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        TokenPooling input;
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(configPath));
+            name = json?["method"]?.GetValue<string>();
+            // Folders written before the choice existed have no key: their heads read [CLS].
+            try { input = json?["head_input"] is { } pooling ? TokenPoolings.Parse(pooling.GetValue<string>()) : TokenPooling.Cls; }
+            catch (ArgumentException e) { throw new InvalidDataException($"head_input: {e.Message}", e); }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or InvalidDataException)
         {
             throw new InvalidDataException($"{configPath}: {e.Message}", e);
         }
         var method = ParseMethod(name ?? throw new InvalidDataException($"{configPath}: no \"method\""), configPath);
         var backbone = ModelFolder.LoadSequenceClassifier(folder);
-        var heads = new ExitHeads(backbone.Model, method);
+        var heads = new ExitHeads(backbone.Model, method, input);
         ParameterCheckpoint.Load(heads.Parameters, headsPath);
         heads.Parameters.MarkChanged();
         return (backbone, new EarlyExitClassifier(backbone.Model, heads));

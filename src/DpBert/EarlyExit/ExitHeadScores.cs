@@ -21,8 +21,12 @@ public static class ExitHeadScores
             var states = new HiddenStateRecorder();
             model.Bert.Forward(batch, states);
             var pooled = new float[indices.Length * h];
+            var rows = new float[indices.Length * h];
             for (int l = 0; l < layers; l++)
-                classifier.Heads.Logits(logits[l].AsSpan(start * labels, indices.Length * labels), pooled, states.States[l + 1], l, indices.Length, batch.SequenceLength);
+            {
+                classifier.Heads.Summarize(rows, states.States[l + 1], batch.AttentionMask, l, indices.Length, batch.SequenceLength);
+                classifier.Heads.Logits(logits[l].AsSpan(start * labels, indices.Length * labels), pooled, rows, l, indices.Length, seqLen: 1);
+            }
         }
         return logits.Select(l => metrics(data, EvaluationOutput.FromLogits(l, data, labels, model.IsRegression))).ToArray();
     }

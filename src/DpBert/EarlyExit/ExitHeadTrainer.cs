@@ -35,7 +35,7 @@ public sealed class ExitHeadTrainer
     public EarlyExitClassifier Train(EncodedDataset train, string outputDir, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         if (train.Count == 0) throw new ArgumentException("the training set is empty", nameof(train));
-        var heads = new ExitHeads(_model, _method);
+        var heads = new ExitHeads(_model, _method, _options.HeadInput);
         heads.Initialize(_options.Seed);
         int layers = _model.Config.NumHiddenLayers;
         if (_method == EarlyExitMethod.Pabee)

@@ -21,11 +21,16 @@ public sealed class ExitHeads
     private readonly BertPooler?[] _poolers;
     private readonly Linear?[] _classifiers;
 
-    /// <summary>Zero-initialised heads for <paramref name="model"/>.</summary>
-    public ExitHeads(BertForSequenceClassification model, EarlyExitMethod method)
+    /// <summary>What the heads read from the hidden states after their layer: [CLS] (default) or the mean of the real tokens.
+    /// DeeBERT's last exit is the model's own head and reads what stage one trained it on, [CLS].</summary>
+    public TokenPooling Input { get; }
+
+    /// <summary>Zero-initialised heads for <paramref name="model"/> reading <paramref name="input"/>.</summary>
+    public ExitHeads(BertForSequenceClassification model, EarlyExitMethod method, TokenPooling input = TokenPooling.Cls)
     {
         _model = model;
         Method = method;
+        Input = input;
         Parameters = new ParameterSet(Layout(model.Config, method));
         int layers = model.Config.NumHiddenLayers;
         _poolers = new BertPooler?[layers];
@@ -77,7 +82,21 @@ public sealed class ExitHeads
         Parameters.MarkChanged();
     }
 
-    /// <summary>Logits (B, num_labels) of exit <paramref name="layer"/> from hidden states (B*S, H), inference (no dropout).</summary>
+    /// <summary>What exit <paramref name="layer"/> reads: <see cref="Input"/>, but [CLS] for DeeBERT's last exit (the model's own head).</summary>
+    public TokenPooling InputOf(int layer) => IsOwnHead(layer) || Method == EarlyExitMethod.Pabee ? Input : TokenPooling.Cls;
+
+    /// <summary>
+    /// Every row's input to exit <paramref name="layer"/> (B, H) from the hidden states after that layer (B*S, H): the [CLS]
+    /// rows or the mean of the real tokens (<paramref name="attentionMask"/>, B*S).
+    /// </summary>
+    public void Summarize(Span<float> rows, ReadOnlySpan<float> hidden, ReadOnlySpan<int> attentionMask, int layer, int batchSize, int seqLen) =>
+        TokenPoolings.Summarize(InputOf(layer), rows, hidden, attentionMask, batchSize, seqLen, _model.Config.HiddenSize);
+
+    /// <summary>
+    /// Logits (B, num_labels) of exit <paramref name="layer"/>, inference (no dropout), from the [CLS] row of each block of
+    /// <paramref name="seqLen"/> rows of <paramref name="hidden"/>: the hidden states (B*S, H) of heads that read [CLS], or
+    /// with <paramref name="seqLen"/> 1 the rows <see cref="Summarize"/> gave.
+    /// </summary>
     public void Logits(Span<float> logits, Span<float> pooled, ReadOnlySpan<float> hidden, int layer, int batchSize, int seqLen)
     {
         Pooler(layer).Forward(pooled, hidden, batchSize, seqLen);

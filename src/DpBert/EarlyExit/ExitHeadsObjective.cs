@@ -18,7 +18,8 @@ public sealed class ExitHeadsObjective : ITrainingObjective, ITrainingLayerHook
     private readonly BertTokenizer? _tokenizer;
     private readonly ExitHeads _heads;
     private readonly BertTrainingActivations _acts;
-    private float[] _pooled = [], _dropped = [], _dLast = [];
+    private float[] _pooled = [], _dropped = [], _dLast = [], _rows = [], _dRows = [];
+    private int[] _mask = [];
     // The PABEE step being run: its targets, seed, gradients and the loss summed so far.
     private int[] _labels = [];
     private float[] _targets = [];
@@ -65,6 +66,7 @@ public sealed class ExitHeadsObjective : ITrainingObjective, ITrainingLayerHook
         int b = batch.BatchSize, s = batch.SequenceLength, h = config.HiddenSize, layers = config.NumHiddenLayers;
         _labels = labels.ToArray();
         _targets = targets.ToArray();
+        _mask = batch.AttentionMask;
         _headGrads = headGrads;
         Buffers.Ensure(ref _pooled, b * h); Buffers.Ensure(ref _dropped, b * h);
         if (_heads.Method == EarlyExitMethod.DeeBert)
@@ -102,8 +104,8 @@ public sealed class ExitHeadsObjective : ITrainingObjective, ITrainingLayerHook
         _loss += Head(layer - 1, acts.Hidden(layer - 1), batch.BatchSize, batch.SequenceLength, Weight(layer - 1), dInput, Dropout.Hash(_seed, 5000 + (ulong)(layer - 1)));
     }
 
-    // Exit head at layer l: pooler, dropout, classifier, loss * weight; backward into the head (and into dHidden
-    // and the shared pooler for PABEE). Returns the weighted loss.
+    // Exit head at layer l: its input ([CLS] or the tokens' mean), pooler, dropout, classifier, loss * weight; backward
+    // into the head (and into dHidden and the shared pooler for PABEE). Returns the weighted loss.
     private double Head(int l, float[] hidden, int b, int s, double weight, Span<float> dHidden, ulong seed)
     {
         var config = _model.Config;
@@ -112,7 +114,10 @@ public sealed class ExitHeadsObjective : ITrainingObjective, ITrainingLayerHook
         var pooler = _heads.Pooler(l);
         var pooled = _pooled.AsSpan(0, b * h);
         var dropped = _dropped.AsSpan(0, b * h);
-        pooler.Forward(pooled, hidden, b, s);
+        Buffers.Ensure(ref _rows, b * h); Buffers.Ensure(ref _dRows, b * h);
+        var rows = _rows.AsSpan(0, b * h);
+        _heads.Summarize(rows, hidden, _mask, l, b, s);
+        pooler.Forward(pooled, rows, b, seqLen: 1);
         pooled.CopyTo(dropped);
         Dropout.Forward(dropped, p, seed);
         var logits = new float[b * n];
@@ -126,7 +131,10 @@ public sealed class ExitHeadsObjective : ITrainingObjective, ITrainingLayerHook
         classifier.Backward(dPooled, classifierGrads, dLogits, dropped, b);
         Dropout.Backward(dPooled, p, seed);
         var poolerGrads = _heads.Method == EarlyExitMethod.DeeBert ? _headGrads! : _backboneGrads!;
-        pooler.Backward(dHidden, poolerGrads, dPooled, pooled, hidden, b, s);
+        var dRows = _dRows.AsSpan(0, b * h);
+        dRows.Clear();
+        pooler.Backward(dHidden.IsEmpty ? Span<float>.Empty : dRows, poolerGrads, dPooled, pooled, rows, b, seqLen: 1);
+        if (!dHidden.IsEmpty) TokenPoolings.Backward(_heads.InputOf(l), dHidden, dRows, _mask, b, s, h);
         return loss;
     }
 }

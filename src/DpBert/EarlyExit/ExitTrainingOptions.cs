@@ -19,6 +19,8 @@ public sealed record ExitTrainingOptions
     public double WarmupRatio { get; init; } = 0.1;
     /// <summary>Global gradient-norm clipping (0 = off).</summary>
     public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>What the exit heads read after their layer: [CLS] (default) or the mean of the real tokens.</summary>
+    public Bert.TokenPooling HeadInput { get; init; } = Bert.TokenPooling.Cls;
     /// <summary>Seed of shuffling, dropout and initialisation.</summary>
     public int Seed { get; init; } = 42;
 

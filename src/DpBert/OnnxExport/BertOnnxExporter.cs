@@ -162,6 +162,8 @@ public static class BertOnnxExporter
     /// <summary>Throws when <paramref name="planner"/> was made for another backbone, saying what differs.</summary>
     private static void CheckPlannerMatches(BertConfig config, PlanningModule planner)
     {
+        if (planner.Input != TokenPooling.Cls)
+            throw new ArgumentException($"the exporter writes planners that read [CLS]; this one reads the mean of the tokens (planner_input {TokenPoolings.Name(planner.Input)}), which the graph does not compute yet");
         int covered = planner.AlwaysRunLayers + planner.PlannedLayers;
         if (covered != config.NumHiddenLayers)
             throw new ArgumentException($"the planner does not match the backbone: it plans {planner.PlannedLayers} layers after {planner.AlwaysRunLayers} always-run layers ({covered} in all), the backbone has {config.NumHiddenLayers}");

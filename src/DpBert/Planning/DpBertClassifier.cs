@@ -63,7 +63,7 @@ public sealed class DpBertClassifier : IAdaptiveClassifier
             output.LayerProbabilities![r].Skip(k).Select(p => (float)p!.Value).ToArray())).ToList();
     }
 
-    /// <summary>At the boundary after the always-run layers, the planner reads [CLS] and fixes each row's remaining layers.</summary>
+    /// <summary>At the boundary after the always-run layers, the planner reads [CLS] (or the tokens' mean) and fixes each row's remaining layers.</summary>
     private sealed class PlanningPolicy(PlanningModule planner) : IEncoderPolicy
     {
         public double Theta { get; set; } = 0.5;
@@ -74,7 +74,7 @@ public sealed class DpBertClassifier : IAdaptiveClassifier
             int k = planner.AlwaysRunLayers;
             if (state.CurrentLayer != k) return;
             int b = state.BatchSize;
-            Logits = planner.Logits(state.Hidden, b, state.SequenceLength);
+            Logits = planner.Logits(state.Hidden, state.Batch.AttentionMask, b, state.SequenceLength);
             var plans = planner.Plans(Logits, b, Theta);
             for (int r = 0; r < b; r++)
                 for (int l = k; l < state.LayerCount; l++) state.SetRuns(r, l, plans[r].Runs(l));

@@ -31,6 +31,7 @@ public static class DpBertFolder
         {
             ["always_run_layers"] = planner.AlwaysRunLayers,
             ["planned_layers"] = planner.PlannedLayers,
+            ["planner_input"] = TokenPoolings.Name(planner.Input),
             ["rho"] = options.Rho,
             ["lambda"] = options.Lambda,
             ["distillation_weight"] = options.DistillationWeight,
@@ -51,10 +52,14 @@ public static class DpBertFolder
         if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: {ConfigFileName} not found (train a planner with `dpbert plan`)", configPath);
         if (!File.Exists(plannerPath)) throw new FileNotFoundException($"{folder}: {PlannerFileName} not found", plannerPath);
         int k;
+        TokenPooling input;
         try
         {
             var json = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException("empty");
             k = json["always_run_layers"]?.GetValue<int>() ?? throw new InvalidDataException("no \"always_run_layers\"");
+            // Folders written before the choice existed have no key: their planners read [CLS].
+            try { input = json["planner_input"] is { } name ? TokenPoolings.Parse(name.GetValue<string>()) : TokenPooling.Cls; }
+            catch (ArgumentException e) { throw new InvalidDataException($"planner_input: {e.Message}", e); }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or InvalidDataException)
         {
@@ -62,7 +67,7 @@ public static class DpBertFolder
         }
         if (k < 1 || k >= backbone.Config.NumHiddenLayers)
             throw new InvalidDataException($"{configPath}: always_run_layers {k} must be in [1, {backbone.Config.NumHiddenLayers})");
-        var planner = new PlanningModule(backbone.Config, k);
+        var planner = new PlanningModule(backbone.Config, k, input);
         ParameterCheckpoint.Load(planner.Parameters, plannerPath);
         planner.Parameters.MarkChanged();
         return (backbone, new DpBertClassifier(backbone.Model, planner));

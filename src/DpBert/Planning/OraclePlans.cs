@@ -10,23 +10,31 @@ namespace DpBert.Planning;
 /// input has one. Among the cheapest plans that keep it, the one with the largest margin (logit of the full
 /// model's class over the best other class; for regression the smallest deviation) is chosen. It is an upper
 /// bound on what any planner reading the same model could save, and a training target for one.
+/// <para>With two classes, a plan that computes nothing useful still keeps the full model's class for about half of
+/// the inputs, by chance; as a training target such plans are noise. A <see cref="MinMargin"/> above 0 counts a plan
+/// as keeping the prediction only when it gives the full model's class by at least that logit margin (2.2 is a
+/// probability of 0.9 with two classes); an input that no smaller plan keeps so gets the full plan.</para>
 /// </summary>
 /// <param name="Plans">One plan per input, in dataset order.</param>
 /// <param name="AlwaysRunLayers">k: the layers every plan runs.</param>
 /// <param name="RegressionTolerance">Largest change of a regression score that still keeps the prediction.</param>
-public sealed record OraclePlans(IReadOnlyList<LayerPlan> Plans, int AlwaysRunLayers, double RegressionTolerance)
+/// <param name="MinMargin">Smallest logit margin of the full model's class that counts as keeping it (classification; 0 = same class).</param>
+public sealed record OraclePlans(IReadOnlyList<LayerPlan> Plans, int AlwaysRunLayers, double RegressionTolerance, double MinMargin = 0)
 {
     /// <summary>Mean number of layers of the oracle plans.</summary>
     public double MeanLayers => Plans.Count == 0 ? double.NaN : Plans.Average(p => p.ExecutedCount);
 
     /// <summary>
     /// Searches the oracle plan of every input of <paramref name="data"/> on <paramref name="model"/> (batches of
-    /// <paramref name="batchSize"/>); <paramref name="progress"/> receives the number of inputs done.
+    /// <paramref name="batchSize"/>); <paramref name="progress"/> receives the number of inputs done. <paramref name="minMargin"/>:
+    /// see <see cref="MinMargin"/>.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L), or the margin is negative.</exception>
     public static OraclePlans Search(BertForSequenceClassification model, EncodedDataset data, int alwaysRunLayers, int batchSize,
-        double regressionTolerance = 0.1, IProgress<int>? progress = null)
+        double regressionTolerance = 0.1, IProgress<int>? progress = null, double minMargin = 0)
     {
+        if (!(minMargin >= 0) || double.IsInfinity(minMargin)) throw new ArgumentOutOfRangeException(nameof(minMargin), $"oracle margin {minMargin} must be a finite number >= 0");
+        double required = model.IsRegression ? 0 : minMargin;
         int layers = model.Config.NumHiddenLayers, labels = model.Config.NumLabels;
         PlanningModule.CheckAlwaysRunLayers(alwaysRunLayers, layers);
         var candidates = Candidates(layers, alwaysRunLayers);
@@ -49,16 +57,18 @@ public sealed record OraclePlans(IReadOnlyList<LayerPlan> Plans, int AlwaysRunLa
                     for (int i = 0; i < open.Count; i++)
                     {
                         double margin = Margin(logits.AsSpan(i * labels, labels), reference.AsSpan(open[i] * labels, labels), model.IsRegression, regressionTolerance);
-                        if (margin >= 0 && margin > best[i]) { best[i] = margin; found[i] = plan; }
+                        if (margin >= required && margin > best[i]) { best[i] = margin; found[i] = plan; }
                     }
                 }
                 for (int i = 0; i < open.Count; i++) if (found[i] is { } plan) plans[start + open[i]] = plan;
                 open = open.Where((_, i) => found[i] is null).ToList();
                 if (open.Count == 0) break;
             }
+            // Only with a margin: inputs whose full model is itself less sure than the margin keep the full plan.
+            foreach (int r in open) plans[start + r] = LayerPlan.Full(layers);
             progress?.Report(start + indices.Length);
         }
-        return new OraclePlans(plans, alwaysRunLayers, regressionTolerance);
+        return new OraclePlans(plans, alwaysRunLayers, regressionTolerance, required);
     }
 
     /// <summary>

@@ -146,7 +146,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         if (layer < k) return default;
         if (layer == k)
         {
-            var gateLogits = _planner.ForwardTraining(acts.Hidden(k - 1), b, batch.SequenceLength);
+            var gateLogits = _planner.ForwardTraining(acts.Hidden(k - 1), batch.AttentionMask, b, batch.SequenceLength);
             _gateLogits = gateLogits;
             _oracleLoss = _options.OracleWeight > 0 ? OracleLoss(gateLogits, _oracleBatch.AsSpan(0, b * planned)) : 0;
             Buffers.Ensure(ref _soft, b * planned); Buffers.Ensure(ref _dGates, b * planned); Buffers.Ensure(ref _column, b);

@@ -55,7 +55,7 @@ public sealed class PlannerTrainer
     /// </summary>
     public static PlanningModule CreatePlanner(BertConfig config, PlannerTrainingOptions options)
     {
-        var planner = new PlanningModule(config, options.AlwaysRunLayers);
+        var planner = new PlanningModule(config, options.AlwaysRunLayers, options.Input);
         var rng = new Random(options.Seed);
         foreach (var name in new[] { "planner.hidden.weight", "planner.output.weight" }) BertInitializer.FillNormal(planner.Parameters.Span(name), 0.02, rng);
         double start = Math.Clamp((1 + options.Rho) / 2, 0.05, 0.95);
@@ -73,7 +73,7 @@ public sealed class PlannerTrainer
         var planner = CreatePlanner();
         var classifier = new DpBertClassifier(_model, planner);
         float[] teacher = o.DistillationWeight > 0 ? EvaluationOutput.Predict(_model, train, o.EvalBatchSize).Logits : [];
-        float[]? oracle = o.OracleWeight > 0 ? (OracleTargets ?? OraclePlans.Search(_model, train, o.AlwaysRunLayers, o.EvalBatchSize)).Targets() : null;
+        float[]? oracle = o.OracleWeight > 0 ? (OracleTargets ?? OraclePlans.Search(_model, train, o.AlwaysRunLayers, o.EvalBatchSize, minMargin: o.OracleMargin)).Targets() : null;
         var objective = new PlannerObjective(_model, _tokenizer, planner, o, teacher, oracle);
         Func<IReadOnlyDictionary<string, double>>? evaluate = eval is null ? null : () =>
         {

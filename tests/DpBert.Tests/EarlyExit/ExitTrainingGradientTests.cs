@@ -15,10 +15,12 @@ public class ExitTrainingGradientTests
     [Theory]
     [InlineData(EarlyExitMethod.Pabee)]
     [InlineData(EarlyExitMethod.DeeBert)]
-    public void Gradients_match_finite_differences(EarlyExitMethod method)
+    [InlineData(EarlyExitMethod.Pabee, TokenPooling.Mean)]
+    [InlineData(EarlyExitMethod.DeeBert, TokenPooling.Mean)]
+    public void Gradients_match_finite_differences(EarlyExitMethod method, TokenPooling input = TokenPooling.Cls)
     {
         var model = EarlyExitInferenceTests.RandomModel(Config, 21);
-        var heads = EarlyExitInferenceTests.RandomHeads(model, method, 22);
+        var heads = EarlyExitInferenceTests.RandomHeads(model, method, 22, input);
         var step = new ExitHeadsObjective(model, null, heads);
         var batch = EarlyExitInferenceTests.Batch;
         const ulong seed = 5;

@@ -52,6 +52,43 @@ public class DpBertClassifierTests
         Assert.All(high, p => Assert.InRange(p.LayerProbabilities[0], 0.3f, 0.7f));
     }
 
+    [Fact]
+    public void A_mean_input_planner_reads_the_mean_of_each_inputs_real_tokens()
+    {
+        var (model, cls) = Setup(outputBias: 0f);
+        var mean = new PlanningModule(model.Config, alwaysRunLayers: 1, TokenPooling.Mean);
+        cls.Parameters.Data.CopyTo(mean.Parameters.Data);
+        mean.Parameters.MarkChanged();
+        var batch = Batch();
+        var states = new HiddenStateRecorder();
+        model.Bert.Forward(batch, states);
+        float[] hidden = states.States[1];   // after the always-run layer: what the planner reads
+        int s = batch.SequenceLength, h = model.Config.HiddenSize;
+        // Reference: the [CLS] planner on states whose [CLS] row holds the mean of the real tokens, summed in double.
+        var replaced = (float[])hidden.Clone();
+        for (int r = 0; r < 2; r++)
+            for (int j = 0; j < h; j++)
+            {
+                double sum = 0;
+                int count = 0;
+                for (int t = 0; t < s; t++)
+                    if (batch.AttentionMask[r * s + t] == 1) { sum += hidden[(r * s + t) * h + j]; count++; }
+                replaced[r * s * h + j] = (float)(sum / count);
+            }
+        float[] expected = cls.Logits(replaced, default, 2, s);
+        float[] actual = mean.Logits(hidden, batch.AttentionMask, 2, s);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-5f);
+        Assert.NotEqual(cls.Logits(hidden, default, 2, s), actual);   // [CLS] alone reads something else
+
+        // Padding is not read; the classifier plans from these logits.
+        var padded = (float[])hidden.Clone();
+        padded[(1 * s + 5) * h + 3] += 100f;   // row 1 has 3 real tokens: position 5 is padding
+        Assert.Equal(actual, mean.Logits(padded, batch.AttentionMask, 2, s));
+        var predictions = new DpBertClassifier(model, mean).Predict(batch, theta: 0.5);
+        for (int r = 0; r < 2; r++) Assert.Equal(1 / (1 + Math.Exp(-actual[r])), predictions[r].LayerProbabilities[0], 1e-6);
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(1.0)]

@@ -40,6 +40,33 @@ public class OraclePlansTests
         Assert.Equal(oracle.Plans[0].Runs(2) ? 1f : 0f, targets[1]);
     }
 
+    [Theory]
+    [InlineData(32, 0.5)]
+    [InlineData(35, 2.2)]
+    public void With_a_margin_each_plan_is_the_cheapest_that_gives_the_full_models_class_by_that_margin(int seed, double margin)
+    {
+        var model = DpBert.Tests.EarlyExit.EarlyExitInferenceTests.RandomModel(TradeoffTests.Model().Model.Config, seed);
+        var data = TradeoffTests.Data();
+        var oracle = OraclePlans.Search(model, data, alwaysRunLayers: 1, batchSize: 4, minMargin: margin);
+        var plain = OraclePlans.Search(model, data, alwaysRunLayers: 1, batchSize: 4);
+        Assert.Equal(margin, oracle.MinMargin);
+        var candidates = OraclePlans.Candidates(4, 1);
+        for (int i = 0; i < data.Count; i++)
+        {
+            // Brute force, one input alone: which plans give the full model's class with a logit lead of at least the margin?
+            var batch = data.Batch([i]);
+            var full = model.Forward(batch);
+            int cls = full[0] >= full[1] ? 0 : 1;
+            double Lead(float[] logits) => logits[cls] - logits[1 - cls];
+            var keeping = candidates.Where(p => Lead(model.Forward(batch, new FixedPlans(p))) >= margin).ToList();
+            int expected = keeping.Count > 0 ? keeping.Min(p => p.ExecutedCount) : 4;   // none: the full plan
+            Assert.Equal(expected, oracle.Plans[i].ExecutedCount);
+            if (keeping.Count > 0) Assert.Contains(oracle.Plans[i], keeping);
+            Assert.True(oracle.Plans[i].ExecutedCount >= plain.Plans[i].ExecutedCount, "a margin can only make a plan longer");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => OraclePlans.Search(model, data, 1, 4, minMargin: -1));
+    }
+
     [Fact]
     public void The_oracle_method_runs_the_stored_plans_and_counts_unknown_inputs()
     {

@@ -22,7 +22,7 @@ public class PlannerGradientTests
 
     private static readonly float[] Teacher = [1.5f, -0.5f, 0.2f, -1f, 2f, 0.3f, 0.1f, 0.4f, -0.9f];
 
-    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float plannerBias)
+    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float plannerBias, TokenPooling input = TokenPooling.Cls)
     {
         var model = BertForSequenceClassification.CreateEmpty(Config);
         BertInitializer.Initialize(model.Parameters, Config, seed: 5);
@@ -33,7 +33,7 @@ public class PlannerGradientTests
             for (int i = 0; i < v.Length; i++) v[i] += (float)(rng.NextDouble() - 0.5) * 0.6f;
         }
         model.Parameters.MarkChanged();
-        var planner = new PlanningModule(Config, alwaysRunLayers: 1);
+        var planner = new PlanningModule(Config, alwaysRunLayers: 1, input);
         foreach (var p in planner.Parameters.Parameters)
         {
             var v = planner.Parameters.Span(p);
@@ -46,10 +46,12 @@ public class PlannerGradientTests
 
     private static readonly PlannerTrainingOptions Options = new() { Rho = 0.3, Lambda = 3, DistillationWeight = 0.4, DistillationTemperature = 2 };
 
-    [Fact]
-    public void Soft_gates_planner_and_backbone_gradients_match_finite_differences()
+    [Theory]
+    [InlineData(TokenPooling.Cls)]
+    [InlineData(TokenPooling.Mean)]
+    public void Soft_gates_planner_and_backbone_gradients_match_finite_differences(TokenPooling input)
     {
-        var (model, planner) = Setup(plannerBias: 0.3f);
+        var (model, planner) = Setup(plannerBias: 0.3f, input);
         var step = new PlannerObjective(model, null, planner, Options);
         int[] labels = [2, 0, 1];
         const double tau = 0.7;

@@ -1,3 +1,4 @@
+using DpBert.Bert;
 using DpBert.Planning;
 using DpBert.Tests.Evaluation;
 using DpBert.Tokenization;
@@ -39,6 +40,33 @@ public class PlannerTrainerTests
         var actual = reloaded.Predict(batch, 0.5);
         Assert.Equal(expected.Select(p => p.Plan), actual.Select(p => p.Plan));
         Assert.Equal(expected.SelectMany(p => p.Logits), actual.SelectMany(p => p.Logits));
+    }
+
+    [Fact]
+    public void The_planner_input_is_written_with_the_folder_and_old_folders_read_cls()
+    {
+        using var temp = new TempFolder();
+        var (model, _) = TradeoffTests.Model();
+        var tokenizer = BertTokenizer.FromFolder(GoldenFiles.TinyModelFolder);
+        var options = new PlannerTrainingOptions { MaxSteps = 3, BatchSize = 16, WarmupRatio = 0, Input = TokenPooling.Mean };
+        MetricFunction accuracy = (d, o) => new Dictionary<string, double> { ["accuracy"] = DpBert.Glue.GlueMetrics.Accuracy(o.PredictedLabels, d.Labels) };
+        var result = new PlannerTrainer(model, tokenizer, options).Train(TradeoffTests.Data(64), TradeoffTests.Data(), accuracy, temp.Path);
+        Assert.Equal(TokenPooling.Mean, result.Classifier.Planner.Input);
+        var (_, reloaded) = DpBertFolder.Load(temp.Path);
+        Assert.Equal(TokenPooling.Mean, reloaded.Planner.Input);
+        var batch = TradeoffTests.Data().Batch([0, 1, 2, 3, 4], 0);
+        Assert.Equal(result.Classifier.Predict(batch, 0.5).SelectMany(p => p.LayerProbabilities), reloaded.Predict(batch, 0.5).SelectMany(p => p.LayerProbabilities));
+
+        string config = temp.File(DpBertFolder.ConfigFileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        Assert.Equal("mean", json["planner_input"]!.GetValue<string>());
+        json.Remove("planner_input");
+        File.WriteAllText(config, json.ToJsonString());
+        Assert.Equal(TokenPooling.Cls, DpBertFolder.Load(temp.Path).Classifier.Planner.Input);
+        json["planner_input"] = "sum";
+        File.WriteAllText(config, json.ToJsonString());
+        var e = Assert.Throws<InvalidDataException>(() => DpBertFolder.Load(temp.Path));
+        Assert.Contains("planner_input: token pooling \"sum\" is not one of cls, mean", e.Message);
     }
 
     [Theory]
