@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DpBert.Bert;
 using DpBert.Evaluation;
 using DpBert.Glue;
 using DpBert.Methods;
@@ -27,12 +28,14 @@ internal sealed class EvaluationFlags
     public Option<int> WarmupMs { get; } = new("--warmup-ms") { Description = "Minimum warm-up time per point in ms (lets the JIT install optimised code).", DefaultValueFactory = _ => 500 };
     public Option<int> Batch1Inputs { get; } = new("--batch1-inputs") { Description = "Inputs timed one at a time (0 = all).", DefaultValueFactory = _ => 0 };
     public Option<int> Rounds { get; } = new("--rounds") { Description = "Rounds over all points; per-input minimum latency, best throughput (removes interference).", DefaultValueFactory = _ => 1 };
-    public Option<string?> Output { get; } = new("--output") { Description = "Folder for the JSON and CSV results (default: <model>/evaluation)." };
+    public Option<string?> Output { get; } = new("--output") { Description = "Folder for the JSON and CSV results (default: <model>/evaluation, <model>/evaluation-int8 with --precision int8, ...)." };
+    public PrecisionFlag Precision { get; } = new();
 
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, Oracle, DataDir, MaxEval, Split, HeldOut, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
             command.Options.Add(o);
+        Precision.AddTo(command);
     }
 
     public sealed record Context(GlueTask Task, string ModelDir, string OutputDir, EncodedDataset Data, string Split,
@@ -50,12 +53,16 @@ internal sealed class EvaluationFlags
             [AdaptiveMethods.DpBert] = parse.GetValue(DpBert), [AdaptiveMethods.DeeBert] = parse.GetValue(DeeBert), [AdaptiveMethods.Pabee] = parse.GetValue(Pabee),
             [AdaptiveMethods.Oracle] = parse.GetValue(Oracle),
         };
+        var precision = Precision.Read(parse, stderr);
         var (full, classifiers) = MethodCatalog.Load(modelDir, methods, m => folders.GetValueOrDefault(m));
+        PrecisionFlag.Apply(precision, classifiers.Select(c => c.Model).Append(full.Model));
         var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false,
             heldOut: parse.GetValue(HeldOut), evalSplit: parse.GetValue(Split) ?? task.EvaluationSplits[0]);
         stderr.WriteLine($"{task.Name} {sets.EvalSplit}: {sets.Eval.Count:N0} inputs; methods {string.Join(", ", methods.Select(m => m.Name))}; threads {Environment.ProcessorCount}");
         MetricFunction metrics = (d, p) => FinetuneCommand.Metrics(task, sets.EvalSplit, d, p);
-        return new Context(task, modelDir, parse.GetValue(Output) ?? Path.Combine(modelDir, "evaluation"), sets.Eval, sets.EvalSplit,
+        // Results of another precision go beside the fp32 ones, not over them.
+        string defaultOutput = Path.Combine(modelDir, precision == InferencePrecision.Float32 ? "evaluation" : "evaluation-" + precision.Name());
+        return new Context(task, modelDir, parse.GetValue(Output) ?? defaultOutput, sets.Eval, sets.EvalSplit,
             new FullDepthClassifier(full.Model), classifiers, latency, metrics);
     }
 }

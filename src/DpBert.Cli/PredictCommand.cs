@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using DpBert.Bert;
 using DpBert.Inference;
 
 namespace DpBert.Cli;
@@ -20,6 +21,8 @@ internal static class PredictCommand
         var command = new Command("predict", "Classify a text (or a text pair) with a fine-tuned model.") { model, json, input, maxLength, batchSize, text };
         var engine = new EngineFlags();
         engine.AddTo(command);
+        var precisionFlag = new PrecisionFlag();
+        precisionFlag.AddTo(command);
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -31,12 +34,16 @@ internal static class PredictCommand
             int batch = parse.GetValue(batchSize);
             if (batch < 1) throw new CliInputException($"--batch-size {batch} must be at least 1");
             var (torchSharp, device) = engine.Read(parse);
+            var precision = precisionFlag.Read(parse, error);
+            if (torchSharp && precision != InferencePrecision.Float32)
+                throw new CliInputException($"--precision {precision.Name()} applies to the core engine; the torchsharp engine runs fp32");
 
             var loadClock = Stopwatch.StartNew();
             var downloads = new DownloadProgressLine(error);
             TextClassifier classifier;
             try { classifier = TextClassifier.Load(parse.GetValue(model)!, parse.GetValue(maxLength), downloads); }
             finally { downloads.Finish(); }
+            PrecisionFlag.Apply(precision, [classifier.Model]);
             if (torchSharp)
                 classifier = new TextClassifier(classifier.Model, classifier.Tokenizer, classifier.MaxLength,
                     EngineFlags.TorchSharp<EngineFlags.Forward>("Forward")(classifier.Model, device));

@@ -14,6 +14,9 @@ namespace DpBert.Benchmarks;
 /// elementwise              the element-wise kernels against System.Numerics.Tensors' TensorPrimitives, interleaved
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
+/// peak                     the FMA peak of one core and of all cores (GFLOP/s)
+/// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
+///                          per-operation time of a forward or a training step
 /// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
 ///                          core engine vs TorchSharp/libtorch, side by side
 /// onnx [--model DIR] [--thetas 0.5,0.7] [--batch1-inputs 300] [--rounds 2] [--ort-threads N] [--ort-spinning 0|1] [--max-seq-length 64]
@@ -35,6 +38,15 @@ internal static class BenchmarkProgram
             case "tokenizer": TokenizerBenchmark.Run(); break;
             case "elementwise": ElementwiseBenchmark.Run(); break;
             case "load": CheckpointLoadBenchmark.Run(); break;
+            case "peak": FmaPeakBenchmark.Run(); break;
+            case "gemm-tune": GemmTuning.Run(); break;
+            case "attention-tune": AttentionTuning.Run(); HeadTuning.Run(); break;
+            case "elementwise-tune": ElementwiseTuning.Run(); SoftmaxTuning.Run(); break;
+            case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;
+            case "profile":
+                ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10),
+                    InferencePrecisions.Parse(options.Get("precision", "fp32")));
+                break;
             case "onnx":
                 OnnxRuntimeBenchmark.Run(options.Get("model", "") is { Length: > 0 } m ? m : null, options.Get("thetas", "0.5,0.7"), options.GetInt("batch1-inputs", 300),
                     options.GetInt("rounds", 2), options.GetInt("ort-threads", Environment.ProcessorCount), options.GetInt("ort-spinning", 0) == 1, options.GetInt("max-seq-length", 64));
@@ -60,7 +72,7 @@ internal static class BenchmarkProgram
                 TrainingStepBenchmark.Run("mini", 32, 64);
                 break;
             default:
-                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, engines, onnx or all");
+                Console.Error.WriteLine($"unknown benchmark \"{what}\"; use gemm, bert, tokenizer, elementwise, train, load, peak, profile, engines, onnx or all");
                 return 2;
         }
         return 0;

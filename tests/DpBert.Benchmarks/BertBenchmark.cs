@@ -13,27 +13,13 @@ internal static class BertBenchmark
     {
         ["tiny"] = (2, 128, 2, 512), ["mini"] = (4, 256, 4, 1024), ["small"] = (4, 512, 8, 2048),
         ["medium"] = (8, 512, 8, 2048), ["base"] = (12, 768, 12, 3072),
+        ["minilm"] = (6, 384, 12, 1536),   // all-MiniLM-L6-v2, the pre-trained model served by NuGet
     };
 
     public static void Run(string shape, int batch, int seq, string backend)
     {
-        if (!Shapes.TryGetValue(shape, out var s)) throw new ArgumentException($"unknown shape \"{shape}\"; use {string.Join(", ", Shapes.Keys)}");
-        var config = new BertConfig
-        {
-            NumHiddenLayers = s.Layers, HiddenSize = s.Hidden, NumAttentionHeads = s.Heads, IntermediateSize = s.Intermediate,
-            NumLabelsValue = 2, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0,
-        };
-        var model = BertForSequenceClassification.CreateEmpty(config);
-        BertInitializer.Initialize(model.Parameters, config, seed: 1);
-        // Lift biases and LayerNorm away from 0/1 so a wrong kernel shows in the check.
-        var rng = new Random(2);
-        foreach (var p in model.Parameters.Parameters.Where(p => p.Shape.Length == 1))
-        {
-            var v = model.Parameters.Span(p);
-            for (int i = 0; i < v.Length; i++) v[i] += (float)(rng.NextDouble() - 0.5) * 0.2f;
-        }
-        model.Parameters.MarkChanged();
-
+        var model = RandomModel(shape, dropout: 0);
+        var config = model.Config;
         var batchInput = RandomBatch(config, batch, seq, 3);
         var chosen = backend switch
         {
@@ -53,6 +39,30 @@ internal static class BertBenchmark
             BenchmarkProgram.Report(new { bench = "bert", shape, backend, batch, seq, median_ms = t.MedianMs, p10_ms = t.P10Ms, p90_ms = t.P90Ms, runs = t.Runs, gflops });
         }
         finally { Gemm.Backend = saved; }
+    }
+
+    /// <summary>
+    /// A classifier of one of <see cref="Shapes"/> with random weights (BERT's initialisation, biases and LayerNorm
+    /// lifted away from 0/1 so a wrong kernel shows in a check) and the given dropout.
+    /// </summary>
+    public static BertForSequenceClassification RandomModel(string shape, float dropout)
+    {
+        if (!Shapes.TryGetValue(shape, out var s)) throw new ArgumentException($"unknown shape \"{shape}\"; use {string.Join(", ", Shapes.Keys)}");
+        var config = new BertConfig
+        {
+            NumHiddenLayers = s.Layers, HiddenSize = s.Hidden, NumAttentionHeads = s.Heads, IntermediateSize = s.Intermediate,
+            NumLabelsValue = 2, HiddenDropoutProb = dropout, AttentionProbsDropoutProb = dropout,
+        };
+        var model = BertForSequenceClassification.CreateEmpty(config);
+        BertInitializer.Initialize(model.Parameters, config, seed: 1);
+        var rng = new Random(2);
+        foreach (var p in model.Parameters.Parameters.Where(p => p.Shape.Length == 1))
+        {
+            var v = model.Parameters.Span(p);
+            for (int i = 0; i < v.Length; i++) v[i] += (float)(rng.NextDouble() - 0.5) * 0.2f;
+        }
+        model.Parameters.MarkChanged();
+        return model;
     }
 
     /// <summary>Multiply-add count of the forward pass (GEMMs and attention; the small ops are ignored).</summary>

@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace DpBert.Benchmarks;
 
-/// <summary>Wall-clock statistics of repeated runs, in milliseconds.</summary>
-internal sealed record Timing(double MedianMs, double P10Ms, double P90Ms, int Runs)
+/// <summary>Wall-clock statistics of repeated runs, in milliseconds (the minimum: the run least disturbed by other work).</summary>
+internal sealed record Timing(double MedianMs, double P10Ms, double P90Ms, int Runs, double MinMs)
 {
     /// <summary>Warms up, then times <paramref name="action"/> until both <paramref name="minRuns"/> and <paramref name="minSeconds"/> are reached.</summary>
     /// <param name="beforeEach">Untimed preparation before every run (warm-up included), e.g. a garbage collection.</param>
@@ -21,6 +21,6 @@ internal sealed record Timing(double MedianMs, double P10Ms, double P90Ms, int R
         }
         samples.Sort();
         double At(double q) => samples[(int)Math.Min(samples.Count - 1, Math.Round(q * (samples.Count - 1)))];
-        return new Timing(At(0.5), At(0.1), At(0.9), samples.Count);
+        return new Timing(At(0.5), At(0.1), At(0.9), samples.Count, samples[0]);
     }
 }

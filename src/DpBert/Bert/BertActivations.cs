@@ -10,12 +10,8 @@ public sealed class BertActivations
 
     /// <summary>Hidden states (T, H), updated in place layer by layer.</summary>
     public float[] Hidden { get; private set; } = [];
-    /// <summary>Queries (T, H).</summary>
-    public float[] Query { get; private set; } = [];
-    /// <summary>Keys (T, H).</summary>
-    public float[] Key { get; private set; } = [];
-    /// <summary>Values (T, H).</summary>
-    public float[] Value { get; private set; } = [];
+    /// <summary>Queries, keys and values side by side (T, 3H): one GEMM computes all three.</summary>
+    public float[] QueryKeyValue { get; private set; } = [];
     /// <summary>Attention context (T, H).</summary>
     public float[] Context { get; private set; } = [];
     /// <summary>Feed-forward activations (T, I).</summary>
@@ -35,9 +31,7 @@ public sealed class BertActivations
         if (Hidden.Length < t * h)
         {
             Hidden = new float[t * h];
-            Query = new float[t * h];
-            Key = new float[t * h];
-            Value = new float[t * h];
+            QueryKeyValue = new float[t * 3 * h];
             Context = new float[t * h];
             Intermediate = new float[t * _config.IntermediateSize];
             AdditiveMask = new float[t];

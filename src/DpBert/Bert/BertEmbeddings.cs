@@ -30,6 +30,7 @@ public sealed class BertEmbeddings
     /// <param name="batch">Validated input ids and segments.</param>
     public void Forward(Span<float> output, BertBatch batch)
     {
+        using var profile = OpProfile.Measure("embeddings");
         Sum(output, batch);
         LayerNorm.Forward(output, default, default, output, _p.Span(_lnWeight), _p.Span(_lnBias), batch.TokenCount, _config.HiddenSize, _config.LayerNormEps);
     }
@@ -56,6 +57,7 @@ public sealed class BertEmbeddings
     /// </summary>
     public void ForwardTraining(BertTrainingActivations acts, BertBatch batch, float dropout, ulong seed)
     {
+        using var profile = OpProfile.Measure("embeddings");
         int h = _config.HiddenSize, t = batch.TokenCount;
         var sum = acts.EmbeddingSum.AsSpan(0, t * h);
         Sum(sum, batch);
@@ -72,6 +74,7 @@ public sealed class BertEmbeddings
     /// </summary>
     public void Backward(ParameterSet grads, float[] dOutput, float[] scratch, BertTrainingActivations acts, BertBatch batch, float dropout)
     {
+        using var profile = OpProfile.Measure("embeddings bwd");
         int h = _config.HiddenSize, s = batch.SequenceLength, t = batch.TokenCount;
         var dOut = dOutput.AsSpan(0, t * h);
         Dropout.Backward(dOut, dropout, acts.EmbeddingDropoutSeed);

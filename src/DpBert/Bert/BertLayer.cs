@@ -42,21 +42,26 @@ public sealed class BertLayer
         _outputLnBias = parameters.Info(l + "output.LayerNorm.bias");
     }
 
-    /// <summary>Runs the block in place on <c>ws.Hidden</c> for the first <c>B*S</c> tokens (inference: no dropout).</summary>
-    public void Forward(BertActivations ws, int batchSize, int seqLen)
+    /// <summary>
+    /// Runs the block in place on <c>ws.Hidden</c> for the first <c>B*S</c> tokens (inference: no dropout), its Linear
+    /// layers in <paramref name="precision"/>.
+    /// </summary>
+    public void Forward(BertActivations ws, int batchSize, int seqLen, InferencePrecision precision = InferencePrecision.Float32)
     {
         int tokens = batchSize * seqLen, h = _config.HiddenSize;
         var x = ws.Hidden.AsSpan(0, tokens * h);
-        SelfAttention.Forward(ws.Context, ws.Query, ws.Key, ws.Value, x, ws.AdditiveMask, batchSize, seqLen);
+        SelfAttention.Forward(ws.Context, ws.QueryKeyValue, x, ws.AdditiveMask, batchSize, seqLen, precision);
         // x = LN(x + context Wo^T + bo): the residual is accumulated into x itself.
-        AttentionOutput.Forward(x, ws.Context, tokens, accumulate: true);
-        RowKernels.LayerNorm(ws.Hidden, _p.Data, (int)_attentionLnWeight.Offset, (int)_attentionLnBias.Offset, tokens, h, _config.LayerNormEps);
+        AttentionOutput.Forward(x, ws.Context, tokens, precision, accumulate: true, gelu: false);
+        using (OpProfile.Measure("layernorm"))
+            RowKernels.LayerNorm(ws.Hidden, _p.Data, (int)_attentionLnWeight.Offset, (int)_attentionLnBias.Offset, tokens, h, _config.LayerNormEps);
+        // GELU(x Wi^T + bi), applied to each tile as the GEMM finishes it
         var inter = ws.Intermediate.AsSpan(0, tokens * _config.IntermediateSize);
-        Intermediate.Forward(inter, x, tokens);
-        RowKernels.Gelu(ws.Intermediate, tokens * _config.IntermediateSize);
+        Intermediate.Forward(inter, x, tokens, precision, accumulate: false, gelu: true);
         // x = LN(x + GELU(...) Wo2^T + bo2)
-        Output.Forward(x, inter, tokens, accumulate: true);
-        RowKernels.LayerNorm(ws.Hidden, _p.Data, (int)_outputLnWeight.Offset, (int)_outputLnBias.Offset, tokens, h, _config.LayerNormEps);
+        Output.Forward(x, inter, tokens, precision, accumulate: true, gelu: false);
+        using (OpProfile.Measure("layernorm"))
+            RowKernels.LayerNorm(ws.Hidden, _p.Data, (int)_outputLnWeight.Offset, (int)_outputLnBias.Offset, tokens, h, _config.LayerNormEps);
     }
 
     /// <summary>
@@ -73,18 +78,25 @@ public sealed class BertLayer
         // Residual1 = dropout(context Wo^T + bo) + x; Normed1 = LN(Residual1)
         var r1 = acts.Residual1.AsSpan(0, t * h);
         AttentionOutput.Forward(r1, acts.Context, t);
-        Dropout.Forward(r1, pHidden, Dropout.Hash(seed, 2));
-        Elementwise.AddInPlace(r1, input);
-        LayerNorm.Forward(acts.Normed1, acts.Mean1, acts.Rstd1, r1, _p.Span(_attentionLnWeight), _p.Span(_attentionLnBias), t, h, _config.LayerNormEps);
+        using (OpProfile.Measure("dropout + residual + layernorm"))
+        {
+            Dropout.Forward(r1, pHidden, Dropout.Hash(seed, 2));
+            Elementwise.AddInPlace(r1, input);
+            LayerNorm.Forward(acts.Normed1, acts.Mean1, acts.Rstd1, r1, _p.Span(_attentionLnWeight), _p.Span(_attentionLnBias), t, h, _config.LayerNormEps);
+        }
         // Gelu = gelu(Normed1 Wi^T + bi)
         Intermediate.Forward(acts.PreGelu, acts.Normed1, t);
-        Tensors.Gelu.Forward(acts.Gelu.AsSpan(0, t * inter), acts.PreGelu.AsSpan(0, t * inter));
+        using (OpProfile.Measure("gelu"))
+            Tensors.Gelu.Forward(acts.Gelu.AsSpan(0, t * inter), acts.PreGelu.AsSpan(0, t * inter));
         // Residual2 = dropout(Gelu Wo2^T + bo2) + Normed1; Output = LN(Residual2)
         var r2 = acts.Residual2.AsSpan(0, t * h);
         Output.Forward(r2, acts.Gelu, t);
-        Dropout.Forward(r2, pHidden, Dropout.Hash(seed, 3));
-        Elementwise.AddInPlace(r2, acts.Normed1.AsSpan(0, t * h));
-        LayerNorm.Forward(acts.Output, acts.Mean2, acts.Rstd2, r2, _p.Span(_outputLnWeight), _p.Span(_outputLnBias), t, h, _config.LayerNormEps);
+        using (OpProfile.Measure("dropout + residual + layernorm"))
+        {
+            Dropout.Forward(r2, pHidden, Dropout.Hash(seed, 3));
+            Elementwise.AddInPlace(r2, acts.Normed1.AsSpan(0, t * h));
+            LayerNorm.Forward(acts.Output, acts.Mean2, acts.Rstd2, r2, _p.Span(_outputLnWeight), _p.Span(_outputLnBias), t, h, _config.LayerNormEps);
+        }
     }
 
     /// <summary>
@@ -99,25 +111,32 @@ public sealed class BertLayer
         var dy = dOutput.AsSpan(0, t * h);
         // Second LayerNorm: dResidual2 = LN2'(dy)
         var dR = acts.GradResidual.AsSpan(0, t * h);
-        dR.Clear();
-        LayerNormBackward.Backward(dR, grads.Span(_outputLnWeight), grads.Span(_outputLnBias), dy, acts.Residual2, _p.Span(_outputLnWeight), acts.Mean2, acts.Rstd2, t, h);
-        // The residual carries dResidual2 to Normed1; the dense branch goes through dropout.
         var dNormed = acts.GradNormed1.AsSpan(0, t * h);
-        dR.CopyTo(dNormed);
-        Dropout.Backward(dR, pHidden, Dropout.Hash(acts.DropoutSeed, 3));
         var dGelu = acts.GradIntermediate.AsSpan(0, t * inter);
-        dGelu.Clear();
+        using (OpProfile.Measure("layernorm + dropout bwd"))
+        {
+            dR.Clear();
+            LayerNormBackward.Backward(dR, grads.Span(_outputLnWeight), grads.Span(_outputLnBias), dy, acts.Residual2, _p.Span(_outputLnWeight), acts.Mean2, acts.Rstd2, t, h);
+            // The residual carries dResidual2 to Normed1; the dense branch goes through dropout.
+            dR.CopyTo(dNormed);
+            Dropout.Backward(dR, pHidden, Dropout.Hash(acts.DropoutSeed, 3));
+            dGelu.Clear();
+        }
         Output.Backward(dGelu, grads, dR, acts.Gelu, t);
-        ActivationBackward.GeluInPlace(dGelu, acts.PreGelu.AsSpan(0, t * inter));
+        using (OpProfile.Measure("gelu bwd"))
+            ActivationBackward.GeluInPlace(dGelu, acts.PreGelu.AsSpan(0, t * inter));
         Intermediate.Backward(dNormed, grads, dGelu, acts.Normed1, t);
         // First LayerNorm: dResidual1 = LN1'(dNormed1); the residual carries it to x.
-        dR.Clear();
-        LayerNormBackward.Backward(dR, grads.Span(_attentionLnWeight), grads.Span(_attentionLnBias), dNormed, acts.Residual1, _p.Span(_attentionLnWeight), acts.Mean1, acts.Rstd1, t, h);
         var dInput = dx.AsSpan(0, t * h);
-        Elementwise.AddInPlace(dInput, dR);
-        Dropout.Backward(dR, pHidden, Dropout.Hash(acts.DropoutSeed, 2));
         var dContext = acts.GradContext.AsSpan(0, t * h);
-        dContext.Clear();
+        using (OpProfile.Measure("layernorm + dropout bwd"))
+        {
+            dR.Clear();
+            LayerNormBackward.Backward(dR, grads.Span(_attentionLnWeight), grads.Span(_attentionLnBias), dNormed, acts.Residual1, _p.Span(_attentionLnWeight), acts.Mean1, acts.Rstd1, t, h);
+            Elementwise.AddInPlace(dInput, dR);
+            Dropout.Backward(dR, pHidden, Dropout.Hash(acts.DropoutSeed, 2));
+            dContext.Clear();
+        }
         AttentionOutput.Backward(dContext, grads, dR, acts.Context, t);
         SelfAttention.Backward(dInput, grads, acts, x.AsSpan(0, t * h), batchSize, seqLen, _config.AttentionProbsDropoutProb, Dropout.Hash(acts.DropoutSeed, 1));
     }

@@ -27,6 +27,11 @@ public sealed class BertModel
     public BertPooler? Pooler { get; }
     /// <summary>The inference buffers.</summary>
     public BertActivations Activations { get; }
+    /// <summary>
+    /// Arithmetic of the encoder's Linear layers in <see cref="Forward"/> (fp32 by default; see
+    /// <see cref="InferencePrecision"/>). Training is always fp32.
+    /// </summary>
+    public InferencePrecision Precision { get; set; }
 
     /// <summary>Binds to the parameters under <paramref name="prefix"/> (<c>bert.</c> inside task models).</summary>
     public BertModel(ParameterSet parameters, BertConfig config, string prefix = "bert.")
@@ -77,7 +82,7 @@ public sealed class BertModel
         var ws = Activations;
         if (n == b)
         {
-            Layers[layer].Forward(ws, b, s);
+            Layers[layer].Forward(ws, b, s, Precision);
             return;
         }
         int rowSize = s * _config.HiddenSize;
@@ -87,7 +92,7 @@ public sealed class BertModel
             ws.Hidden.AsSpan(_selected[i] * rowSize, rowSize).CopyTo(_rows.Hidden.AsSpan(i * rowSize, rowSize));
             ws.AdditiveMask.AsSpan(_selected[i] * s, s).CopyTo(_rows.AdditiveMask.AsSpan(i * s, s));
         }
-        Layers[layer].Forward(_rows, n, s);
+        Layers[layer].Forward(_rows, n, s, Precision);
         for (int i = 0; i < n; i++) _rows.Hidden.AsSpan(i * rowSize, rowSize).CopyTo(ws.Hidden.AsSpan(_selected[i] * rowSize, rowSize));
     }
 

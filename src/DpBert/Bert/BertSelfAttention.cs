@@ -28,24 +28,33 @@ public sealed class BertSelfAttention
         Query = new Linear(parameters, layerPrefix + "attention.self.query");
         Key = new Linear(parameters, layerPrefix + "attention.self.key");
         Value = new Linear(parameters, layerPrefix + "attention.self.value");
+        _queryKeyValue = new LinearWeights(parameters, [Query.Weight, Key.Weight, Value.Weight], [Query.Bias, Key.Bias, Value.Bias],
+            "fwd attention.self.query+key+value");
     }
+
+    private readonly LinearWeights _queryKeyValue;   // Q, K and V stacked: one GEMM for the three at inference
 
     /// <summary>Computes the attention context for <paramref name="batchSize"/> sequences of <paramref name="seqLen"/> tokens.</summary>
     /// <param name="context">Output (B*S, H), heads side by side as Hugging Face concatenates them.</param>
-    /// <param name="q">Scratch for queries (B*S, H).</param>
-    /// <param name="k">Scratch for keys (B*S, H).</param>
-    /// <param name="v">Scratch for values (B*S, H).</param>
+    /// <param name="queryKeyValue">Scratch (B*S, 3H): each token's query, key and value, side by side.</param>
     /// <param name="x">Layer input (B*S, H).</param>
     /// <param name="additiveMask">(B, S): 0 for real keys, <see cref="float.MinValue"/> for padding.</param>
     /// <param name="batchSize">B.</param>
     /// <param name="seqLen">S.</param>
-    public void Forward(float[] context, float[] q, float[] k, float[] v, ReadOnlySpan<float> x, float[] additiveMask, int batchSize, int seqLen)
+    /// <param name="precision">Arithmetic of the Q, K, V projection (the attention itself is fp32).</param>
+    public void Forward(float[] context, float[] queryKeyValue, ReadOnlySpan<float> x, float[] additiveMask, int batchSize, int seqLen,
+        InferencePrecision precision = InferencePrecision.Float32)
     {
         int tokens = batchSize * seqLen;
-        Query.Forward(q, x, tokens);
-        Key.Forward(k, x, tokens);
-        Value.Forward(v, x, tokens);
-        _work.Set(context, q, k, v, additiveMask, seqLen, _heads, _headSize, _hidden);
+        _queryKeyValue.Forward(queryKeyValue, 3 * _hidden, x, _hidden, tokens, precision, accumulate: false, gelu: false);
+        RunHeads(context, queryKeyValue, additiveMask, batchSize, seqLen);
+    }
+
+    /// <summary>Scores, masked softmax and context for every (sequence, head), from the stacked Q, K, V (B*S, 3H).</summary>
+    internal void RunHeads(float[] context, float[] queryKeyValue, float[] additiveMask, int batchSize, int seqLen)
+    {
+        using var profile = OpProfile.Measure("attention", 4.0 * batchSize * seqLen * seqLen * _hidden);
+        _work.Set(context, queryKeyValue, additiveMask, seqLen, _heads, _headSize, _hidden);
         ComputePool.Run(_work, batchSize * _heads);
     }
 
@@ -59,6 +68,7 @@ public sealed class BertSelfAttention
         Query.Forward(acts.Query, x, tokens);
         Key.Forward(acts.Key, x, tokens);
         Value.Forward(acts.Value, x, tokens);
+        using var profile = OpProfile.Measure("attention", 4.0 * batchSize * seqLen * seqLen * _hidden);
         _trainingWork.Set(backward: false, acts, additiveMask, seqLen, _heads, _headSize, _hidden, dropout, seed);
         ComputePool.Run(_trainingWork, batchSize * _heads);
     }
@@ -70,11 +80,14 @@ public sealed class BertSelfAttention
     public void Backward(Span<float> dx, ParameterSet grads, BertLayerActivations acts, ReadOnlySpan<float> x, int batchSize, int seqLen, float dropout, ulong seed)
     {
         int tokens = batchSize * seqLen, n = tokens * _hidden;
-        acts.GradQuery.AsSpan(0, n).Clear();
-        acts.GradKey.AsSpan(0, n).Clear();
-        acts.GradValue.AsSpan(0, n).Clear();
-        _trainingWork.Set(backward: true, acts, [], seqLen, _heads, _headSize, _hidden, dropout, seed);
-        ComputePool.Run(_trainingWork, batchSize * _heads);
+        using (OpProfile.Measure("attention bwd", 8.0 * batchSize * seqLen * seqLen * _hidden))
+        {
+            acts.GradQuery.AsSpan(0, n).Clear();
+            acts.GradKey.AsSpan(0, n).Clear();
+            acts.GradValue.AsSpan(0, n).Clear();
+            _trainingWork.Set(backward: true, acts, [], seqLen, _heads, _headSize, _hidden, dropout, seed);
+            ComputePool.Run(_trainingWork, batchSize * _heads);
+        }
         Query.Backward(dx, grads, acts.GradQuery, x, tokens);
         Key.Backward(dx, grads, acts.GradKey, x, tokens);
         Value.Backward(dx, grads, acts.GradValue, x, tokens);
@@ -143,29 +156,30 @@ public sealed class BertSelfAttention
     private sealed class AttentionHeadsWork : ParallelWork
     {
         [ThreadStatic] private static float[]? _scores;
-        private float[] _context = [], _q = [], _k = [], _v = [], _mask = [];
+        private float[] _context = [], _qkv = [], _mask = [];
         private int _seqLen, _heads, _headSize, _hidden;
         private float _scale;
 
-        public void Set(float[] context, float[] q, float[] k, float[] v, float[] mask, int seqLen, int heads, int headSize, int hidden)
+        public void Set(float[] context, float[] queryKeyValue, float[] mask, int seqLen, int heads, int headSize, int hidden)
         {
-            (_context, _q, _k, _v, _mask) = (context, q, k, v, mask);
+            (_context, _qkv, _mask) = (context, queryKeyValue, mask);
             (_seqLen, _heads, _headSize, _hidden) = (seqLen, heads, headSize, hidden);
             _scale = 1f / MathF.Sqrt(headSize);
         }
 
         public override void Execute(int index)
         {
-            int b = index / _heads, h = index % _heads, s = _seqLen;
+            int b = index / _heads, h = index % _heads, s = _seqLen, ld = 3 * _hidden;
             if (_scores is null || _scores.Length < s * s) _scores = new float[Math.Max(s * s, 64 * 64)];
             var scores = _scores.AsSpan(0, s * s);                 // (S, S)
-            int offset = b * s * _hidden + h * _headSize;          // head h of sequence b, rows strided by H
+            int q = b * s * ld + h * _headSize;                    // head h of sequence b: rows strided by 3H
+            int k = q + _hidden, v = q + 2 * _hidden;
             // scores = Q_bh (S, d) K_bh^T (d, S)
-            Gemm.Multiply(scores, s, _q.AsSpan(offset), _hidden, false, _k.AsSpan(offset), _hidden, true, s, s, _headSize);
+            Gemm.Multiply(scores, s, _qkv.AsSpan(q), ld, false, _qkv.AsSpan(k), ld, true, s, s, _headSize);
             var mask = _mask.AsSpan(b * s, s);
             for (int i = 0; i < s; i++) Softmax.Forward(scores.Slice(i * s, s), _scale, mask);
             // context_bh (S, d) = P (S, S) V_bh (S, d)
-            Gemm.Multiply(_context.AsSpan(offset), _hidden, scores, s, false, _v.AsSpan(offset), _hidden, false, s, _headSize, s);
+            Gemm.Multiply(_context.AsSpan(b * s * _hidden + h * _headSize), _hidden, scores, s, false, _qkv.AsSpan(v), ld, false, s, _headSize, s);
         }
     }
 }

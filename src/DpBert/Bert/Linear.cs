@@ -4,14 +4,13 @@ namespace DpBert.Bert;
 
 /// <summary>
 /// A fully connected layer <c>y = x W^T + b</c> whose weight <c>W [out, in]</c> and bias live in a
-/// <see cref="ParameterSet"/> under their Hugging Face keys. The weight is packed for the GEMM kernels
-/// on first use and repacked whenever the parameter set's version changes.
+/// <see cref="ParameterSet"/> under their Hugging Face keys. The forward reads the weight in the packed form of its
+/// precision (<see cref="LinearWeights"/>), built on first use and rebuilt whenever the parameter set's version changes.
 /// </summary>
 public sealed class Linear
 {
     private readonly ParameterSet _parameters;
-    private PackedMatrix? _packed;
-    private int _packedVersion = -1;
+    private readonly LinearWeights _forms;
 
     /// <summary>Key prefix, e.g. <c>bert.encoder.layer.0.intermediate.dense</c>.</summary>
     public string Name { get; }
@@ -35,26 +34,24 @@ public sealed class Linear
             throw new ArgumentException($"{name}: weight {Weight.ShapeText} and bias {Bias.ShapeText} do not form a Linear layer");
         OutFeatures = Weight.Shape[0];
         InFeatures = Weight.Shape[1];
+        int layer = name.IndexOf("layer.", StringComparison.Ordinal);
+        string role = layer < 0 ? name : name[(name.IndexOf('.', layer + 6) + 1)..];
+        (_weightGradientOp, _inputGradientOp) = ("dW " + role, "dX " + role);
+        _forms = new LinearWeights(parameters, [Weight], [Bias], "fwd " + role);
     }
+
+    private readonly string _weightGradientOp, _inputGradientOp;   // profile names, without the layer index
 
     /// <summary><c>y (rows, out) = (accumulate ? y : 0) + x (rows, in) W^T + b</c>, with row strides <paramref name="ldx"/> and <paramref name="ldy"/>.</summary>
-    public void Forward(Span<float> y, ReadOnlySpan<float> x, int rows, bool accumulate = false, int ldx = 0, int ldy = 0)
-    {
-        if (ldx == 0) ldx = InFeatures;
-        if (ldy == 0) ldy = OutFeatures;
-        var bias = _parameters.Span(Bias);
-        if (Gemm.Backend == GemmBackend.Managed)
-        {
-            Gemm.MultiplyPacked(y, ldy, x, ldx, Packed(), rows, accumulate, bias);
-        }
-        else
-        {
-            Gemm.Multiply(y, ldy, x, ldx, false, _parameters.Span(Weight), InFeatures, true, rows, OutFeatures, InFeatures, accumulate, bias);
-        }
-    }
+    public void Forward(Span<float> y, ReadOnlySpan<float> x, int rows, bool accumulate = false, int ldx = 0, int ldy = 0) =>
+        Forward(y, x, rows, InferencePrecision.Float32, accumulate, gelu: false, ldx, ldy);
+
+    /// <summary>The inference forward in <paramref name="precision"/>, with GELU applied to the output when <paramref name="gelu"/>.</summary>
+    internal void Forward(Span<float> y, ReadOnlySpan<float> x, int rows, InferencePrecision precision, bool accumulate, bool gelu, int ldx = 0, int ldy = 0) =>
+        _forms.Forward(y, ldy == 0 ? OutFeatures : ldy, x, ldx == 0 ? InFeatures : ldx, rows, precision, accumulate, gelu);
 
     /// <summary>
-    /// Backward of <see cref="Forward"/>: <c>dW += dy^T x</c>, <c>db += sum_rows dy</c> into <paramref name="grads"/>,
+    /// Backward of <see cref="Forward(Span{float}, ReadOnlySpan{float}, int, bool, int, int)"/>: <c>dW += dy^T x</c>, <c>db += sum_rows dy</c> into <paramref name="grads"/>,
     /// and <c>dx += dy W</c> when <paramref name="dx"/> is not empty.
     /// </summary>
     /// <param name="dx">Gradient of the input (rows, in), accumulated; empty to skip.</param>
@@ -66,22 +63,16 @@ public sealed class Linear
     public void Backward(Span<float> dx, ParameterSet grads, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int rows, int ldx = 0)
     {
         if (ldx == 0) ldx = InFeatures;
+        double flops = 2.0 * rows * InFeatures * OutFeatures;
         // dW (out, in) += dy^T (out, rows) x (rows, in)
-        Gemm.Multiply(grads.Span(Weight), InFeatures, dy, OutFeatures, true, x, ldx, false, OutFeatures, InFeatures, rows, accumulate: true);
-        ActivationBackward.BiasGradient(grads.Span(Bias), dy, rows, OutFeatures);
+        using (OpProfile.Measure(_weightGradientOp, flops))
+            Gemm.Multiply(grads.Span(Weight), InFeatures, dy, OutFeatures, true, x, ldx, false, OutFeatures, InFeatures, rows, accumulate: true);
+        using (OpProfile.Measure("db"))
+            ActivationBackward.BiasGradient(grads.Span(Bias), dy, rows, OutFeatures);
         // dx (rows, in) += dy (rows, out) W (out, in)
-        if (!dx.IsEmpty) Gemm.Multiply(dx, ldx, dy, OutFeatures, false, _parameters.Span(Weight), InFeatures, false, rows, InFeatures, OutFeatures, accumulate: true);
+        if (dx.IsEmpty) return;
+        using (OpProfile.Measure(_inputGradientOp, flops))
+            Gemm.Multiply(dx, ldx, dy, OutFeatures, false, _parameters.Span(Weight), InFeatures, false, rows, InFeatures, OutFeatures, accumulate: true);
     }
 
-    private PackedMatrix Packed()
-    {
-        if (_packed is null || _packedVersion != _parameters.Version)
-        {
-            var w = _parameters.Span(Weight);
-            if (_packed is null) _packed = PackedMatrix.PackLinearWeight(w, OutFeatures, InFeatures);
-            else _packed.Repack(w, InFeatures, transB: true);
-            _packedVersion = _parameters.Version;
-        }
-        return _packed;
-    }
 }

@@ -12,7 +12,7 @@ namespace DpBert.Tensors;
 internal static unsafe class GemmKernels
 {
     /// <summary>Rows of C per micro-tile (MR).</summary>
-    public const int Rows = 6;
+    public const int Rows = TileSchedule.TileRows;
 
     /// <summary>Floats of the scratch tile a caller passes for partial tiles (Rows x the widest sliver).</summary>
     public const int TileScratch = Rows * 32;
@@ -23,7 +23,7 @@ internal static unsafe class GemmKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile512(float* a, nint rowStride, nint kStride, float* b, int k,
-        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, float* tile)
+        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, bool gelu, float* tile)
     {
         // Rows past the end read the last valid row; their results are discarded.
         float* a0 = a;
@@ -54,28 +54,18 @@ internal static unsafe class GemmKernels
         }
         if (rows == Rows && cols == 32)
         {
-            Vector512<float> bias0 = default, bias1 = default;
-            if (bias != null) { bias0 = Vector512.Load(bias); bias1 = Vector512.Load(bias + 16); }
-            Store512(c, accumulate, c00 + bias0, c01 + bias1);
-            Store512(c + ldc, accumulate, c10 + bias0, c11 + bias1);
-            Store512(c + 2 * ldc, accumulate, c20 + bias0, c21 + bias1);
-            Store512(c + 3 * ldc, accumulate, c30 + bias0, c31 + bias1);
-            Store512(c + 4 * ldc, accumulate, c40 + bias0, c41 + bias1);
-            Store512(c + 5 * ldc, accumulate, c50 + bias0, c51 + bias1);
+            TileStore.Row512(c, accumulate, bias, gelu, c00, c01);
+            TileStore.Row512(c + ldc, accumulate, bias, gelu, c10, c11);
+            TileStore.Row512(c + 2 * ldc, accumulate, bias, gelu, c20, c21);
+            TileStore.Row512(c + 3 * ldc, accumulate, bias, gelu, c30, c31);
+            TileStore.Row512(c + 4 * ldc, accumulate, bias, gelu, c40, c41);
+            TileStore.Row512(c + 5 * ldc, accumulate, bias, gelu, c50, c51);
             return;
         }
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
-        StoreEdge(tile, 32, c, ldc, rows, cols, accumulate, bias);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512(float* c, bool accumulate, Vector512<float> v0, Vector512<float> v1)
-    {
-        if (accumulate) { v0 += Vector512.Load(c); v1 += Vector512.Load(c + 16); }
-        v0.Store(c);
-        v1.Store(c + 16);
+        TileStore.Edge(tile, 32, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V512);
     }
 
     /// <summary>
@@ -83,7 +73,7 @@ internal static unsafe class GemmKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile256(float* a, nint rowStride, nint kStride, float* b, int k,
-        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, float* tile)
+        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, bool gelu, float* tile)
     {
         float* a0 = a;
         float* a1 = a + rowStride * Math.Min(1, rows - 1);
@@ -113,33 +103,23 @@ internal static unsafe class GemmKernels
         }
         if (rows == Rows && cols == 16)
         {
-            Vector256<float> bias0 = default, bias1 = default;
-            if (bias != null) { bias0 = Vector256.Load(bias); bias1 = Vector256.Load(bias + 8); }
-            Store256(c, accumulate, c00 + bias0, c01 + bias1);
-            Store256(c + ldc, accumulate, c10 + bias0, c11 + bias1);
-            Store256(c + 2 * ldc, accumulate, c20 + bias0, c21 + bias1);
-            Store256(c + 3 * ldc, accumulate, c30 + bias0, c31 + bias1);
-            Store256(c + 4 * ldc, accumulate, c40 + bias0, c41 + bias1);
-            Store256(c + 5 * ldc, accumulate, c50 + bias0, c51 + bias1);
+            TileStore.Row256(c, accumulate, bias, gelu, c00, c01);
+            TileStore.Row256(c + ldc, accumulate, bias, gelu, c10, c11);
+            TileStore.Row256(c + 2 * ldc, accumulate, bias, gelu, c20, c21);
+            TileStore.Row256(c + 3 * ldc, accumulate, bias, gelu, c30, c31);
+            TileStore.Row256(c + 4 * ldc, accumulate, bias, gelu, c40, c41);
+            TileStore.Row256(c + 5 * ldc, accumulate, bias, gelu, c50, c51);
             return;
         }
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
-        StoreEdge(tile, 16, c, ldc, rows, cols, accumulate, bias);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(float* c, bool accumulate, Vector256<float> v0, Vector256<float> v1)
-    {
-        if (accumulate) { v0 += Vector256.Load(c); v1 += Vector256.Load(c + 8); }
-        v0.Store(c);
-        v1.Store(c + 8);
+        TileStore.Edge(tile, 16, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V256);
     }
 
     /// <summary>Portable tile (Vector128 or scalar hardware): same contract, plain loops over a packed sliver.</summary>
     public static void TilePortable(float* a, nint rowStride, nint kStride, float* b, int width, int k,
-        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, float* tile)
+        float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, bool gelu, float* tile)
     {
         new Span<float>(tile, Rows * width).Clear();
         for (int r = 0; r < rows; r++)
@@ -153,22 +133,6 @@ internal static unsafe class GemmKernels
                 for (int j = 0; j < cols; j++) tr[j] = MathF.FusedMultiplyAdd(x, bp[j], tr[j]);
             }
         }
-        StoreEdge(tile, width, c, ldc, rows, cols, accumulate, bias);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StoreEdge(float* tile, int width, float* c, nint ldc, int rows, int cols, bool accumulate, float* bias)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* cr = c + r * ldc;
-            float* tr = tile + r * width;
-            for (int j = 0; j < cols; j++)
-            {
-                float v = tr[j];
-                if (bias != null) v += bias[j];
-                cr[j] = accumulate ? cr[j] + v : v;
-            }
-        }
+        TileStore.Edge(tile, width, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.Scalar);
     }
 }

@@ -4,7 +4,7 @@ namespace DpBert.Tensors;
 /// Row-wise kernels over whole activation buffers, split across the <see cref="ComputePool"/> when the
 /// buffer is large enough to repay the hand-off (each task takes a contiguous block of rows).
 /// </summary>
-internal static class RowKernels
+internal static unsafe class RowKernels
 {
     private const int ParallelElements = 1 << 16;
 
@@ -20,13 +20,18 @@ internal static class RowKernels
         Run(work, rows, c);
     }
 
-    /// <summary>In-place exact GELU of the first <paramref name="count"/> elements of <paramref name="x"/>.</summary>
-    public static void Gelu(float[] x, int count)
+    /// <summary>In-place exact GELU of the first <paramref name="cols"/> floats of each of <paramref name="rows"/> rows <paramref name="ld"/> apart.</summary>
+    public static void Gelu(Span<float> y, int ld, int rows, int cols)
     {
-        var work = GeluWork.Instance ??= new GeluWork();
-        work.Set(x, count);
-        // Treat the buffer as rows of 1024 elements for splitting.
-        Run(work, (count + GeluWork.Block - 1) / GeluWork.Block, GeluWork.Block);
+        if (rows == 0) return;
+        if (y.Length < (long)(rows - 1) * ld + cols) throw new ArgumentException($"y holds {y.Length} floats, {rows} rows of {cols} need more", nameof(y));
+        fixed (float* p = y)
+        {
+            var work = GeluWork.Instance ??= new GeluWork();
+            work.Set(p, ld, rows, cols);
+            Run(work, rows, cols);
+            work.Set(null, 0, 0, 0);
+        }
     }
 
     private static void Run(BlockWork work, int rows, int rowWidth)
@@ -70,18 +75,23 @@ internal static class RowKernels
 
     private sealed class GeluWork : BlockWork
     {
-        public const int Block = 1024;
         [ThreadStatic] public static GeluWork? Instance;
-        private float[] _x = [];
-        private int _count;
+        private float* _y;
+        private int _ld, _cols;
 
-        public void Set(float[] x, int count) => (_x, _count) = (x, count);
+        public void Set(float* y, int ld, int rows, int cols)
+        {
+            _y = y;
+            (_ld, Rows, _cols) = (ld, rows, cols);
+        }
 
         protected override void ExecuteRows(int first, int end)
         {
-            int start = first * Block, stop = Math.Min(_count, end * Block);
-            var x = _x.AsSpan(start, stop - start);
-            Tensors.Gelu.Forward(x, x);
+            for (int r = first; r < end; r++)
+            {
+                var row = new Span<float>(_y + (nint)r * _ld, _cols);
+                Tensors.Gelu.Forward(row, row);
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace DpBert.Tensors;
@@ -19,10 +20,57 @@ public static class Softmax
     {
         if (!mask.IsEmpty && mask.Length != row.Length) throw new ArgumentException($"mask holds {mask.Length} floats, the row {row.Length}", nameof(mask));
         if (row.IsEmpty) return;
+        if (width == SimdWidth.V512 && row.Length % 16 == 0)
+        {
+            Forward512(row, scale, mask);
+            return;
+        }
         ScaleAddMask(width, row, scale, mask);
         float max = Reductions.Max(width, row);
         float sum = ExpShiftInPlace(width, row, max);
         Elementwise.Scale(width, row, 1f / sum);
+    }
+
+    /// <summary>
+    /// Rows of whole 512-bit vectors (attention rows, 64 or 128 keys) in three passes instead of four: scale, mask and
+    /// maximum together, then the shifted exponentials (never positive: <see cref="VectorExp.ExpNonPositive(Vector512{float})"/>)
+    /// and their sum, then the normalisation. Each lane keeps its own maximum and sum, folded in a fixed order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Forward512(Span<float> row, float scale, ReadOnlySpan<float> mask)
+    {
+        int n = row.Length;
+        fixed (float* x = row) fixed (float* m = mask)
+        {
+            var vs = Vector512.Create(scale);
+            var max = Vector512.Create(float.NegativeInfinity);
+            for (int i = 0; i < n; i += 16)
+            {
+                var v = Vector512.Load(x + i) * vs;
+                if (m != null) v += Vector512.Load(m + i);
+                v.Store(x + i);
+                max = Vector512.Max(max, v);
+            }
+            var vmax = Vector512.Create(HorizontalMax(max));
+            var sum = Vector512<float>.Zero;
+            for (int i = 0; i < n; i += 16)
+            {
+                var e = VectorExp.ExpNonPositive(Vector512.Load(x + i) - vmax);
+                e.Store(x + i);
+                sum += e;
+            }
+            var inverse = Vector512.Create(1f / Vector512.Sum(sum));
+            for (int i = 0; i < n; i += 16) (Vector512.Load(x + i) * inverse).Store(x + i);
+        }
+    }
+
+    private static float HorizontalMax(Vector512<float> v)
+    {
+        var m256 = Vector256.Max(v.GetLower(), v.GetUpper());
+        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+        float r = m128.GetElement(0);
+        for (int i = 1; i < 4; i++) r = Math.Max(r, m128.GetElement(i));
+        return r;
     }
 
     /// <summary>The scalar reference, in double precision.</summary>

@@ -19,9 +19,19 @@ internal static class VectorExp
     private const float RoundMagic = 12582912f;        // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x)
+    public static Vector512<float> Exp(Vector512<float> x) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Overflow)), Vector512.Create(float.PositiveInfinity),
+            ExpNonPositive(Vector512.Min(x, Vector512.Create(Overflow))));
+
+    /// <summary>
+    /// e^x for x &lt;= 0 (softmax's shifted scores, erf's e^(-x^2)): <see cref="Exp(Vector512{float})"/> without the
+    /// overflow handling it cannot need; below the underflow bound the result is 0. Exact for any x up to the overflow
+    /// bound (<see cref="Exp(Vector512{float})"/> is this after clamping there).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpNonPositive(Vector512<float> x)
     {
-        var clamped = Vector512.Min(Vector512.Max(x, Vector512.Create(Underflow)), Vector512.Create(Overflow));
+        var clamped = Vector512.Max(x, Vector512.Create(Underflow));
         var shifted = clamped * Log2E + Vector512.Create(RoundMagic);
         var n = shifted - Vector512.Create(RoundMagic);
         var r = clamped - n * Ln2Hi - n * Ln2Lo;
@@ -32,8 +42,7 @@ internal static class VectorExp
         var scale1 = (half + Vector512.Create(127)) << 23;
         var scale2 = (nInt - half + Vector512.Create(127)) << 23;
         var result = p * scale1.AsSingle() * scale2.AsSingle();
-        result = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Underflow)), Vector512<float>.Zero, result);
-        return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Overflow)), Vector512.Create(float.PositiveInfinity), result);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Underflow)), Vector512<float>.Zero, result);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -22,7 +22,6 @@ public sealed class AdamW
 
     private readonly ParameterSet _parameters;
     private readonly ParameterSet _gradients;
-    private readonly Range[] _ranges;
 
     /// <summary>Creates the optimizer with zeroed moments and no steps taken.</summary>
     /// <param name="parameters">The parameters to update.</param>
@@ -42,8 +41,9 @@ public sealed class AdamW
         Options = options;
         FirstMoment = parameters.CreateLike();
         SecondMoment = parameters.CreateLike();
-        _ranges = BuildRanges(parameters, trainable);
-        TrainableCount = _ranges.Sum(r => (long)r.Length);
+        var ranges = BuildRanges(parameters, trainable);
+        _chunks = Chunks(ranges);
+        TrainableCount = ranges.Sum(r => (long)r.Length);
     }
 
     /// <summary>The hyper-parameters.</summary>
@@ -75,15 +75,42 @@ public sealed class AdamW
     {
         if (!(learningRate >= 0) || double.IsInfinity(learningRate))
             throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "the learning rate must be finite and >= 0");
+        using var profile = OpProfile.Measure("adamw");
         StepCount++;
         var c = AdamWStepCoefficients.For(Options, learningRate, StepCount);
         float decay = (float)(1 - learningRate * Options.WeightDecay);
-        float[] p = _parameters.Data, g = _gradients.Data, m = FirstMoment.Data, v = SecondMoment.Data;
-        foreach (var r in _ranges)
-            AdamWUpdate.Apply(width, p.AsSpan(r.Start, r.Length), m.AsSpan(r.Start, r.Length), v.AsSpan(r.Start, r.Length),
-                g.AsSpan(r.Start, r.Length), r.Decay ? decay : 1f, c);
+        // Element-wise, so splitting the ranges over threads changes no result; it pays once the step is memory-bound.
+        _work.Set(this, width, c, decay);
+        ComputePool.Run(_work, _chunks.Length, parallel: TrainableCount >= ParallelElements);
         _parameters.MarkChanged();
     }
+
+    private const int ParallelElements = 1 << 18, ChunkElements = 1 << 16;
+    private readonly Range[] _chunks;          // the ranges cut into pieces of at most ChunkElements, for the pool
+    private readonly StepWork _work = new();
+
+    /// <summary>One optimizer step, one chunk of the ranges per task.</summary>
+    private sealed class StepWork : ParallelWork
+    {
+        private AdamW _optimizer = null!;
+        private SimdWidth _width;
+        private AdamWStepCoefficients _c;
+        private float _decay;
+
+        public void Set(AdamW optimizer, SimdWidth width, AdamWStepCoefficients c, float decay) => (_optimizer, _width, _c, _decay) = (optimizer, width, c, decay);
+
+        public override void Execute(int index)
+        {
+            var r = _optimizer._chunks[index];
+            float[] p = _optimizer._parameters.Data, g = _optimizer._gradients.Data, m = _optimizer.FirstMoment.Data, v = _optimizer.SecondMoment.Data;
+            AdamWUpdate.Apply(_width, p.AsSpan(r.Start, r.Length), m.AsSpan(r.Start, r.Length), v.AsSpan(r.Start, r.Length),
+                g.AsSpan(r.Start, r.Length), r.Decay ? _decay : 1f, _c);
+        }
+    }
+
+    private static Range[] Chunks(Range[] ranges) =>
+        ranges.SelectMany(r => Enumerable.Range(0, (r.Length + ChunkElements - 1) / ChunkElements)
+            .Select(i => new Range(r.Start + i * ChunkElements, Math.Min(ChunkElements, r.Length - i * ChunkElements), r.Decay))).ToArray();
 
     /// <summary>A copy of the step count and both moments, for a checkpoint.</summary>
     public AdamWState ExportState() => new(StepCount, (float[])FirstMoment.Data.Clone(), (float[])SecondMoment.Data.Clone());

@@ -102,6 +102,41 @@ public class GemmTests
         KernelAssert.Close(expected, actual, 1e-5, 1e-5, "repacked");
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Packed_product_with_gelu_applies_exact_gelu_after_the_bias(SimdWidth width)
+    {
+        if (width != Simd.Best) return;   // packed weights exist for this processor's width only
+        foreach (var (m, n, k) in Shapes)
+        {
+            var a = KernelAssert.Random(m * k, m + n, 2f);
+            var w = KernelAssert.Random(n * k, m * n, 0.5f);
+            var bias = KernelAssert.Random(n, k);
+            var expected = new float[m * n];
+            var actual = new float[m * n];
+            GemmReference.Multiply(expected, n, a, k, false, w, k, true, m, n, k, bias: bias);
+            Gelu.ForwardReference(expected, expected);
+            Gemm.MultiplyPacked(actual, n, a, k, PackedMatrix.PackLinearWeight(w, n, k), m, accumulate: false, bias, gelu: true);
+            KernelAssert.Close(expected, actual, 1e-5 * Math.Sqrt(k), 1e-5, $"gelu m={m} n={n} k={k}");
+        }
+    }
+
+    [Fact]
+    public void Packed_product_with_gelu_gives_a_row_the_same_bits_in_a_full_or_an_edge_tile()
+    {
+        // A token's activations must not depend on the batch it came in: row 6 sits in an edge tile of a 7-row product
+        // and in a full tile of a 12-row one. Columns 40 leave an edge sliver as well.
+        const int n = 40, k = 24;
+        var a = KernelAssert.Random(12 * k, 1, 3f);
+        var w = PackedMatrix.PackLinearWeight(KernelAssert.Random(n * k, 2, 0.5f), n, k);
+        var bias = KernelAssert.Random(n, 3);
+        var seven = new float[7 * n];
+        var twelve = new float[12 * n];
+        Gemm.MultiplyPacked(seven, n, a, k, w, 7, accumulate: false, bias, gelu: true);
+        Gemm.MultiplyPacked(twelve, n, a, k, w, 12, accumulate: false, bias, gelu: true);
+        Assert.Equal(twelve.AsSpan(0, 7 * n).ToArray(), seven);
+    }
+
     [Fact]
     public void Empty_reduction_writes_bias_or_keeps_c()
     {

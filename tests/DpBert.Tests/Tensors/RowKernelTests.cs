@@ -115,10 +115,11 @@ public class RowKernelTests
     {
         const int rows = 200, c = 768;
         var x = KernelAssert.Random(rows * c, 9, 4f);
+        var p = KernelAssert.Random(2 * c, 10);
         var serial = (float[])x.Clone();
         var parallel = (float[])x.Clone();
-        Gelu.Forward(serial, serial);
-        RowKernels.Gelu(parallel, parallel.Length);
+        LayerNorm.Forward(serial, default, default, serial, p.AsSpan(0, c), p.AsSpan(c, c), rows, c, 1e-12f);
+        RowKernels.LayerNorm(parallel, p, 0, c, rows, c, 1e-12f);
         Assert.Equal(serial, parallel);
     }
 }
