@@ -64,6 +64,7 @@ public sealed class KernelExtensionTests : IAsyncLifetime
             paths.ToPathGallery(),
             paths.ToLayerUsageHeatmap(),
             results.ToLatencyTable(),
+            new[] { results[1] with { Diversity = PlanDiversity.From([DpBert.Bert.LayerPlan.Parse("1101"), DpBert.Bert.LayerPlan.Parse("1111")], [0.9, 0.6], [5, 9]) } }.ToPlanMix(),
             tradeoff.ToChart(),
             curves,
             new TrainingStatus(null, curves),
