@@ -18,6 +18,7 @@ public static class FuzzTargets
         new GlueTsvTarget(),
         new JsonLinesTarget(),
         new HubHeadersTarget(),
+        new OnnxModelTarget(),
     ];
 
     /// <summary>The target called <paramref name="name"/>.</summary>

@@ -7,7 +7,8 @@
 #
 # Environment: FUZZ_MIN_SECONDS (default 1800), FUZZ_MIN_EXECS (default 1000000), FUZZ_MAX_SECONDS (default 14400, a
 # safety stop), FUZZ_TIMEOUT_MS (per input, default 2000), FUZZ_WORK (scratch folder, default /tmp/dpbert-fuzz/<target>),
-# FUZZ_KEEP_CORPUS=1 (do not replace corpus/<target>/). Needs Debian's afl++ (apt-get install afl++) and the .NET SDK.
+# FUZZ_TMIN_SECONDS (time for shrinking the minimised corpus with afl-tmin, default 900: files left when it runs out
+# are kept as afl-cmin chose them), FUZZ_KEEP_CORPUS=1 (do not replace corpus/<target>/). Needs Debian's afl++ (apt-get install afl++) and the .NET SDK.
 # Runs under `nice -n 10`; run one campaign at a time on a shared machine.
 set -euo pipefail
 
@@ -81,8 +82,11 @@ done
 [ "${FUZZ_KEEP_CORPUS:-0}" = 1 ] && exit 0
 afl-cmin -i "$work/findings/default/queue" -o "$work/cmin" -t "$((timeout_ms * 2))" -m none -- "${harness[@]}" >"$work/cmin.log" 2>&1
 mkdir -p "$work/tmin"
+tmin_until=$(( $(date +%s) + ${FUZZ_TMIN_SECONDS:-900} )); shrunk=0
 for file in "$work/cmin"/*; do
   name=$(basename "$file" | cut -d, -f1 | tr ':' '_') # AFL's id:000123
+  if [ "$(date +%s)" -ge "$tmin_until" ]; then cp "$file" "$work/tmin/$name"; continue; fi
+  shrunk=$((shrunk + 1))
   afl-tmin -i "$file" -o "$work/tmin/$name" -t "$((timeout_ms * 2))" -m none -- "${harness[@]}" >>"$work/tmin.log" 2>&1 \
     || cp "$file" "$work/tmin/$name"
 done
@@ -91,5 +95,5 @@ rm -rf "$corpus" && mkdir -p "$corpus" && cp "$work/tmin"/* "$corpus/"
 keep() { for file in "$work/findings/default/$1"/id:*; do [ -e "$file" ] && cp "$file" "$corpus/$2-$(basename "$file" | cut -d, -f1 | tr ':' '_')"; done; return 0; }
 keep crashes crash
 keep hangs hang
-echo "$target: corpus/$target holds $(ls "$corpus" | wc -l) files, $(du -sk "$corpus" | cut -f1) KiB"
+echo "$target: corpus/$target holds $(ls "$corpus" | wc -l) files ($shrunk shrunk with afl-tmin), $(du -sk "$corpus" | cut -f1) KiB"
 rm -rf "$work/tmp" "$work/bin"

@@ -113,7 +113,9 @@ public sealed record BertConfig
         Require(ClassifierDropout is null or (>= 0 and < 1), "classifier_dropout", ClassifierDropout!, "must be in [0, 1)");
         Require(MaxPositionEmbeddings > 0, "max_position_embeddings", MaxPositionEmbeddings, "must be positive");
         Require(TypeVocabSize > 0, "type_vocab_size", TypeVocabSize, "must be positive");
-        Require(LayerNormEps > 0, "layer_norm_eps", LayerNormEps, "must be positive");
+        // A float key read from a number too large for float32 (1e65) is infinity: refused here, not when written back.
+        Require(float.IsFinite(LayerNormEps) && LayerNormEps > 0, "layer_norm_eps", LayerNormEps, "must be positive and finite");
+        Require(float.IsFinite(InitializerRange) && InitializerRange >= 0, "initializer_range", InitializerRange, "must be non-negative and finite");
         Require(PadTokenId >= 0 && PadTokenId < VocabSize, "pad_token_id", PadTokenId, $"must be a vocabulary id below {VocabSize}");
         Require(PositionEmbeddingType == "absolute", "position_embedding_type", PositionEmbeddingType, "only \"absolute\" is supported");
         Require(NumLabels >= 1, "num_labels", NumLabels, "must be at least 1");

@@ -93,6 +93,62 @@ public sealed class OnnxBertImporterTests
         Assert.Contains("initializer \"encoder.layer.1.intermediate.dense.bias\" has shape [1535], but encoder.layer.1.intermediate.dense.bias of this model is [1536]", e.Message);
     }
 
+    // Found while writing the onnx-model fuzz target: the parameters were allocated from the shapes before any tensor's
+    // data was looked at, so a small file whose shapes announce a large model made the importer allocate that model.
+    [Fact]
+    public void ShapeThatAnnouncesMoreThanTheDataHoldsIsRefusedBeforeAnythingIsAllocated()
+    {
+        var model = LoadMiniLm();
+        var word = model.Graph.Initializer.Single(t => t.Name == "embeddings.word_embeddings.weight");
+        word.RawData = ByteString.CopyFrom(word.RawData.Span[..100]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => OnnxBertImporter.Read(model, "MiniLM"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("tensor \"embeddings.word_embeddings.weight\" [30522, 384] (11720448 elements) holds 100 bytes of raw data", e.Message);
+        Assert.InRange(allocated, 0, 16L << 20); // the model's parameters alone are 22.7 million floats (91 MB)
+    }
+
+    // Found while writing the onnx-model fuzz target: dimensions whose product overflows 64 bits threw OverflowException,
+    // and a layer index beyond int (encoder.layer.99999999999.) threw it from int.Parse.
+    [Fact]
+    public void DimensionsWhoseProductOverflowsAreRefusedNamingTheTensor()
+    {
+        var model = LoadMiniLm();
+        var bias = model.Graph.Initializer.Single(t => t.Name == "encoder.layer.1.intermediate.dense.bias");
+        bias.Dims.Clear();
+        bias.Dims.Add([1L << 40, 1L << 40]);
+        var e = Assert.Throws<InvalidDataException>(() => OnnxBertImporter.Read(model, "MiniLM"));
+        Assert.Contains("encoder.layer.1.intermediate.dense.bias", e.Message);
+    }
+
+    [Fact]
+    public void LayerIndexBeyondIntIsNamedAsNotAWeightOfTheModel()
+    {
+        var model = LoadMiniLm();
+        model.Graph.Initializer.Single(t => t.Name == "encoder.layer.5.output.LayerNorm.bias").Name = "encoder.layer.99999999999.output.LayerNorm.bias";
+        foreach (var node in model.Graph.Node)
+            for (int i = 0; i < node.Input.Count; i++)
+                if (node.Input[i] == "encoder.layer.5.output.LayerNorm.bias") node.Input[i] = "encoder.layer.99999999999.output.LayerNorm.bias";
+        var e = Assert.Throws<InvalidDataException>(() => OnnxBertImporter.Read(model, "MiniLM"));
+        Assert.Contains("encoder.layer.99999999999.output.LayerNorm.bias", e.Message);
+    }
+
+    // Found by the onnx-model fuzz campaign: nodes with fewer inputs or outputs than their operator has were indexed
+    // past their end (ArgumentOutOfRangeException from the epsilon, head and bias searches).
+    [Theory]
+    [InlineData("Div_337", 1, 1, "node \"Div_337\" (Div) has 1 input and 1 output; Div takes at least 2")]
+    [InlineData("Reshape_484", 1, 1, "node \"Reshape_484\" (Reshape) has 1 input and 1 output; Reshape takes at least 2")]
+    [InlineData("MatMul_546", 2, 0, "node \"MatMul_546\" (MatMul) has 2 inputs and 0 outputs")]
+    public void NodeWithTooFewInputsOrOutputsIsNamed(string name, int inputs, int outputs, string expected)
+    {
+        var model = LoadMiniLm();
+        var node = model.Graph.Node.Single(n => n.Name == name);
+        while (node.Input.Count > inputs) node.Input.RemoveAt(node.Input.Count - 1);
+        while (node.Output.Count > outputs) node.Output.RemoveAt(node.Output.Count - 1);
+        var e = Assert.Throws<InvalidDataException>(() => OnnxBertImporter.Read(model, "MiniLM"));
+        Assert.Contains(expected, e.Message);
+    }
+
     [Fact]
     public void HeadCountThatDoesNotMakeTheHiddenSizeNamesTheReshape()
     {

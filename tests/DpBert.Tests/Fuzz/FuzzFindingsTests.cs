@@ -231,4 +231,19 @@ public sealed class FuzzFindingsTests : IDisposable
         response.Headers.TryAddWithoutValidation("X-Repo-Commit", header);
         Assert.Equal(expected, HubFileMetadata.AbsenceCommit(response.Headers));
     }
+
+    // Found by the config-json campaign: a float key holding a number beyond float32 (1e65) was read as infinity and
+    // accepted; writing the configuration back (as every saved model folder does) then threw ArgumentException.
+    [Theory]
+    [InlineData("layer_norm_eps", "1e65")]
+    [InlineData("initializer_range", "-1e65")]
+    [InlineData("hidden_dropout_prob", "1e65")]
+    public void Config_float_beyond_float32_is_refused_naming_the_file_and_key(string key, string value)
+    {
+        string path = _temp.File("config.json");
+        File.WriteAllText(path, $"{{\"{key}\": {value}}}");
+        var error = Assert.Throws<InvalidDataException>(() => BertConfig.Load(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"\"{key}\"", error.Message, StringComparison.Ordinal);
+    }
 }

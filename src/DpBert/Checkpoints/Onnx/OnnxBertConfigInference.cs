@@ -77,8 +77,9 @@ internal static partial class OnnxBertConfigInference
     [GeneratedRegex(@"^encoder\.layer\.(\d+)\.")]
     private static partial Regex LayerKey();
 
+    // An index beyond int (encoder.layer.99999999999.) is no layer: the layout check then names the weight as not a BertModel's.
     private static int LayerIndex(string key) =>
-        LayerKey().Match(key) is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : -1;
+        LayerKey().Match(key) is { Success: true } m && int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < int.MaxValue ? index : -1;
 
     /// <summary>
     /// The number of heads a Q/K/V projection is split into: its bias Add feeds a Reshape to <c>(batch, seq, heads,

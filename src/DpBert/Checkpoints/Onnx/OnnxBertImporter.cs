@@ -31,12 +31,17 @@ public static class OnnxBertImporter
     /// <summary>Seed of the pooler's initialisation when the graph has none.</summary>
     public const int PoolerSeed = 42;
 
-    /// <summary>Operators of a PyTorch BERT export (the arithmetic of LayerNorm, GELU and attention, and shape plumbing).</summary>
-    private static readonly HashSet<string> BertOperators = new(StringComparer.Ordinal)
+    /// <summary>
+    /// Operators of a PyTorch BERT export (the arithmetic of LayerNorm, GELU and attention, and shape plumbing), each with
+    /// the fewest inputs the ONNX operator takes (Slice and ReduceMean before opsets 10 and 18 took attributes instead).
+    /// </summary>
+    private static readonly Dictionary<string, int> BertOperators = new(StringComparer.Ordinal)
     {
-        "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Neg", "ReduceMean", "Erf", "Tanh", "Softmax", "MatMul", "Gemm", "LayerNormalization", "Gelu",
-        "Reshape", "Transpose", "Shape", "Gather", "Concat", "Unsqueeze", "Squeeze", "Slice", "Cast", "Constant", "ConstantOfShape", "Equal", "Where",
-        "Expand", "Range", "Identity", "Not",
+        ["Add"] = 2, ["Sub"] = 2, ["Mul"] = 2, ["Div"] = 2, ["Pow"] = 2, ["Sqrt"] = 1, ["Neg"] = 1, ["ReduceMean"] = 1, ["Erf"] = 1,
+        ["Tanh"] = 1, ["Softmax"] = 1, ["MatMul"] = 2, ["Gemm"] = 2, ["LayerNormalization"] = 2, ["Gelu"] = 1,
+        ["Reshape"] = 2, ["Transpose"] = 1, ["Shape"] = 1, ["Gather"] = 2, ["Concat"] = 1, ["Unsqueeze"] = 1, ["Squeeze"] = 1,
+        ["Slice"] = 1, ["Cast"] = 1, ["Constant"] = 0, ["ConstantOfShape"] = 1, ["Equal"] = 2, ["Where"] = 3,
+        ["Expand"] = 2, ["Range"] = 3, ["Identity"] = 1, ["Not"] = 1,
     };
 
     /// <summary>Reads and imports an ONNX file.</summary>
@@ -66,15 +71,20 @@ public static class OnnxBertImporter
         var graph = new OnnxGraphIndex(model.Graph ?? throw new InvalidDataException($"{source}: the model has no graph"), source);
         foreach (var node in model.Graph.Node)
         {
-            if (node.Domain is not ("" or "ai.onnx") || !BertOperators.Contains(node.OpType))
+            if (node.Domain is not ("" or "ai.onnx") || !BertOperators.TryGetValue(node.OpType, out int inputs))
                 throw graph.Error($"{OnnxGraphIndex.Describe(node)}{(node.Domain is "" or "ai.onnx" ? "" : $" of domain {node.Domain}")} is not an operation of a " +
                     "PyTorch BertModel export; the importer does not recognise it");
+            // Found by the onnx-model fuzz campaign: a node with fewer inputs or outputs than its operator has was indexed past its end.
+            if (node.Input.Count < inputs || node.Output.Count < 1)
+                throw graph.Error($"{OnnxGraphIndex.Describe(node)} has {node.Input.Count} input{(node.Input.Count == 1 ? "" : "s")} and {node.Output.Count} " +
+                    $"output{(node.Output.Count == 1 ? "" : "s")}; {node.OpType} takes at least {inputs} and gives at least one");
         }
         var (weights, skipped) = OnnxBertWeightMap.Build(graph);
         var config = OnnxBertConfigInference.Infer(graph, weights);
         bool hasPooler = weights.ContainsKey("pooler.dense.weight") || weights.ContainsKey("pooler.dense.bias");
         CheckAgainstLayout(graph, weights, config, hasPooler);
 
+        foreach (var w in weights.Values) OnnxTensorData.CheckFloat32(w.Tensor, graph); // data for every shape before anything is allocated
         var parameters = new ParameterSet(BertParameterLayout.Encoder(config, prefix: "", withPooler: true));
         foreach (var w in weights.Values) Copy(graph, w, parameters.Span(w.Key));
         var notes = new List<string>

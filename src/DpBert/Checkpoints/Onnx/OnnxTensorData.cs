@@ -11,12 +11,37 @@ namespace DpBert.Checkpoints.Onnx;
 /// </summary>
 internal static class OnnxTensorData
 {
-    /// <summary>The number of elements <paramref name="t"/>'s dimensions describe.</summary>
-    public static long ElementCount(TensorProto t) => t.Dims.Aggregate(1L, (a, d) => checked(a * d));
+    /// <summary>
+    /// The number of elements <paramref name="t"/>'s dimensions describe: -1 when one is negative, <see cref="long.MaxValue"/>
+    /// when the product does not fit (the file says what it likes; callers refuse both with the tensor's name).
+    /// </summary>
+    public static long ElementCount(TensorProto t)
+    {
+        long count = 1;
+        foreach (long d in t.Dims)
+        {
+            if (d < 0) return -1;
+            count = d != 0 && count > long.MaxValue / d ? long.MaxValue : count * d;
+        }
+        return count;
+    }
 
     /// <summary>The elements of a float32 tensor.</summary>
     public static float[] ReadFloat32(TensorProto t, OnnxGraphIndex graph) =>
         Read(t, TensorProto.Types.DataType.Float, t.FloatData, BinaryPrimitives.ReadSingleLittleEndian, graph);
+
+    /// <summary>
+    /// Checks that a float32 tensor holds as many values as its shape says, without reading them: run on every weight
+    /// before the parameters are allocated, so a graph whose shapes announce more than its data holds allocates nothing.
+    /// </summary>
+    public static void CheckFloat32(TensorProto t, OnnxGraphIndex graph)
+    {
+        RequireType(t, TensorProto.Types.DataType.Float, graph);
+        long count = CheckedCount(t, graph);
+        long held = t.RawData.IsEmpty ? t.FloatData.Count : t.RawData.Length / sizeof(float);
+        if (held != count || (!t.RawData.IsEmpty && t.RawData.Length % sizeof(float) != 0))
+            throw graph.Error($"tensor \"{t.Name}\" {Shape(t)} ({count} elements) holds {(t.RawData.IsEmpty ? $"{t.FloatData.Count} values" : $"{t.RawData.Length} bytes of raw data")}");
+    }
 
     /// <summary>The elements of a float64 tensor.</summary>
     public static double[] ReadDouble(TensorProto t, OnnxGraphIndex graph) =>
