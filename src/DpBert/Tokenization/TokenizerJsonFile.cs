@@ -32,6 +32,8 @@ public static class TokenizerJsonFile
         using (document)
         {
             var root = document.RootElement;
+            // Found by the tokenizer-json campaign: a file holding a bare number made TryGetProperty throw InvalidOperationException.
+            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: the file holds a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object");
             if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{path}: no \"model\" object");
             string? type = ReadString(model, "type", "model.type", path);

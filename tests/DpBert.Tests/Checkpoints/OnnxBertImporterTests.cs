@@ -162,6 +162,19 @@ public sealed class OnnxBertImporterTests
         Assert.Contains("node \"Reshape_49\" (Reshape): 16 heads of size 32 do not make the hidden size 384", e.Message);
     }
 
+    // Found by the onnx-model fuzz campaign: (2^59 + 12) heads of size 32 wrap around to 384 in 64 bits, passed the check,
+    // and the head count then overflowed int (OverflowException).
+    [Fact]
+    public void HeadCountWhoseProductWrapsAroundIsNamed()
+    {
+        var model = LoadMiniLm();
+        var concat = model.Graph.Node.Single(n => n.Name == "Concat_48");
+        var heads = model.Graph.Initializer.Single(t => t.Name == concat.Input[2]);
+        heads.RawData = ByteString.CopyFrom(BitConverter.GetBytes((1L << 59) + 12));
+        var e = Assert.Throws<InvalidDataException>(() => OnnxBertImporter.Read(model, "MiniLM"));
+        Assert.Contains($"node \"Reshape_49\" (Reshape): {(1L << 59) + 12} heads of size 32 do not make the hidden size 384", e.Message);
+    }
+
     [Fact]
     public void ActivationOtherThanErfGeluIsNamed()
     {

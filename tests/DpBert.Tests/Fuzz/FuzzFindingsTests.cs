@@ -246,4 +246,19 @@ public sealed class FuzzFindingsTests : IDisposable
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains($"\"{key}\"", error.Message, StringComparison.Ordinal);
     }
+
+    // Found by the tokenizer-json campaign: a file holding a bare number (or any JSON that is not an object) threw
+    // InvalidOperationException from JsonElement.TryGetProperty.
+    [Theory]
+    [InlineData("5", "number")]
+    [InlineData("[{\"model\": {}}]", "array")]
+    [InlineData("\"model\"", "string")]
+    public void Tokenizer_json_that_is_not_an_object_is_refused_naming_the_file(string json, string kind)
+    {
+        string path = _temp.File(TokenizerJsonFile.FileName);
+        File.WriteAllText(path, json);
+        var error = Assert.Throws<InvalidDataException>(() => BertTokenizer.FromFolder(_temp.Path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"holds a JSON {kind}, not an object", error.Message, StringComparison.Ordinal);
+    }
 }
