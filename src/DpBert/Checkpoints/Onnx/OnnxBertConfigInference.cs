@@ -97,7 +97,7 @@ internal static partial class OnnxBertConfigInference
             throw graph.Error($"{OnnxGraphIndex.Describe(reshape)}: the shape it reshapes {bias.Key} to is not (batch, seq, heads, head_size) with constant heads and head size " +
                 $"(found [{(shape is null ? "not a constant or Concat" : string.Join(", ", shape.Select(e => e?.ToString(CultureInfo.InvariantCulture) ?? "?")))}])");
         long heads = shape[2]!.Value, headSize = shape[3]!.Value;
-        // Found by the onnx-model campaign: heads of 2^32 + 2 times a head size of 4 wrapped around to 8, passed, and the
+        // Found by the onnx-model campaign: 2^62 + 2 heads times a head size of 4 wrapped around to 8, passed, and the
         // head count then overflowed int. Each factor of the hidden size is at most the hidden size.
         if (heads > hidden || headSize > hidden || heads * headSize != hidden)
             throw graph.Error($"{OnnxGraphIndex.Describe(reshape)}: {heads} heads of size {headSize} do not make the hidden size {hidden}");
