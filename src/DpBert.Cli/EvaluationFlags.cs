@@ -17,6 +17,7 @@ internal sealed class EvaluationFlags
     public Option<string?> DpBert { get; } = new("--dpbert") { Description = "DPBERT folder (default: <model>/dpbert, from dpbert plan)." };
     public Option<string?> DeeBert { get; } = new("--deebert") { Description = "DeeBERT folder (default: <model>/deebert, from dpbert exits)." };
     public Option<string?> Pabee { get; } = new("--pabee") { Description = "PABEE folder (default: <model>/pabee, from dpbert exits)." };
+    public Option<string?> Static { get; } = new("--static") { Description = "Folder of the static-depth models (default: <model>/static, from dpbert static); depths without a model of their own cut the full model short." };
     public Option<string?> Oracle { get; } = new("--oracle") { Description = "Oracle plans folder (default: <model>/oracle, from dpbert oracle); measured when --methods names oracle." };
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
     public Option<int?> MaxEval { get; } = new("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
@@ -33,7 +34,7 @@ internal sealed class EvaluationFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, Oracle, DataDir, MaxEval, Split, HeldOut, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
+        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, Static, Oracle, DataDir, MaxEval, Split, HeldOut, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
             command.Options.Add(o);
         Precision.AddTo(command);
     }
@@ -51,7 +52,7 @@ internal sealed class EvaluationFlags
         var folders = new Dictionary<AdaptiveMethod, string?>
         {
             [AdaptiveMethods.DpBert] = parse.GetValue(DpBert), [AdaptiveMethods.DeeBert] = parse.GetValue(DeeBert), [AdaptiveMethods.Pabee] = parse.GetValue(Pabee),
-            [AdaptiveMethods.Oracle] = parse.GetValue(Oracle),
+            [AdaptiveMethods.Static] = parse.GetValue(Static), [AdaptiveMethods.Oracle] = parse.GetValue(Oracle),
         };
         var precision = Precision.Read(parse, stderr);
         var (full, classifiers) = MethodCatalog.Load(modelDir, methods, m => folders.GetValueOrDefault(m));

@@ -97,6 +97,7 @@ public class PlanningCommandTests
     [InlineData(new[] { "evaluate", "--methods", "full,dpbert", "--theta", "1" }, "theta 1")]
     [InlineData(new[] { "evaluate", "--methods", "full,bogus" }, "bogus")]
     [InlineData(new[] { "evaluate", "--methods", "pabee" }, "dpbert exits --method pabee")]
+    [InlineData(new[] { "evaluate", "--methods", "full,static", "--static", "no-such-static" }, "static: folder no-such-static not found")]
     public void Bad_knobs_and_missing_folders_are_clear_errors(string[] args, string message)
     {
         using var temp = new TempFolder();
