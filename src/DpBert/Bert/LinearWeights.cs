@@ -12,11 +12,10 @@ internal sealed class LinearWeights
     private readonly ParameterSet _parameters;
     private readonly ParameterInfo[] _weights, _biases;
     private readonly string _profileName;
-    private PackedMatrix? _float32;
-    private QuantizedMatrix? _int8;
-    private BFloat16Matrix? _bfloat16;
-    private float[]? _stackedBias;
-    private int _float32Version = -1, _int8Version = -1, _bfloat16Version = -1, _biasVersion = -1;
+    private readonly ParameterDerivedCache<LinearWeights, PackedMatrix> _float32 = new(PackFloat32, "pack weights");
+    private readonly ParameterDerivedCache<LinearWeights, QuantizedMatrix> _int8 = new(QuantizeInt8, "quantise weights");
+    private readonly ParameterDerivedCache<LinearWeights, BFloat16Matrix> _bfloat16 = new(RoundBFloat16, "round weights to bf16");
+    private readonly ParameterDerivedCache<LinearWeights, float[]> _stackedBias = new(StackBiases, "stack biases");
 
     /// <summary>Input width (k).</summary>
     public int InFeatures { get; }
@@ -79,9 +78,12 @@ internal sealed class LinearWeights
                         offset += n;
                     }
                 }
-                // fp32 GELU is a pass of its own after the GEMM, not fused into its tiles: the fused epilogue spills the
-                // tile's 12 accumulators (measured on Zen 4, one thread, thread CPU time, interleaved in one process:
-                // BERT-mini b1x128 9.77 ms fused, 9.28 ms as a pass; BERT-base b1x128 217.9 ms and 215.7 ms).
+                // fp32 GELU is a pass of its own after the GEMM, not fused into its tiles. In registers the fused epilogue
+                // spilled the tile's 12 accumulators (Zen 4, one thread, thread CPU time, one process: BERT-mini b1x128
+                // 9.77 ms fused, 9.28 ms as a pass); applied to each tile just stored (TileStore.GeluStored512) it is no
+                // faster than the pass in fp32 (benchmark gemm-tune, same run, time with GELU over time without:
+                // 128x3072x768 1.086 fused, 1.048 as a pass; 2048x1024x256 1.232 and 1.158), while int8, whose tiles
+                // finish twice as fast, gains from it (128x3072x768: 1.180 in registers in the run before the change, 1.126 after).
                 if (gelu)
                 {
                     using var profile = OpProfile.Measure("gelu");
@@ -92,56 +94,41 @@ internal sealed class LinearWeights
         }
     }
 
-    private ReadOnlySpan<float> Bias()
+    private ReadOnlySpan<float> Bias() => _biases.Length == 1 ? _parameters.Span(_biases[0]) : _stackedBias.Get(this, _parameters.Version);
+    private PackedMatrix Float32() => _float32.Get(this, _parameters.Version);
+    private QuantizedMatrix Int8() => _int8.Get(this, _parameters.Version);
+    private BFloat16Matrix BFloat16() => _bfloat16.Get(this, _parameters.Version);
+
+    private static float[] StackBiases(LinearWeights self, float[]? previous)
     {
-        if (_biases.Length == 1) return _parameters.Span(_biases[0]);
-        if (_stackedBias is null || _biasVersion != _parameters.Version)
-        {
-            _stackedBias ??= new float[OutFeatures];
-            int offset = 0;
-            foreach (var b in _biases) { _parameters.Span(b).CopyTo(_stackedBias.AsSpan(offset)); offset += b.Length; }
-            _biasVersion = _parameters.Version;
-        }
-        return _stackedBias;
+        var stacked = previous ?? new float[self.OutFeatures];
+        int offset = 0;
+        foreach (var b in self._biases) { self._parameters.Span(b).CopyTo(stacked.AsSpan(offset)); offset += b.Length; }
+        return stacked;
     }
 
-    private PackedMatrix Float32()
+    private static PackedMatrix PackFloat32(LinearWeights self, PackedMatrix? previous)
     {
-        if (_float32 is null || _float32Version != _parameters.Version)
-        {
-            using var profile = OpProfile.Measure("pack weights");
-            var w = Stacked(out int ld);
-            if (_float32 is null) _float32 = PackedMatrix.PackLinearWeight(w, OutFeatures, InFeatures);
-            else _float32.Repack(w, ld, transB: true);
-            _float32Version = _parameters.Version;
-        }
-        return _float32;
+        var w = self.Stacked(out int ld);
+        if (previous is null) return PackedMatrix.PackLinearWeight(w, self.OutFeatures, self.InFeatures);
+        previous.Repack(w, ld, transB: true);
+        return previous;
     }
 
-    private QuantizedMatrix Int8()
+    private static QuantizedMatrix QuantizeInt8(LinearWeights self, QuantizedMatrix? previous)
     {
-        if (_int8 is null || _int8Version != _parameters.Version)
-        {
-            using var profile = OpProfile.Measure("quantise weights");
-            var w = Stacked(out int ld);
-            if (_int8 is null) _int8 = QuantizedMatrix.Quantize(w, ld, OutFeatures, InFeatures);
-            else _int8.Requantize(w, ld);
-            _int8Version = _parameters.Version;
-        }
-        return _int8;
+        var w = self.Stacked(out int ld);
+        if (previous is null) return QuantizedMatrix.Quantize(w, ld, self.OutFeatures, self.InFeatures);
+        previous.Requantize(w, ld);
+        return previous;
     }
 
-    private BFloat16Matrix BFloat16()
+    private static BFloat16Matrix RoundBFloat16(LinearWeights self, BFloat16Matrix? previous)
     {
-        if (_bfloat16 is null || _bfloat16Version != _parameters.Version)
-        {
-            using var profile = OpProfile.Measure("round weights to bf16");
-            var w = Stacked(out int ld);
-            if (_bfloat16 is null) _bfloat16 = BFloat16Matrix.Pack(w, ld, OutFeatures, InFeatures);
-            else _bfloat16.Repack(w, ld);
-            _bfloat16Version = _parameters.Version;
-        }
-        return _bfloat16;
+        var w = self.Stacked(out int ld);
+        if (previous is null) return BFloat16Matrix.Pack(w, ld, self.OutFeatures, self.InFeatures);
+        previous.Repack(w, ld);
+        return previous;
     }
 
     /// <summary>The weights as one <c>[out, in]</c> matrix: the parameter itself, or the parts copied one under the other.</summary>

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace DpBert.Tensors;
 
 /// <summary>
@@ -11,8 +8,7 @@ namespace DpBert.Tensors;
 /// </summary>
 internal sealed unsafe class BFloat16Matrix
 {
-    private readonly ushort[] _storage;
-    private readonly int _alignOffset;
+    private readonly AlignedArray<ushort> _storage;
 
     /// <summary>The reduction length k.</summary>
     public int K { get; }
@@ -29,13 +25,11 @@ internal sealed unsafe class BFloat16Matrix
     {
         K = k; N = n; SliverWidth = sliverWidth;
         long length = (long)SliverCount * sliverWidth * PaddedK + 32;
-        _storage = GC.AllocateUninitializedArray<ushort>(checked((int)length), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-        _alignOffset = (int)(((64 - (address & 63)) & 63) / sizeof(ushort));
+        _storage = new AlignedArray<ushort>(length);
     }
 
     /// <summary>Start of the packed data (pinned, 64-byte aligned).</summary>
-    public ushort* Pointer => (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage)) + _alignOffset;
+    public ushort* Pointer => _storage.Pointer;
 
     /// <summary>Rounds and packs a weight stored <c>[n, k]</c> for this processor's kernels.</summary>
     public static BFloat16Matrix Pack(ReadOnlySpan<float> weight, int ldw, int n, int k) => Pack(Simd.Best, weight, ldw, n, k);

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace DpBert.Tensors;
 
 /// <summary>
@@ -11,8 +8,7 @@ namespace DpBert.Tensors;
 /// </summary>
 public sealed unsafe class PackedMatrix
 {
-    private readonly float[] _storage;
-    private readonly int _alignOffset;
+    private readonly AlignedArray<float> _storage;
 
     /// <summary>Rows k of op(B) (the reduction dimension).</summary>
     public int K { get; }
@@ -27,13 +23,11 @@ public sealed unsafe class PackedMatrix
     {
         K = k; N = n; SliverWidth = sliverWidth;
         long length = (long)SliverCount * sliverWidth * k + 16;
-        _storage = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-        _alignOffset = (int)(((64 - (address & 63)) & 63) / sizeof(float));
+        _storage = new AlignedArray<float>(length);
     }
 
     /// <summary>Start of the packed data (pinned for the lifetime of this object).</summary>
-    internal float* Pointer => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage)) + _alignOffset;
+    internal float* Pointer => _storage.Pointer;
 
     /// <summary>Packs <c>op(B)</c> for the fastest GEMM path on this processor.</summary>
     /// <param name="b">The matrix as stored.</param>

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace DpBert.Tensors;
 
 /// <summary>
@@ -13,8 +10,7 @@ namespace DpBert.Tensors;
 /// </summary>
 internal sealed unsafe class QuantizedMatrix
 {
-    private readonly sbyte[] _storage;
-    private readonly int _alignOffset;
+    private readonly AlignedArray<sbyte> _storage;
 
     /// <summary>The reduction length k (input features).</summary>
     public int K { get; }
@@ -35,15 +31,13 @@ internal sealed unsafe class QuantizedMatrix
     {
         K = k; N = n; SliverWidth = sliverWidth;
         long length = (long)SliverCount * sliverWidth * PaddedK + 64;
-        _storage = GC.AllocateUninitializedArray<sbyte>(checked((int)length), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-        _alignOffset = (int)((64 - (address & 63)) & 63);
+        _storage = new AlignedArray<sbyte>(length);
         Scales = new float[SliverCount * sliverWidth];
         ColumnSums = new int[SliverCount * sliverWidth];
     }
 
     /// <summary>Start of the packed data (pinned, 64-byte aligned).</summary>
-    public sbyte* Pointer => (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage)) + _alignOffset;
+    public sbyte* Pointer => _storage.Pointer;
 
     /// <summary>Quantises and packs a weight stored <c>[n, k]</c> (row stride <paramref name="ldw"/>) for this processor's int8 kernels.</summary>
     public static QuantizedMatrix Quantize(ReadOnlySpan<float> weight, int ldw, int n, int k) =>

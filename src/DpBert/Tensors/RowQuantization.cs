@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -18,8 +17,7 @@ internal sealed unsafe class QuantizedRows
     /// <summary>Largest quantised activation value.</summary>
     public const int Levels = 127;
 
-    private byte[] _storage = [];
-    private int _alignOffset;
+    private AlignedArray<byte> _storage = new(0);
 
     /// <summary>Row stride in bytes (k rounded up to a multiple of four; the padding is 0).</summary>
     public int Stride { get; private set; }
@@ -31,7 +29,7 @@ internal sealed unsafe class QuantizedRows
     public int[] ZeroPoints { get; private set; } = [];
 
     /// <summary>Start of the quantised rows (pinned, 64-byte aligned).</summary>
-    public byte* Pointer => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage)) + _alignOffset;
+    public byte* Pointer => _storage.Pointer;
 
     /// <summary>Makes room for <paramref name="rows"/> rows of <paramref name="k"/> values.</summary>
     public void Resize(int rows, int k)
@@ -41,9 +39,7 @@ internal sealed unsafe class QuantizedRows
         long length = (long)rows * Stride + 64;
         if (_storage.Length < length)
         {
-            _storage = GC.AllocateUninitializedArray<byte>(checked((int)Math.Max(length, 4096)), pinned: true);
-            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage));
-            _alignOffset = (int)((64 - (address & 63)) & 63);
+            _storage = new AlignedArray<byte>(Math.Max(length, 4096));
         }
         if (Scales.Length < rows + QuantizedGemmKernels.Rows)
         {
