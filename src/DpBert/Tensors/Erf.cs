@@ -45,6 +45,12 @@ public static class Erf
     internal const float P = 0.3275911f;
     internal const float A1 = 0.254829592f, A2 = -0.284496736f, A3 = 1.421413741f, A4 = -1.453152027f, A5 = 1.061405429f;
 
+    /// <summary>
+    /// |x| beyond which the approximation is 1 in float (its correction term is under half an ulp of 1 from 3.9 on): the
+    /// vector forms clamp |x| here, so e^(-x^2) stays in the range <see cref="VectorExp.ExpModerate(Vector512{float})"/> serves.
+    /// </summary>
+    internal const float Saturation = 4f;
+
     /// <summary>The single-precision approximation the vector kernels use, as a scalar.</summary>
     public static float Approximate(float x)
     {
@@ -58,27 +64,27 @@ public static class Erf
     /// <summary>
     /// The approximation on a vector: the same formula as <see cref="Approximate(float)"/>, with <c>1 / (1 + p x)</c> from
     /// <c>vrcp14ps</c> and one Newton step (within an ulp of the division, at a fraction of its cost) and e^(-x^2) from
-    /// <see cref="VectorExp.ExpNonPositive(Vector512{float})"/>. Measured on Zen 4, one core: GELU 0.91 -> 0.81 ns per element.
+    /// <see cref="VectorExp.ExpModerate(Vector512{float})"/> after clamping |x| at <see cref="Saturation"/>. Measured on Zen 4, one core: GELU 0.91 -> 0.81 ns per element (the reciprocal), 0.84 -> 0.77 (the clamp and the lighter exp; bit for bit the same results, checked over every float in [-12, 12]).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Approximate(Vector512<float> z)
     {
-        var az = Vector512.Abs(z);
+        var az = Vector512.Min(Vector512.Abs(z), Vector512.Create(Saturation));
         var d = Vector512<float>.One + az * P;
         var r = Avx512F.Reciprocal14(d);
         var t = r * (Vector512.Create(2f) - d * r);
         var poly = t * (Vector512.Create(A1) + t * (Vector512.Create(A2) + t * (Vector512.Create(A3) + t * (Vector512.Create(A4) + t * A5))));
-        return Vector512.CopySign(Vector512<float>.One - poly * VectorExp.ExpNonPositive(-(az * az)), z);
+        return Vector512.CopySign(Vector512<float>.One - poly * VectorExp.ExpModerate(-(az * az)), z);
     }
 
     /// <summary>The approximation on a vector (same arithmetic as <see cref="Approximate(float)"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Approximate(Vector256<float> z)
     {
-        var az = Vector256.Abs(z);
+        var az = Vector256.Min(Vector256.Abs(z), Vector256.Create(Saturation));
         var t = Vector256<float>.One / (Vector256<float>.One + az * P);
         var poly = t * (Vector256.Create(A1) + t * (Vector256.Create(A2) + t * (Vector256.Create(A3) + t * (Vector256.Create(A4) + t * A5))));
-        return Vector256.CopySign(Vector256<float>.One - poly * VectorExp.Exp(-(az * az)), z);
+        return Vector256.CopySign(Vector256<float>.One - poly * VectorExp.ExpModerate(-(az * az)), z);
     }
 
     /// <summary>The approximation on a vector (same arithmetic as <see cref="Approximate(float)"/>).</summary>

@@ -60,6 +60,7 @@ internal static unsafe class GemmKernels
             TileStore.Row512(c + 3 * ldc, accumulate, bias, gelu, c30, c31);
             TileStore.Row512(c + 4 * ldc, accumulate, bias, gelu, c40, c41);
             TileStore.Row512(c + 5 * ldc, accumulate, bias, gelu, c50, c51);
+            TileStore.GeluStored512(c, ldc, Rows, accumulate, gelu);
             return;
         }
         c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
@@ -109,6 +110,7 @@ internal static unsafe class GemmKernels
             TileStore.Row256(c + 3 * ldc, accumulate, bias, gelu, c30, c31);
             TileStore.Row256(c + 4 * ldc, accumulate, bias, gelu, c40, c41);
             TileStore.Row256(c + 5 * ldc, accumulate, bias, gelu, c50, c51);
+            TileStore.GeluStored256(c, ldc, Rows, accumulate, gelu);
             return;
         }
         c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);

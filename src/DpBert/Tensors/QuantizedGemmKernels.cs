@@ -80,7 +80,8 @@ internal static unsafe class QuantizedGemmKernels
         Finish512(full ? c : tile, full ? ldc : 32, 3, d, sum0, sum1, scale0, scale1, c30, c31, full, accumulate, bias, gelu);
         Finish512(full ? c : tile, full ? ldc : 32, 4, d, sum0, sum1, scale0, scale1, c40, c41, full, accumulate, bias, gelu);
         Finish512(full ? c : tile, full ? ldc : 32, 5, d, sum0, sum1, scale0, scale1, c50, c51, full, accumulate, bias, gelu);
-        if (!full) TileStore.Edge(tile, 32, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V512);
+        if (full) TileStore.GeluStored512(c, ldc, Rows, accumulate, gelu);
+        else TileStore.Edge(tile, 32, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V512);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -144,7 +145,8 @@ internal static unsafe class QuantizedGemmKernels
         Finish256(full ? c : tile, full ? ldc : 16, 3, d, sum0, sum1, scale0, scale1, c30, c31, full, accumulate, bias, gelu);
         Finish256(full ? c : tile, full ? ldc : 16, 4, d, sum0, sum1, scale0, scale1, c40, c41, full, accumulate, bias, gelu);
         Finish256(full ? c : tile, full ? ldc : 16, 5, d, sum0, sum1, scale0, scale1, c50, c51, full, accumulate, bias, gelu);
-        if (!full) TileStore.Edge(tile, 16, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V256);
+        if (full) TileStore.GeluStored256(c, ldc, Rows, accumulate, gelu);
+        else TileStore.Edge(tile, 16, c, ldc, rows, cols, accumulate, bias, gelu, SimdWidth.V256);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -34,7 +34,8 @@ internal static unsafe class RowKernels
         }
     }
 
-    private static void Run(BlockWork work, int rows, int rowWidth)
+    /// <summary>Runs <paramref name="work"/> over <paramref name="rows"/> rows of <paramref name="rowWidth"/> floats, in contiguous blocks across the pool when the buffer is large enough.</summary>
+    internal static void Run(BlockWork work, int rows, int rowWidth)
     {
         long elements = (long)rows * rowWidth;
         int tasks = elements < ParallelElements || ComputePool.IsInsideParallelWork ? 1 : Math.Min(rows, 2 * ComputePool.Parallelism);
@@ -43,7 +44,8 @@ internal static unsafe class RowKernels
         ComputePool.Run(work, tasks);
     }
 
-    private abstract class BlockWork : ParallelWork
+    /// <summary>A row-wise job: <see cref="ExecuteRows"/> takes one contiguous block of rows.</summary>
+    internal abstract class BlockWork : ParallelWork
     {
         public int Rows, RowsPerTask;
 

@@ -45,6 +45,32 @@ internal static class VectorExp
         return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(Underflow)), Vector512<float>.Zero, result);
     }
 
+    /// <summary>
+    /// e^x for x in [-80, 0] (erf's e^(-z^2) with |z| clamped): <see cref="ExpNonPositive(Vector512{float})"/> without
+    /// its underflow clamp and select, and 2^n as one factor (a normal float for n &gt;= -116). The same bits as
+    /// <see cref="ExpNonPositive(Vector512{float})"/> on that range, in about half the instructions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpModerate(Vector512<float> x)
+    {
+        var shifted = x * Log2E + Vector512.Create(RoundMagic);
+        var n = shifted - Vector512.Create(RoundMagic);
+        var r = x - n * Ln2Hi - n * Ln2Lo;
+        var scale = (shifted.AsInt32() - Vector512.Create(0x4B400000 - 127)) << 23;
+        return Poly(r) * scale.AsSingle();
+    }
+
+    /// <summary>The 256-bit form of <see cref="ExpModerate(Vector512{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ExpModerate(Vector256<float> x)
+    {
+        var shifted = x * Log2E + Vector256.Create(RoundMagic);
+        var n = shifted - Vector256.Create(RoundMagic);
+        var r = x - n * Ln2Hi - n * Ln2Lo;
+        var scale = (shifted.AsInt32() - Vector256.Create(0x4B400000 - 127)) << 23;
+        return Poly(r) * scale.AsSingle();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Exp(Vector256<float> x)
     {

@@ -143,6 +143,22 @@ public class VectorExpTests
     }
 
     [Fact]
+    public void Moderate_exp_matches_double_precision_on_its_range_minus_80_to_0()
+    {
+        var rng = new Random(12);
+        for (int trial = 0; trial < 20000; trial++)
+        {
+            float x = trial < 10000 ? (float)(rng.NextDouble() * -80) : (float)(rng.NextDouble() * -16);
+            double expected = Math.Exp(x);
+            float v512 = VectorExp.ExpModerate(System.Runtime.Intrinsics.Vector512.Create(x))[7];
+            float v256 = VectorExp.ExpModerate(System.Runtime.Intrinsics.Vector256.Create(x))[2];
+            foreach (float actual in new[] { v512, v256 })
+                Assert.True(Math.Abs(actual - expected) <= 4e-7 * expected, $"exp({x:R}) = {actual:R}, expected {expected:R}");
+        }
+        Assert.Equal(1f, VectorExp.ExpModerate(System.Runtime.Intrinsics.Vector512.Create(0f))[0]);
+    }
+
+    [Fact]
     public void Exp_underflows_to_exact_zero_and_overflows_to_infinity()
     {
         Assert.Equal(0f, VectorExp.Exp(System.Runtime.Intrinsics.Vector512.Create(float.MinValue))[0]);
