@@ -33,8 +33,8 @@ public static class Softmax
 
     /// <summary>
     /// Rows of whole 512-bit vectors (attention rows, 64 or 128 keys) in three passes instead of four: scale, mask and
-    /// maximum together, then the shifted exponentials (never positive: <see cref="VectorExp.ExpNonPositive(Vector512{float})"/>)
-    /// and their sum, then the normalisation. Each lane keeps its own maximum and sum, folded in a fixed order.
+    /// maximum together, then the shifted exponentials (never positive, clamped at -88, where e^x is exactly 0 as for a
+    /// masked key: <see cref="VectorExp.ExpModerate(Vector512{float})"/>) and their sum, then the normalisation. Each lane keeps its own maximum and sum, folded in a fixed order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Forward512(Span<float> row, float scale, ReadOnlySpan<float> mask)
@@ -52,10 +52,11 @@ public static class Softmax
                 max = Vector512.Max(max, v);
             }
             var vmax = Vector512.Create(HorizontalMax(max));
+            var floor = Vector512.Create(VectorExp.ModerateFloor);
             var sum = Vector512<float>.Zero;
             for (int i = 0; i < n; i += 16)
             {
-                var e = VectorExp.ExpNonPositive(Vector512.Load(x + i) - vmax);
+                var e = VectorExp.ExpModerate(Vector512.Max(Vector512.Load(x + i) - vmax, floor));
                 e.Store(x + i);
                 sum += e;
             }

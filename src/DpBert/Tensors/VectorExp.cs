@@ -18,6 +18,9 @@ internal static class VectorExp
     private const float Overflow = 88.72283f;
     private const float RoundMagic = 12582912f;        // 1.5 * 2^23: adding it rounds to an integer in the low mantissa bits
 
+    /// <summary>The lowest input of <see cref="ExpModerate(Vector512{float})"/> (e^x is exactly 0 there); clamp below it.</summary>
+    public const float ModerateFloor = -88f;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x) =>
         Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(Overflow)), Vector512.Create(float.PositiveInfinity),
@@ -46,9 +49,10 @@ internal static class VectorExp
     }
 
     /// <summary>
-    /// e^x for x in [-80, 0] (erf's e^(-z^2) with |z| clamped): <see cref="ExpNonPositive(Vector512{float})"/> without
-    /// its underflow clamp and select, and 2^n as one factor (a normal float for n &gt;= -116). The same bits as
-    /// <see cref="ExpNonPositive(Vector512{float})"/> on that range, in about half the instructions.
+    /// e^x for x in [-88, 0] (erf's e^(-z^2) with |z| clamped, softmax's shifted scores clamped at -88):
+    /// <see cref="ExpNonPositive(Vector512{float})"/> without its underflow clamp and select, and 2^n as one factor. Below
+    /// -87.68 (n = -127) that factor's bits are those of 0, so the result is exactly 0 there; above -87.34 it has the same
+    /// bits as <see cref="ExpNonPositive(Vector512{float})"/>, in about half the instructions.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ExpModerate(Vector512<float> x)

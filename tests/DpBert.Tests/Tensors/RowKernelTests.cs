@@ -143,7 +143,7 @@ public class VectorExpTests
     }
 
     [Fact]
-    public void Moderate_exp_matches_double_precision_on_its_range_minus_80_to_0()
+    public void Moderate_exp_matches_double_precision_on_its_range_and_is_exactly_zero_at_its_floor()
     {
         var rng = new Random(12);
         for (int trial = 0; trial < 20000; trial++)
@@ -156,6 +156,8 @@ public class VectorExpTests
                 Assert.True(Math.Abs(actual - expected) <= 4e-7 * expected, $"exp({x:R}) = {actual:R}, expected {expected:R}");
         }
         Assert.Equal(1f, VectorExp.ExpModerate(System.Runtime.Intrinsics.Vector512.Create(0f))[0]);
+        Assert.Equal(0f, VectorExp.ExpModerate(System.Runtime.Intrinsics.Vector512.Create(VectorExp.ModerateFloor))[0]);
+        Assert.Equal(0f, VectorExp.ExpModerate(System.Runtime.Intrinsics.Vector256.Create(-87.7f))[0]);
     }
 
     [Fact]
