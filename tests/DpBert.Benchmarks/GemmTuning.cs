@@ -54,7 +54,7 @@ internal static class GemmTuning
         for (int i = 0; i < 3; i++) action();
         double best = double.MaxValue;
         var clock = Stopwatch.StartNew();
-        Func<double> now = ComputePool.Parallelism == 1 ? ThreadCpuClock.Seconds : () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        var now = Timing.ThreadOrWallClock();
         for (int i = 0; i < 400 && clock.Elapsed.TotalSeconds < 1.5; i++)
         {
             double t0 = now();

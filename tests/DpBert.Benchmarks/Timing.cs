@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DpBert.Tensors;
 
 namespace DpBert.Benchmarks;
 
@@ -23,4 +24,11 @@ internal sealed record Timing(double MedianMs, double P10Ms, double P90Ms, int R
         double At(double q) => samples[(int)Math.Min(samples.Count - 1, Math.Round(q * (samples.Count - 1)))];
         return new Timing(At(0.5), At(0.1), At(0.9), samples.Count, samples[0]);
     }
+
+    /// <summary>
+    /// Seconds on the clock a development comparison reads: the thread's CPU time when the engine runs on one thread
+    /// (<c>DPBERT_THREADS=1</c>: what other jobs take is not counted), else the wall clock.
+    /// </summary>
+    public static Func<double> ThreadOrWallClock() =>
+        ComputePool.Parallelism == 1 ? ThreadCpuClock.Seconds : () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
 }

@@ -34,11 +34,8 @@ internal static unsafe class BFloat16Gemm
     {
         ArgumentNullException.ThrowIfNull(w);
         int n = w.N, k = w.K;
-        Gemm.CheckOperand(a, lda, trans: false, m, k, "a");
-        if (ldc < n) throw new ArgumentOutOfRangeException(nameof(ldc), $"ldc {ldc} is smaller than n {n}");
-        if (m > 0 && c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException($"c holds {c.Length} floats; ({m}, {n}) with stride {ldc} needs {(long)(m - 1) * ldc + n}", nameof(c));
-        if (!bias.IsEmpty && bias.Length < n) throw new ArgumentException($"bias holds {bias.Length} floats; n is {n}", nameof(bias));
-        if (w.SliverWidth != Gemm.SliverWidthFor(width)) throw new ArgumentException($"the matrix is packed in slivers of {w.SliverWidth}; the {width} kernels take {Gemm.SliverWidthFor(width)}", nameof(w));
+        Gemm.CheckShapes(c, ldc, a, lda, transA: false, m, n, k, bias);
+        Gemm.CheckPacking(w.SliverWidth, Gemm.SliverWidthFor(width), width);
         if (m == 0 || n == 0) return;
         fixed (float* pa = a) fixed (float* pc = c) fixed (float* pbias = bias)
         {

@@ -179,7 +179,8 @@ public static unsafe class Gemm
         }
     }
 
-    private static void CheckShapes(ReadOnlySpan<float> c, int ldc, ReadOnlySpan<float> a, int lda, bool transA,
+    /// <summary>Checks the operands of <c>C (m, n) = op(A) (m, k) ... + bias</c>: sizes, strides and the bias length.</summary>
+    internal static void CheckShapes(ReadOnlySpan<float> c, int ldc, ReadOnlySpan<float> a, int lda, bool transA,
         int m, int n, int k, ReadOnlySpan<float> bias)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must not be negative (m={m}, n={n}, k={k})");
@@ -188,6 +189,13 @@ public static unsafe class Gemm
             throw new ArgumentException($"c holds {c.Length} floats; a ({m}, {n}) matrix with row stride {ldc} needs {(long)(m - 1) * ldc + n}", nameof(c));
         CheckOperand(a, lda, transA, m, k, "a");
         if (!bias.IsEmpty && bias.Length < n) throw new ArgumentException($"bias holds {bias.Length} floats; n is {n}", nameof(bias));
+    }
+
+    /// <summary>Checks that a weight packed in slivers of <paramref name="sliverWidth"/> suits the kernels of <paramref name="width"/>, which take <paramref name="expected"/>.</summary>
+    internal static void CheckPacking(int sliverWidth, int expected, SimdWidth width)
+    {
+        if (sliverWidth != expected)
+            throw new ArgumentException($"the matrix is packed in slivers of {sliverWidth}; the {width} kernels take {expected}", "w");
     }
 
     /// <summary>Checks that <paramref name="x"/> holds op(X) of shape (rows, cols) with stride <paramref name="ld"/>.</summary>
