@@ -17,11 +17,25 @@ internal static class NuGetModelFiles
     private static readonly Dictionary<string, (string Onnx, string Vocab)> Extracted = [];
     private static readonly Dictionary<string, string> Imported = [];
 
-    static NuGetModelFiles() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    static NuGetModelFiles()
     {
-        try { Directory.Delete(Root, recursive: true); }
-        catch (IOException) { }
-    };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(Root);
+        // The test host is often ended before ProcessExit runs, so the folders of earlier runs whose process is gone are removed here.
+        foreach (string folder in Directory.EnumerateDirectories(Path.GetTempPath(), "dpbert-tests-nuget-*"))
+            if (int.TryParse(Path.GetFileName(folder)["dpbert-tests-nuget-".Length..], out int pid) && !ProcessIsRunning(pid)) TryDelete(folder);
+    }
+
+    private static bool ProcessIsRunning(int pid)
+    {
+        try { using var process = System.Diagnostics.Process.GetProcessById(pid); return !process.HasExited; }
+        catch (ArgumentException) { return false; }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try { Directory.Delete(folder, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
 
     /// <summary>Options whose cache is this run's own folder; packages come from the machine's global packages folder.</summary>
     public static NuGetModelOptions Options => NuGetModelOptions.FromEnvironment() with { CacheDirectory = Path.Combine(Root, "cache") };
