@@ -42,11 +42,14 @@ internal static class PlanCommand
         var oracleMargin = new Option<double>("--oracle-margin") { Description = "Logit margin of the stage-one model's class that a smaller plan must keep to be an input's oracle plan (0 = the same class).", DefaultValueFactory = _ => d.OracleMargin };
         var plannerInput = new Option<string>("--planner-input") { Description = "What the planner reads after the always-run layers: cls ([CLS]) or mean (the mean of the real tokens).", DefaultValueFactory = _ => TokenPoolings.Name(d.Input) };
         plannerInput.AcceptOnlyFromAmong("cls", "mean");
+        var estimator = new Option<string>("--gate-estimator") { Description = "How the gates are trained: straight-through (Gumbel-sigmoid) or reinforce (policy gradient with a reward per input).", DefaultValueFactory = _ => GateEstimators.Name(d.Estimator) };
+        estimator.AcceptOnlyFromAmong("straight-through", "reinforce");
+        var layerCost = new Option<double>("--layer-cost") { Description = "Cost per input of running all planned layers, added to that input's loss (0 = off; scales with the fraction it runs).", DefaultValueFactory = _ => d.LayerCost };
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.", DefaultValueFactory = _ => 0 };
         var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
         {
             task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
-            oracleWeight, oraclePlans, oracleMargin, plannerInput, heldOut,
+            oracleWeight, oraclePlans, oracleMargin, plannerInput, estimator, layerCost, heldOut,
         };
         var engine = new EngineFlags();
         engine.AddTo(command);
@@ -62,7 +65,7 @@ internal static class PlanCommand
                 PlannerLearningRate = parse.GetValue(plannerLr), NumTrainEpochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(maxSteps),
                 BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), EvalTheta = parse.GetValue(theta), Seed = parse.GetValue(seed),
                 OracleWeight = parse.GetValue(oracleWeight), OracleMargin = parse.GetValue(oracleMargin),
-                Input = TokenPoolings.Parse(parse.GetValue(plannerInput)!),
+                Input = TokenPoolings.Parse(parse.GetValue(plannerInput)!), Estimator = GateEstimators.Parse(parse.GetValue(estimator)!), LayerCost = parse.GetValue(layerCost),
             };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
@@ -97,8 +100,8 @@ internal static class PlanCommand
             }
             var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options) { OracleTargets = oracle };
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{trainer.TotalSteps(data.Train.Count):N0} steps; rho {options.Rho}, lambda {options.Lambda}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}; output in {outputDir}"));
-            if (options.DistillationWeight > 0) stderr.WriteLine("computing the full-depth model's logits on the training set (distillation targets)...");
+                $"{trainer.TotalSteps(data.Train.Count):N0} steps; {GateEstimators.Name(options.Estimator)} gates, rho {options.Rho}, lambda {options.Lambda}, layer cost {options.LayerCost}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}; output in {outputDir}"));
+            if (options.DistillationWeight > 0 || options.Estimator == GateEstimator.Reinforce) stderr.WriteLine("computing the full-depth model's logits on the training set (distillation targets)...");
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); stderr.WriteLine("\nstopping after this step and saving the planner..."); };
             Console.CancelKeyPress += onCancel;

@@ -35,6 +35,8 @@ public sealed class TorchSharpPlannerTrainer
         options.Validate();
         if (options.Input != DpBert.Bert.TokenPooling.Cls)
             throw new NotSupportedException("--planner-input mean: the TorchSharp engine trains planners that read [CLS]; use the core engine");
+        if (options.Estimator != GateEstimator.StraightThrough || options.LayerCost > 0 || options.OracleWeight > 0)
+            throw new NotSupportedException("--gate-estimator reinforce, --layer-cost and --oracle-weight: the TorchSharp engine trains planners with the budget penalty and straight-through gates only; use the core engine");
         if (options.AlwaysRunLayers >= backbone.Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(options), $"--always-run-layers {options.AlwaysRunLayers} must be below the model's {backbone.Config.NumHiddenLayers} layers");
         _backbone = backbone;

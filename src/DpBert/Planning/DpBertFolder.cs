@@ -38,6 +38,8 @@ public static class DpBertFolder
             ["temperature_start"] = options.TemperatureStart,
             ["temperature_end"] = options.TemperatureEnd,
             ["oracle_weight"] = options.OracleWeight,
+            ["gate_estimator"] = GateEstimators.Name(options.Estimator),
+            ["layer_cost"] = options.LayerCost,
         };
         File.WriteAllText(Path.Combine(folder, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }

@@ -14,10 +14,14 @@ public sealed record DpBertStepResult(float Loss, float TaskLoss, float GateMean
 
 /// <summary>
 /// DPBERT's joint training (stage two) as a <see cref="ITrainingObjective"/>: the first k layers run; the planner
-/// reads [CLS] and gives one logit per remaining layer; gates are straight-through hard Gumbel-sigmoid samples
-/// (or their soft relaxation) at a temperature annealed over the run; each planned layer is
+/// reads [CLS] (or the mean of the tokens) and gives one logit per remaining layer; gates are straight-through hard
+/// Gumbel-sigmoid samples (or their soft relaxation) at a temperature annealed over the run, or Bernoulli samples
+/// trained by policy gradient (<see cref="GateEstimator"/>); each planned layer is
 /// <c>z * Layer(h) + (1 - z) * h</c> (this class is the <see cref="ITrainingLayerHook"/> that gates them); the loss
-/// adds distillation from the full-depth model's logits and the budget penalty <c>lambda * (mean gate - rho)^2</c>.
+/// adds distillation from the full-depth model's logits, the budget penalty <c>lambda * (mean gate - rho)^2</c> and
+/// each input's layer cost. With policy gradient, input i's reward is
+/// <c>-(its loss - the full-depth model's loss on it) - layer cost * (its fraction of planned layers run)</c>, and the
+/// budget penalty acts on the mean probability of running a layer.
 /// Parameter groups: <c>planner</c>, then <c>backbone</c> (a lower rate: it is already fine-tuned).
 /// </summary>
 public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
@@ -36,14 +40,17 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
     private bool _hard;
     private ParameterSet? _plannerGrads;
     private float _dPenalty;
-    private double _gateMean, _oracleLoss;
+    private double _gateMean, _probabilityMean, _meanReward, _oracleLoss;
+    private double[] _advantages = [];
+    private readonly float[] _rowGradient;
+    private bool Reinforce => _options.Estimator == GateEstimator.Reinforce;
 
     /// <summary>Prepares joint training of a backbone and its planner.</summary>
     /// <param name="model">The backbone, fine-tuned at full depth (trained in place).</param>
     /// <param name="tokenizer">Written with the model; may be null when the objective only runs steps.</param>
     /// <param name="planner">The planner (trained in place).</param>
     /// <param name="options">Loss weights, temperatures and learning rates.</param>
-    /// <param name="teacherLogits">The full-depth model's logits for every training example (N, num_labels), for distillation; empty when its weight is 0.</param>
+    /// <param name="teacherLogits">The full-depth model's logits for every training example (N, num_labels), for distillation and for the policy gradient's per-input baseline; may be empty when neither is used.</param>
     /// <param name="oracleTargets">Per training example and planned layer, 1 when its oracle plan runs the layer ((N, L - k), <see cref="OraclePlans.Targets"/>); needed when <see cref="PlannerTrainingOptions.OracleWeight"/> &gt; 0.</param>
     public PlannerObjective(BertForSequenceClassification model, BertTokenizer? tokenizer, PlanningModule planner, PlannerTrainingOptions options,
         float[]? teacherLogits = null, float[]? oracleTargets = null)
@@ -58,6 +65,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         _options = options;
         _teacher = teacherLogits ?? [];
         _acts = new BertTrainingActivations(model.Config);
+        _rowGradient = new float[model.Config.NumLabels];
         Groups =
         [
             new ParameterGroup("planner", planner.Parameters, new AdamWOptions(options.PlannerLearningRate, 0.9, 0.999, 1e-8, 0.0), DpBertFolder.PlannerFileName),
@@ -91,6 +99,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
             : Step(batch, data.LabelsOf(indices), default, teacher, gradients[1], gradients[0], temperature, context.Seed, oracleTargets: oracle);
         var values = new Dictionary<string, double> { ["task_loss"] = result.TaskLoss, ["gate_mean"] = result.GateMean, ["temperature"] = temperature };
         if (_options.OracleWeight > 0) values["oracle_loss"] = _oracleLoss;
+        if (Reinforce) { values["gate_probability"] = _probabilityMean; values["reward"] = _meanReward; }
         return new ObjectiveStep(result.Loss, values);
     }
 
@@ -129,10 +138,39 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
             loss = (1 - alpha) * taskLoss + alpha * distill;
             for (int i = 0; i < b * n; i++) dLogits[i] = (float)((1 - alpha) * dLogits[i] + alpha * dDistill[i]);
         }
-        loss += _options.Lambda * (_gateMean - _options.Rho) * (_gateMean - _options.Rho);
+        double budget = Reinforce ? _probabilityMean : _gateMean;
+        loss += _options.Lambda * (budget - _options.Rho) * (budget - _options.Rho) + _options.LayerCost * _gateMean;
         if (_options.OracleWeight > 0) loss += _options.OracleWeight * _oracleLoss;
+        if (Reinforce) ComputeAdvantages(logits, labels, targets, teacherLogits, b);
         _model.BackwardFromLogits(batch, _acts, backboneGrads, dLogits, this);
         return new DpBertStepResult((float)loss, taskLoss, (float)_gateMean, logits);
+    }
+
+    // Input r's reward: minus its loss beyond the full-depth model's own loss on it (when the teacher's logits are given),
+    // minus the cost of the layers its plan ran; then each input's advantage over the rest of the batch.
+    private void ComputeAdvantages(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<float> teacherLogits, int b)
+    {
+        int n = _model.Config.NumLabels, planned = _planner.PlannedLayers;
+        double alpha = _options.DistillationWeight;
+        var rewards = new double[b];
+        for (int r = 0; r < b; r++)
+        {
+            var rowLabels = labels.IsEmpty ? default : labels.Slice(r, 1);
+            var rowTargets = targets.IsEmpty ? default : targets.Slice(r, 1);
+            var row = logits.Slice(r * n, n);
+            double task = _model.TaskLoss(_rowGradient, row, rowLabels, rowTargets, 1);
+            bool teacher = teacherLogits.Length == b * n;
+            if (teacher) task -= _model.TaskLoss(_rowGradient, teacherLogits.Slice(r * n, n), rowLabels, rowTargets, 1);
+            double loss = task;
+            if (alpha > 0)
+                loss = (1 - alpha) * task + alpha * Distillation.Loss(_rowGradient, row, teacherLogits.Slice(r * n, n), 1, n, _model.IsRegression, _options.DistillationTemperature);
+            double run = 0;
+            for (int j = 0; j < planned; j++) run += _gates[r * planned + j];
+            rewards[r] = -loss - _options.LayerCost * run / planned;
+        }
+        _meanReward = rewards.Average();
+        if (_advantages.Length != b) _advantages = new double[b];
+        PlanPolicyGradient.Advantages(_advantages, rewards);
     }
 
     /// <inheritdoc/>
@@ -151,11 +189,16 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
             _oracleLoss = _options.OracleWeight > 0 ? OracleLoss(gateLogits, _oracleBatch.AsSpan(0, b * planned)) : 0;
             Buffers.Ensure(ref _soft, b * planned); Buffers.Ensure(ref _dGates, b * planned); Buffers.Ensure(ref _column, b);
             if (_gates.Length != b * planned) _gates = new float[b * planned];
-            GumbelGate.Sample(_gates, _soft.AsSpan(0, b * planned), gateLogits, _temperature, _noiseSeed, _hard);
+            if (Reinforce) PlanPolicyGradient.Sample(_gates, _soft.AsSpan(0, b * planned), gateLogits, _noiseSeed);
+            else GumbelGate.Sample(_gates, _soft.AsSpan(0, b * planned), gateLogits, _temperature, _noiseSeed, _hard);
             _gateMean = 0;
             foreach (float z in _gates) _gateMean += z;
             _gateMean /= b * planned;
-            _dPenalty = (float)(2 * _options.Lambda * (_gateMean - _options.Rho) / (b * planned));
+            _probabilityMean = 0;
+            foreach (float p in _soft.AsSpan(0, b * planned)) _probabilityMean += p;
+            _probabilityMean /= b * planned;
+            // d/dz of lambda * (mean gate - rho)^2 + cost * mean gate (straight-through only: policy gradient has no path through z).
+            _dPenalty = Reinforce ? 0 : (float)((2 * _options.Lambda * (_gateMean - _options.Rho) + _options.LayerCost) / (b * planned));
         }
         for (int r = 0; r < b; r++) _column[r] = _gates[r * planned + layer - k];
         return _column.AsSpan(0, b);
@@ -168,7 +211,16 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         if (layer < k) return;
         for (int r = 0; r < b; r++) _dGates[r * planned + layer - k] = dGates[r] + _dPenalty;
         if (layer != k) return;
-        GumbelGate.Backward(_dGates.AsSpan(0, b * planned), _soft.AsSpan(0, b * planned), _temperature);
+        var dLogits = _dGates.AsSpan(0, b * planned);
+        if (Reinforce)
+        {
+            dLogits.Clear();
+            PlanPolicyGradient.AddGradient(dLogits, _gates, _soft.AsSpan(0, b * planned), _advantages, planned);
+            // d/dg of lambda * (mean p - rho)^2 with p = sigmoid(g).
+            double scale = 2 * _options.Lambda * (_probabilityMean - _options.Rho) / (b * planned);
+            for (int i = 0; i < b * planned && scale != 0; i++) dLogits[i] += (float)(scale * _soft[i] * (1 - _soft[i]));
+        }
+        else GumbelGate.Backward(dLogits, _soft.AsSpan(0, b * planned), _temperature);
         if (_options.OracleWeight > 0)
         {
             // d/dg of w * mean BCE(sigmoid(g), t) = w * (sigmoid(g) - t) / (B (L - k)), added to the gates' path.

@@ -72,7 +72,7 @@ public sealed class PlannerTrainer
         var o = _options;
         var planner = CreatePlanner();
         var classifier = new DpBertClassifier(_model, planner);
-        float[] teacher = o.DistillationWeight > 0 ? EvaluationOutput.Predict(_model, train, o.EvalBatchSize).Logits : [];
+        float[] teacher = o.DistillationWeight > 0 || o.Estimator == GateEstimator.Reinforce ? EvaluationOutput.Predict(_model, train, o.EvalBatchSize).Logits : [];
         float[]? oracle = o.OracleWeight > 0 ? (OracleTargets ?? OraclePlans.Search(_model, train, o.AlwaysRunLayers, o.EvalBatchSize, minMargin: o.OracleMargin)).Targets() : null;
         var objective = new PlannerObjective(_model, _tokenizer, planner, o, teacher, oracle);
         Func<IReadOnlyDictionary<string, double>>? evaluate = eval is null ? null : () =>

@@ -6,7 +6,8 @@ namespace DpBert.Planning;
 /// <summary>
 /// Knobs of DPBERT's second stage, training the planner jointly with the backbone (our design; see README).
 /// Loss = task loss (blended with distillation when <see cref="DistillationWeight"/> &gt; 0)
-/// + <see cref="Lambda"/> * (mean gate - <see cref="Rho"/>)^2, the mean taken over the batch and the planned layers.
+/// + <see cref="Lambda"/> * (mean gate - <see cref="Rho"/>)^2, the mean taken over the batch and the planned layers,
+/// + <see cref="LayerCost"/> * (each input's fraction of planned layers run), averaged over the batch.
 /// </summary>
 public sealed record PlannerTrainingOptions
 {
@@ -55,6 +56,18 @@ public sealed record PlannerTrainingOptions
     /// (<see cref="OraclePlans.MinMargin"/>; 0 = the same class, which two-class tasks meet by chance for about half of the inputs).
     /// </summary>
     public double OracleMargin { get; init; }
+    /// <summary>
+    /// How the gates are trained: straight-through Gumbel-sigmoid (default), or policy gradient with a reward per input
+    /// (<see cref="PlanPolicyGradient"/>; the budget penalty then acts on the mean probability of running a layer).
+    /// </summary>
+    public GateEstimator Estimator { get; init; } = GateEstimator.StraightThrough;
+    /// <summary>
+    /// Cost of each input's plan: <c>LayerCost</c> times the fraction of the planned layers it runs, added to the loss of
+    /// that input (0 = off). Unlike the budget penalty on the batch mean, it charges every input for its own layers, so the
+    /// layers go where they lower the loss by more than they cost. With <see cref="GateEstimator.Reinforce"/> it is part
+    /// of each input's reward.
+    /// </summary>
+    public double LayerCost { get; init; }
     /// <summary>What the planner reads after the always-run layers: [CLS] (default) or the mean of the real tokens.</summary>
     public TokenPooling Input { get; init; } = TokenPooling.Cls;
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>
@@ -86,6 +99,8 @@ public sealed record PlannerTrainingOptions
         if (MaxSeqLength < 2) throw new ArgumentOutOfRangeException(nameof(MaxSeqLength), $"--max-seq-length {MaxSeqLength} must be >= 2");
         if (!(OracleWeight >= 0) || double.IsInfinity(OracleWeight)) throw new ArgumentOutOfRangeException(nameof(OracleWeight), $"--oracle-weight {OracleWeight} must be a finite number >= 0");
         if (!(OracleMargin >= 0) || double.IsInfinity(OracleMargin)) throw new ArgumentOutOfRangeException(nameof(OracleMargin), $"--oracle-margin {OracleMargin} must be a finite number >= 0");
+        if (!(LayerCost >= 0) || double.IsInfinity(LayerCost)) throw new ArgumentOutOfRangeException(nameof(LayerCost), $"--layer-cost {LayerCost} must be a finite number >= 0");
+        if (!Enum.IsDefined(Estimator)) throw new ArgumentOutOfRangeException(nameof(Estimator), $"gate estimator {(int)Estimator} is not one of straight-through, reinforce");
         if (!(EvalTheta > 0 && EvalTheta < 1)) throw new ArgumentOutOfRangeException(nameof(EvalTheta), $"--theta {EvalTheta} must be in (0, 1)");
     }
 }

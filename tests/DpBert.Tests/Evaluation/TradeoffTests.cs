@@ -13,12 +13,13 @@ public class TradeoffTests
 {
     private static readonly BertTokenizer Tokenizer = BertTokenizer.FromFolder(GoldenFiles.TinyModelFolder);
 
+    internal static readonly string[] Texts = ["a gorgeous , witty , seductive movie .", "the plot is thin", "it is not a good film at all , sadly", "wonderful",
+        "i would not recommend this to anyone who likes movies", "a mess", "funny and sharp", "boring , long and tedious beyond words",
+        "the cast is great", "no", "an unexpected delight from start to finish"];
+
     internal static EncodedDataset Data(int count = 11)
     {
-        string[] texts = ["a gorgeous , witty , seductive movie .", "the plot is thin", "it is not a good film at all , sadly", "wonderful",
-            "i would not recommend this to anyone who likes movies", "a mess", "funny and sharp", "boring , long and tedious beyond words",
-            "the cast is great", "no", "an unexpected delight from start to finish"];
-        var examples = Enumerable.Range(0, count).Select(i => new LabeledExample(texts[i % texts.Length], null, i % 2)).ToList();
+        var examples = Enumerable.Range(0, count).Select(i => new LabeledExample(Texts[i % Texts.Length], null, i % 2)).ToList();
         return new EncodedDataset(examples, Tokenizer, 24);
     }
 

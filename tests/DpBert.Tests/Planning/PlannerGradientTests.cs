@@ -44,7 +44,7 @@ public class PlannerGradientTests
         return (model, planner);
     }
 
-    private static readonly PlannerTrainingOptions Options = new() { Rho = 0.3, Lambda = 3, DistillationWeight = 0.4, DistillationTemperature = 2 };
+    private static readonly PlannerTrainingOptions Options = new() { Rho = 0.3, Lambda = 3, DistillationWeight = 0.4, DistillationTemperature = 2, LayerCost = 0.6 };
 
     [Theory]
     [InlineData(TokenPooling.Cls)]
@@ -72,6 +72,34 @@ public class PlannerGradientTests
         var failures = new List<string>();
         FiniteDifferences.Check(planner.Parameters, pGrads, Loss, failures);
         // Layer 0 feeds the planner; layers 1 and 2 are gated; plus embeddings, pooler and classifier.
+        FiniteDifferences.Check(model.Parameters, bGrads, Loss, failures, name => !name.Contains("word_embeddings"));
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-4);
+    }
+
+    [Fact]
+    public void Policy_gradient_budget_penalty_on_probabilities_and_backbone_gradients_match_finite_differences()
+    {
+        // With one input the policy-gradient term has no baseline and vanishes, so the planner's gradient is that of
+        // lambda * (mean probability - rho)^2 alone, and the sampled plan (fixed by the seed) is a constant of the loss.
+        var (model, planner) = Setup(plannerBias: 0.3f);
+        var options = Options with { Estimator = GateEstimator.Reinforce };
+        var objective = new PlannerObjective(model, null, planner, options);
+        var one = BertBatch.FromRows([[2, 7, 9, 11, 3, 0]], null, [[1, 1, 1, 1, 1, 0]]);
+        const ulong seed = 17;
+        var bGrads = model.Parameters.CreateLike();
+        var pGrads = planner.Parameters.CreateLike();
+        objective.Step(one, [2], [], Teacher.AsSpan(0, 3), bGrads, pGrads, temperature: 1, seed);
+        Assert.All(objective.LastGates.ToArray(), g => Assert.True(g is 0 or 1));
+
+        double Loss()
+        {
+            model.Parameters.MarkChanged();
+            planner.Parameters.MarkChanged();
+            return objective.Step(one, [2], [], Teacher.AsSpan(0, 3), model.Parameters.CreateLike(), planner.Parameters.CreateLike(), 1, seed).Loss;
+        }
+        var failures = new List<string>();
+        FiniteDifferences.Check(planner.Parameters, pGrads, Loss, failures);
         FiniteDifferences.Check(model.Parameters, bGrads, Loss, failures, name => !name.Contains("word_embeddings"));
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-4);

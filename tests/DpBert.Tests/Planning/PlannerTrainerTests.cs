@@ -82,6 +82,14 @@ public class PlannerTrainerTests
     }
 
     [Fact]
+    public void A_negative_layer_cost_or_an_unknown_gate_estimator_is_rejected_by_name()
+    {
+        Assert.Contains("--layer-cost -0.5", Assert.Throws<ArgumentOutOfRangeException>(() => new PlannerTrainingOptions { LayerCost = -0.5 }.Validate()).Message);
+        Assert.Contains("gate estimator \"gumbel\" is not one of straight-through, reinforce", Assert.Throws<ArgumentException>(() => GateEstimators.Parse("gumbel")).Message);
+        Assert.Equal(GateEstimator.Reinforce, GateEstimators.Parse(GateEstimators.Name(GateEstimator.Reinforce)));
+    }
+
+    [Fact]
     public void Missing_planner_files_name_the_folder_and_the_command()
     {
         using var temp = new TempFolder();
