@@ -28,3 +28,18 @@ internal sealed unsafe class AlignedArray<T> where T : unmanaged
     /// <summary>The first usable element, 64-byte aligned.</summary>
     public T* Pointer => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage)) + _offset;
 }
+
+/// <summary>Growable scratch on <see cref="AlignedArray{T}"/>.</summary>
+internal static unsafe class AlignedArray
+{
+    /// <summary>
+    /// The first element of <paramref name="buffer"/>, after replacing it with one of at least
+    /// max(<paramref name="length"/>, <paramref name="minimum"/>) elements when it is missing or shorter than
+    /// <paramref name="length"/>. The contents are not kept.
+    /// </summary>
+    public static T* Grow<T>(ref AlignedArray<T>? buffer, long length, long minimum) where T : unmanaged
+    {
+        if (buffer is null || buffer.Length < length) buffer = new AlignedArray<T>(Math.Max(length, minimum));
+        return buffer.Pointer;
+    }
+}

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace DpBert.Tensors;
 
 /// <summary>Which implementation <see cref="Gemm"/> uses.</summary>
@@ -210,17 +207,9 @@ public static unsafe class Gemm
     /// <summary>Per-thread, pinned, 64-byte-aligned scratch for packing op(B).</summary>
     private static class PackScratch
     {
-        [ThreadStatic] private static float[]? _buffer;
+        [ThreadStatic] private static AlignedArray<float>? _buffer;
 
-        public static float* Get(long length)
-        {
-            if (_buffer is null || _buffer.Length < length + 16)
-            {
-                _buffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(length + 16, 1 << 16)), pinned: true);
-            }
-            float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_buffer));
-            return (float*)(((nint)p + 63) & ~(nint)63);
-        }
+        public static float* Get(long length) => AlignedArray.Grow(ref _buffer, length + 16, 1 << 16);
     }
 
     /// <summary>One GEMM's state, shared by the threads that split it. One instance per calling thread.</summary>
@@ -233,7 +222,7 @@ public static unsafe class Gemm
         /// <summary>Forces A packing on or off (tests and measurements); null chooses by shape.</summary>
         internal static bool? ForcePackA;
         [ThreadStatic] private static GemmJob? _instance;
-        [ThreadStatic] private static float[]? _panelBuffer;
+        [ThreadStatic] private static AlignedArray<float>? _panelBuffer;
 
         private float* _c, _a, _b, _packed, _bias, _packedA;
         private nint _ldc, _lda, _ldb, _aRowStride, _aKStride;
@@ -261,11 +250,7 @@ public static unsafe class Gemm
             _packA = ForcePackA ?? (_panels > 1 && _transA);
             if (_packA)
             {
-                long length = (long)_panels * GemmKernels.Rows * _k + 16;
-                if (_panelBuffer is null || _panelBuffer.Length < length)
-                    _panelBuffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(length, 1 << 16)), pinned: true);
-                float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_panelBuffer));
-                _packedA = (float*)(((nint)p + 63) & ~(nint)63);
+                _packedA = AlignedArray.Grow(ref _panelBuffer, (long)_panels * GemmKernels.Rows * _k + 16, 1 << 16);
                 // op(A)[i, p] of panel q lives at packedA[q * Rows * k + p * Rows + (i - q * Rows)].
                 _aRowStride = 1;
                 _aKStride = GemmKernels.Rows;

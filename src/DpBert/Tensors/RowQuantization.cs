@@ -17,7 +17,7 @@ internal sealed unsafe class QuantizedRows
     /// <summary>Largest quantised activation value.</summary>
     public const int Levels = 127;
 
-    private AlignedArray<byte> _storage = new(0);
+    private AlignedArray<byte>? _storage;
 
     /// <summary>Row stride in bytes (k rounded up to a multiple of four; the padding is 0).</summary>
     public int Stride { get; private set; }
@@ -29,18 +29,14 @@ internal sealed unsafe class QuantizedRows
     public int[] ZeroPoints { get; private set; } = [];
 
     /// <summary>Start of the quantised rows (pinned, 64-byte aligned).</summary>
-    public byte* Pointer => _storage.Pointer;
+    public byte* Pointer => _storage is null ? null : _storage.Pointer;
 
     /// <summary>Makes room for <paramref name="rows"/> rows of <paramref name="k"/> values.</summary>
     public void Resize(int rows, int k)
     {
         Rows = rows;
         Stride = (k + 3) & ~3;
-        long length = (long)rows * Stride + 64;
-        if (_storage.Length < length)
-        {
-            _storage = new AlignedArray<byte>(Math.Max(length, 4096));
-        }
+        AlignedArray.Grow(ref _storage, (long)rows * Stride + 64, 4096);
         if (Scales.Length < rows + QuantizedGemmKernels.Rows)
         {
             // Padded by a tile's rows: a partial tile reads (and discards) the entries past the last row.
