@@ -36,6 +36,19 @@ public static class ResultFiles
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a result file: {e.Message}", e); }
     }
 
+    /// <summary>Reads a trade-off written by <see cref="SaveJson(string, TradeoffResult)"/> (<c>dpbert tradeoff</c>'s <c>tradeoff.json</c>).</summary>
+    /// <exception cref="InvalidDataException">Not such a file; the message names it.</exception>
+    public static TradeoffResult LoadTradeoff(string path)
+    {
+        try
+        {
+            var tradeoff = JsonSerializer.Deserialize<TradeoffResult>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: null");
+            if (tradeoff.Points is null || tradeoff.ParetoFront is null || tradeoff.Task is null) throw new InvalidDataException($"{path}: not a trade-off file: no task, points or pareto_front");
+            return tradeoff;
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a trade-off file: {e.Message}", e); }
+    }
+
     /// <summary>
     /// Writes <paramref name="results"/> to <paramref name="path"/> as CSV (RFC 4180 quoting by CsvHelper, invariant
     /// culture, ';' between the values of list cells), atomically.

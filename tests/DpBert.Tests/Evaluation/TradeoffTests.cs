@@ -134,7 +134,7 @@ public class TradeoffTests
         }
     }
 
-    private static MethodResult Point(string method, double knob, double metric, double ms) => new(method, "k", knob, "accuracy", metric,
+    internal static MethodResult Point(string method, double knob, double metric, double ms) => new(method, "k", knob, "accuracy", metric,
         new Dictionary<string, double> { ["accuracy"] = metric }, 2, [1.0, 1.0], [0, 0, 1], new LatencyStatistics(1, ms, ms, ms, ms), 100, 32, 1, 1);
 
     [Fact]
