@@ -22,11 +22,11 @@ internal static class PlanCommand
         var output = new Option<string?>("--output") { Description = "Output folder (default: <model>/dpbert)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
         var rho = new Option<double>("--rho") { Description = "Target fraction of the planned layers to run, in (0, 1].", DefaultValueFactory = _ => d.Rho };
-        var lambda = new Option<double>("--lambda") { Description = "Weight of the budget penalty (mean gate - rho)^2.", DefaultValueFactory = _ => d.Lambda };
+        var lambda = new Option<double>("--lambda") { Description = "Weight of the budget penalty (mean gate - rho)^2 (with --gate-estimator reinforce: mean probability - rho).", DefaultValueFactory = _ => d.Lambda };
         var k = new Option<int>("--always-run-layers") { Description = "Layers that always run before the planner decides (k).", DefaultValueFactory = _ => d.AlwaysRunLayers };
         var distill = new Option<double>("--distillation-weight") { Description = "Weight of distillation from the full-depth model, in [0, 1] (0 = off).", DefaultValueFactory = _ => d.DistillationWeight };
-        var tauStart = new Option<double>("--temperature-start") { Description = "Gumbel-sigmoid temperature at the first step.", DefaultValueFactory = _ => d.TemperatureStart };
-        var tauEnd = new Option<double>("--temperature-end") { Description = "Temperature at the last step (annealed geometrically).", DefaultValueFactory = _ => d.TemperatureEnd };
+        var tauStart = new Option<double>("--temperature-start") { Description = "Gumbel-sigmoid temperature at the first step (straight-through gates only).", DefaultValueFactory = _ => d.TemperatureStart };
+        var tauEnd = new Option<double>("--temperature-end") { Description = "Temperature at the last step (annealed geometrically; straight-through gates only).", DefaultValueFactory = _ => d.TemperatureEnd };
         var backboneLr = new Option<double>("--backbone-learning-rate") { Description = "Peak learning rate of the backbone.", DefaultValueFactory = _ => d.BackboneLearningRate };
         var plannerLr = new Option<double>("--planner-learning-rate") { Description = "Peak learning rate of the planner.", DefaultValueFactory = _ => d.PlannerLearningRate };
         var epochs = new Option<double>("--num-train-epochs") { Description = "Passes over the training set.", DefaultValueFactory = _ => d.NumTrainEpochs };
@@ -69,6 +69,7 @@ internal static class PlanCommand
             };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
+            if (torchSharp) RefuseOnTorchSharp(options);
             string modelDir = parse.GetValue(model)!;
             string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert");
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
@@ -101,7 +102,8 @@ internal static class PlanCommand
             var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options) { OracleTargets = oracle };
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{trainer.TotalSteps(data.Train.Count):N0} steps; {GateEstimators.Name(options.Estimator)} gates, rho {options.Rho}, lambda {options.Lambda}, layer cost {options.LayerCost}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}; output in {outputDir}"));
-            if (options.DistillationWeight > 0 || options.Estimator == GateEstimator.Reinforce) stderr.WriteLine("computing the full-depth model's logits on the training set (distillation targets)...");
+            if (!torchSharp && (options.DistillationWeight > 0 || options.Estimator == GateEstimator.Reinforce))
+                stderr.WriteLine($"computing the full-depth model's logits on the training set ({(options.DistillationWeight > 0 ? "distillation targets" : "the policy gradient's baseline")})...");
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); stderr.WriteLine("\nstopping after this step and saving the planner..."); };
             Console.CancelKeyPress += onCancel;
@@ -124,5 +126,17 @@ internal static class PlanCommand
             return 0;
         });
         return command;
+    }
+
+    // The TorchSharp engine trains [CLS]-reading planners with straight-through gates and the budget penalty only: refuse the
+    // rest before any work (the oracle search, the device copy), naming the option.
+    private static void RefuseOnTorchSharp(PlannerTrainingOptions options)
+    {
+        string? option = options.Estimator != GateEstimator.StraightThrough ? "--gate-estimator reinforce"
+            : options.LayerCost > 0 ? "--layer-cost"
+            : options.OracleWeight > 0 ? "--oracle-weight"
+            : options.Input != TokenPooling.Cls ? "--planner-input mean"
+            : null;
+        if (option is not null) throw new CliInputException($"{option}: the TorchSharp engine does not train it; use the core engine (without --engine torchsharp)");
     }
 }

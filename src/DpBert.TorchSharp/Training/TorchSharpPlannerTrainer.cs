@@ -35,8 +35,9 @@ public sealed class TorchSharpPlannerTrainer
         options.Validate();
         if (options.Input != DpBert.Bert.TokenPooling.Cls)
             throw new NotSupportedException("--planner-input mean: the TorchSharp engine trains planners that read [CLS]; use the core engine");
-        if (options.Estimator != GateEstimator.StraightThrough || options.LayerCost > 0 || options.OracleWeight > 0)
-            throw new NotSupportedException("--gate-estimator reinforce, --layer-cost and --oracle-weight: the TorchSharp engine trains planners with the budget penalty and straight-through gates only; use the core engine");
+        if (options.Estimator != GateEstimator.StraightThrough) throw new NotSupportedException("--gate-estimator reinforce: the TorchSharp engine trains straight-through gates only; use the core engine");
+        if (options.LayerCost > 0) throw new NotSupportedException("--layer-cost: the TorchSharp engine trains with the budget penalty only; use the core engine");
+        if (options.OracleWeight > 0) throw new NotSupportedException("--oracle-weight: the TorchSharp engine does not train on oracle targets; use the core engine");
         if (options.AlwaysRunLayers >= backbone.Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(options), $"--always-run-layers {options.AlwaysRunLayers} must be below the model's {backbone.Config.NumHiddenLayers} layers");
         _backbone = backbone;

@@ -35,7 +35,7 @@ public readonly record struct MeanStd(double Mean, double Std, int Count)
 /// <param name="Method">Method name.</param>
 /// <param name="Knobs">The knob of each seed, in seed order (null where the seed had no point, e.g. none kept the fraction).</param>
 /// <param name="Metric">The task's main metric.</param>
-/// <param name="OfFull">Metric as a percentage of the full model's in the same sweep.</param>
+/// <param name="OfFull">Metric as a percentage of the full model's in the same sweep (little use when the full model's metric is near 0, e.g. a Matthews correlation).</param>
 /// <param name="MeanLayers">Mean encoder layers run per input.</param>
 /// <param name="LatencyOfFull">Mean batch-1 latency as a percentage of the full model's in the same sweep.</param>
 /// <param name="ThroughputSpeedUp">Batch throughput over the full model's.</param>
@@ -60,7 +60,7 @@ public static class SeedSummary
         if (seeds.Count == 0) throw new ArgumentException("no seeds", nameof(seeds));
         var rows = new List<SeedSummaryRow>();
         var heldOutMethods = seeds[0].HeldOut.Points.Select(p => p.Method).ToHashSet();
-        foreach (string method in seeds[0].Dev.Points.Select(p => p.Method).Distinct().Where(heldOutMethods.Contains))
+        foreach (string method in seeds[0].Dev.Points.Select(p => p.Method).Distinct().Where(heldOutMethods.Contains).OrderBy(m => m != AdaptiveMethods.Full.Name))
         {
             var chosen = seeds.Select(s =>
             {
@@ -87,7 +87,7 @@ public static class SeedSummary
         return dev.SelectMany(d => d.Points.Select(p => (Point: p, Full: Full(d))))
             .GroupBy(x => (x.Point.Method, x.Point.KnobValue))
             .Select(g => Row(g.Key.Method, [g.Key.KnobValue], g.ToList()))
-            .OrderBy(r => methods.IndexOf(r.Method) is var i && i < 0 ? int.MaxValue : i).ThenBy(r => r.LatencyOfFull.Mean)
+            .OrderBy(r => r.Method != AdaptiveMethods.Full.Name).ThenBy(r => methods.IndexOf(r.Method) is var i && i < 0 ? int.MaxValue : i).ThenBy(r => r.LatencyOfFull.Mean)
             .ToList();
     }
 

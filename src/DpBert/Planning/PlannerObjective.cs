@@ -20,8 +20,9 @@ public sealed record DpBertStepResult(float Loss, float TaskLoss, float GateMean
 /// <c>z * Layer(h) + (1 - z) * h</c> (this class is the <see cref="ITrainingLayerHook"/> that gates them); the loss
 /// adds distillation from the full-depth model's logits, the budget penalty <c>lambda * (mean gate - rho)^2</c> and
 /// each input's layer cost. With policy gradient, input i's reward is
-/// <c>-(its loss - the full-depth model's loss on it) - layer cost * (its fraction of planned layers run)</c>, and the
-/// budget penalty acts on the mean probability of running a layer.
+/// <c>-[(1 - a) (task loss - the full-depth model's task loss on it) + a * distillation] - layer cost * (its fraction of
+/// planned layers run)</c> (a: the distillation weight; the full-depth model's own distillation loss is 0), and the budget
+/// penalty acts on the mean probability of running a layer.
 /// Parameter groups: <c>planner</c>, then <c>backbone</c> (a lower rate: it is already fine-tuned).
 /// </summary>
 public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
@@ -105,7 +106,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
 
     /// <summary>
     /// One forward and backward pass. <paramref name="teacherLogits"/> (B, num_labels) are the full-depth model's
-    /// outputs for distillation (ignored when its weight is 0). Dropout masks and gate noise derive from
+    /// outputs, for distillation and for the policy gradient's per-input baseline (may be empty when neither is used). Dropout masks and gate noise derive from
     /// <paramref name="seed"/>; <paramref name="hard"/> false uses the soft relaxation (for gradient checks).
     /// <paramref name="oracleTargets"/> (B, L - k) are the rows' oracle targets, needed when the oracle weight is set.
     /// </summary>
@@ -113,6 +114,8 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         ParameterSet backboneGrads, ParameterSet plannerGrads, double temperature, ulong seed, bool hard = true, float[]? oracleTargets = null)
     {
         int b = batch.BatchSize, n = _model.Config.NumLabels;
+        if (teacherLogits.Length != 0 && teacherLogits.Length != b * n)
+            throw new ArgumentException($"the teacher's logits must be empty or {b * n} values, got {teacherLogits.Length}", nameof(teacherLogits));
         if (_options.OracleWeight > 0)
         {
             if (oracleTargets is null || oracleTargets.Length != b * _planner.PlannedLayers)

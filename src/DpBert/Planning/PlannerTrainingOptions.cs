@@ -58,7 +58,9 @@ public sealed record PlannerTrainingOptions
     public double OracleMargin { get; init; }
     /// <summary>
     /// How the gates are trained: straight-through Gumbel-sigmoid (default), or policy gradient with a reward per input
-    /// (<see cref="PlanPolicyGradient"/>; the budget penalty then acts on the mean probability of running a layer).
+    /// (<see cref="PlanPolicyGradient"/>; the reward is minus the input's loss beyond the full-depth model's, blended with
+    /// distillation as the loss is, minus its layer cost; the budget penalty then acts on the mean probability of running
+    /// a layer, and the temperatures are unused).
     /// </summary>
     public GateEstimator Estimator { get; init; } = GateEstimator.StraightThrough;
     /// <summary>
@@ -100,6 +102,8 @@ public sealed record PlannerTrainingOptions
         if (!(OracleWeight >= 0) || double.IsInfinity(OracleWeight)) throw new ArgumentOutOfRangeException(nameof(OracleWeight), $"--oracle-weight {OracleWeight} must be a finite number >= 0");
         if (!(OracleMargin >= 0) || double.IsInfinity(OracleMargin)) throw new ArgumentOutOfRangeException(nameof(OracleMargin), $"--oracle-margin {OracleMargin} must be a finite number >= 0");
         if (!(LayerCost >= 0) || double.IsInfinity(LayerCost)) throw new ArgumentOutOfRangeException(nameof(LayerCost), $"--layer-cost {LayerCost} must be a finite number >= 0");
+        if (Estimator == GateEstimator.Reinforce && BatchSize < 2)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), $"--gate-estimator reinforce needs --per-device-train-batch-size >= 2 (the baseline of an input is the rest of its batch), got {BatchSize}");
         if (!Enum.IsDefined(Estimator)) throw new ArgumentOutOfRangeException(nameof(Estimator), $"gate estimator {(int)Estimator} is not one of straight-through, reinforce");
         if (!(EvalTheta > 0 && EvalTheta < 1)) throw new ArgumentOutOfRangeException(nameof(EvalTheta), $"--theta {EvalTheta} must be in (0, 1)");
     }

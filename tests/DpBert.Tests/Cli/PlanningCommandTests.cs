@@ -57,6 +57,38 @@ public class PlanningCommandTests
     }
 
     [Fact]
+    public void Plan_by_policy_gradient_writes_its_settings_and_refuses_what_cannot_work()
+    {
+        using var temp = new TempFolder();
+        string model = CopyTinyModel(temp);
+        string[] data = ["--task", "sst2", "--model", model, "--data-dir", GlueDir, "--max-seq-length", "32", "--max-train-samples", "48", "--max-eval-samples", "16"];
+        var (code, stdout, stderr) = Run(["plan", .. data, "--max-steps", "3", "--per-device-train-batch-size", "16", "--gate-estimator", "reinforce", "--layer-cost", "0.5", "--lambda", "0"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("reinforce gates", stderr);
+        Assert.Contains("computing the full-depth model's logits on the training set", stderr);
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "dpbert", "dpbert_config.json")))!;
+        Assert.Equal("reinforce", config["gate_estimator"]!.GetValue<string>());
+        Assert.Equal(0.5, config["layer_cost"]!.GetValue<double>());
+        var log = DpBert.Training.TrainingLog.Read(Path.Combine(model, "dpbert", DpBert.Training.TrainingLog.FileName)).Where(r => r.ContainsKey("reward")).ToList();
+        Assert.Equal(3, log.Count);
+        Assert.All(log, r => Assert.InRange(r["gate_probability"].GetDouble(), 0, 1));
+
+        (code, _, stderr) = Run(["plan", .. data, "--max-steps", "3", "--per-device-train-batch-size", "1", "--gate-estimator", "reinforce"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--gate-estimator reinforce needs --per-device-train-batch-size >= 2", stderr);
+        (code, _, stderr) = Run(["plan", .. data, "--max-steps", "3", "--gate-estimator", "reinforce", "--engine", "torchsharp"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--gate-estimator reinforce: the TorchSharp engine does not train it", stderr);
+        (code, _, stderr) = Run(["plan", .. data, "--max-steps", "3", "--oracle-weight", "1", "--engine", "torchsharp"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--oracle-weight: the TorchSharp engine does not train it", stderr);
+        Assert.DoesNotContain("oracle plans", stderr);   // refused before the search
+        (code, _, stderr) = Run(["plan", .. data, "--gate-estimator", "gumbel"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("gumbel", stderr);
+    }
+
+    [Fact]
     public void Plan_exits_and_tradeoff_produce_folders_tables_and_result_files()
     {
         using var temp = new TempFolder();

@@ -185,6 +185,55 @@ public class PlannerGradientTests
     }
 
     [Fact]
+    public void Policy_gradient_scores_each_input_by_its_own_loss_over_the_teachers_and_its_layers()
+    {
+        // Three inputs, distillation 0.4 at T = 2, layer cost 0.6, no budget penalty: the planner's output-bias gradient must
+        // be sum_r -(1/3) A_r (z_rj - p_rj), with each reward recomputed here from the input run alone with its sampled plan.
+        var config = Config with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
+        var (model0, planner) = Setup(plannerBias: 0.2f);
+        var model = new BertForSequenceClassification(config, model0.Parameters);
+        var options = Options with { Estimator = GateEstimator.Reinforce, Lambda = 0 };
+        var objective = new PlannerObjective(model, null, planner, options);
+        int[] labels = [2, 0, 1];
+        var pGrads = planner.Parameters.CreateLike();
+        objective.Step(Batch, labels, [], Teacher, model.Parameters.CreateLike(), pGrads, temperature: 1, seed: 23);
+        var gates = objective.LastGates.ToArray();
+        Assert.Contains(gates, g => g == 0);
+        Assert.Contains(gates, g => g == 1);
+        var probabilities = new DpBertClassifier(model, planner).Predict(Batch).Select(p => p.LayerProbabilities).ToList();
+
+        double alpha = options.DistillationWeight, t = options.DistillationTemperature;
+        double[] Softmax(IReadOnlyList<float> z, double temperature)
+        {
+            var e = z.Select(v => Math.Exp(v / temperature)).ToArray();
+            return e.Select(v => v / e.Sum()).ToArray();
+        }
+        double CrossEntropy(IReadOnlyList<float> z, int label) => -Math.Log(Softmax(z, 1)[label]);
+        var rewards = new double[3];
+        for (int r = 0; r < 3; r++)
+        {
+            var plan = new LayerPlan([true, gates[r * 2] == 1, gates[r * 2 + 1] == 1]);
+            var logits = model.Forward(Batch.Slice(r, 1), new FixedPlans(plan));
+            var teacher = Teacher.Skip(r * 3).Take(3).ToArray();
+            var (p, q) = (Softmax(teacher, t), Softmax(logits, t));
+            double kl = t * t * Enumerable.Range(0, 3).Sum(j => p[j] * Math.Log(p[j] / q[j]));
+            rewards[r] = -((1 - alpha) * (CrossEntropy(logits, labels[r]) - CrossEntropy(teacher, labels[r])) + alpha * kl)
+                - options.LayerCost * (gates[r * 2] + gates[r * 2 + 1]) / 2;
+        }
+        for (int j = 0; j < 2; j++)
+        {
+            double expected = 0;
+            for (int r = 0; r < 3; r++)
+            {
+                double advantage = rewards[r] - (rewards.Sum() - rewards[r]) / 2;
+                expected += -advantage * (gates[r * 2 + j] - probabilities[r][j]) / 3;
+            }
+            Assert.Equal(expected, pGrads.Span("planner.output.bias")[j], 4);
+        }
+        Assert.Throws<ArgumentException>(() => objective.Step(Batch, labels, [], Teacher.AsSpan(0, 4), model.Parameters.CreateLike(), planner.Parameters.CreateLike(), 1, 23));
+    }
+
+    [Fact]
     public void Gumbel_gate_gradient_is_the_derivative_of_the_relaxation()
     {
         float[] logits = [0.3f, -1.2f, 2.0f];

@@ -20,9 +20,11 @@ internal static class NuGetModelFiles
     static NuGetModelFiles()
     {
         AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(Root);
-        // The test host is often ended before ProcessExit runs, so the folders of earlier runs whose process is gone are removed here.
+        // The test host is often ended before ProcessExit runs, so the folders of earlier runs are removed here: those whose
+        // process is gone and that are over an hour old (a run in another PID namespace sharing /tmp keeps its folder).
         foreach (string folder in Directory.EnumerateDirectories(Path.GetTempPath(), "dpbert-tests-nuget-*"))
-            if (int.TryParse(Path.GetFileName(folder)["dpbert-tests-nuget-".Length..], out int pid) && !ProcessIsRunning(pid)) TryDelete(folder);
+            if (int.TryParse(Path.GetFileName(folder)["dpbert-tests-nuget-".Length..], out int pid) && !ProcessIsRunning(pid)
+                && Directory.GetLastWriteTimeUtc(folder) < DateTime.UtcNow.AddHours(-1)) TryDelete(folder);
     }
 
     private static bool ProcessIsRunning(int pid)
