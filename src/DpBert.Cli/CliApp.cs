@@ -33,6 +33,7 @@ public static class CliApp
             StaticCommand.Create(),
             EvaluateCommand.Create(),
             TradeoffCommand.Create(),
+            SeedsCommand.Create(),
             DownloadCommand.Create(),
             ExportCommand.Create(),
         };

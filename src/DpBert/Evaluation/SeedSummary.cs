@@ -43,6 +43,15 @@ public readonly record struct MeanStd(double Mean, double Std, int Count)
 public sealed record SeedSummaryRow(string Method, IReadOnlyList<double?> Knobs, MeanStd Metric, MeanStd OfFull, MeanStd MeanLayers,
     MeanStd LatencyOfFull, MeanStd ThroughputSpeedUp, MeanStd DistinctPlans);
 
+/// <summary>One point of a method against the best baseline point at the same or a lower mean latency (seed means).</summary>
+/// <param name="Point">The method's point (one knob, averaged over seeds).</param>
+/// <param name="BestBaseline">The baseline point with the highest share of the full model's metric among those no slower; null when none is that fast.</param>
+public sealed record BaselineComparison(SeedSummaryRow Point, SeedSummaryRow? BestBaseline)
+{
+    /// <summary>The method's share of the full model's metric minus the baseline's, in percentage points (NaN without a baseline).</summary>
+    public double Difference => BestBaseline is { } b ? Point.OfFull.Mean - b.OfFull.Mean : double.NaN;
+}
+
 /// <summary>
 /// Trade-off sweeps of several training seeds read together, with <see cref="OperatingPoints"/>' rule: operating points
 /// chosen on held-out rows and reported on dev (the honest protocol), and each knob's dev figures averaged over seeds.
@@ -88,6 +97,18 @@ public static class SeedSummary
             .GroupBy(x => (x.Point.Method, x.Point.KnobValue))
             .Select(g => Row(g.Key.Method, [g.Key.KnobValue], g.ToList()))
             .OrderBy(r => r.Method != AdaptiveMethods.Full.Name).ThenBy(r => methods.IndexOf(r.Method) is var i && i < 0 ? int.MaxValue : i).ThenBy(r => r.LatencyOfFull.Mean)
+            .ToList();
+    }
+
+    /// <summary>
+    /// Every knob of <paramref name="method"/> in a <see cref="DevSweep"/> against the best point of the baselines (every
+    /// other method but the full model and the oracle bound) at the same or a lower mean latency, the method's points by latency.
+    /// </summary>
+    public static IReadOnlyList<BaselineComparison> AgainstBaselines(IReadOnlyList<SeedSummaryRow> sweep, string method)
+    {
+        var baselines = sweep.Where(r => r.Method != method && r.Method != AdaptiveMethods.Full.Name && r.Method != Planning.OracleMethod.Instance.Name).ToList();
+        return sweep.Where(r => r.Method == method).OrderBy(r => r.LatencyOfFull.Mean)
+            .Select(r => new BaselineComparison(r, baselines.Where(b => b.LatencyOfFull.Mean <= r.LatencyOfFull.Mean).MaxBy(b => b.OfFull.Mean)))
             .ToList();
     }
 

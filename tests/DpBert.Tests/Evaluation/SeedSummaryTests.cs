@@ -69,6 +69,16 @@ public class SeedSummaryTests
         Assert.Equal("98.0 ± 0.2", dpbert.LatencyOfFull.Format(1));
         Assert.Equal("5.95 ± 0.04", dpbert.MeanLayers.Format(2));
 
+        // README, MRPC dev sweeps: θ 0.8 | 91.5% | 60.2% | deebert entropy 0.3 | 97.9% | 54.7% | -6.4
+        var sweep = SeedSummary.DevSweep(seeds.Select(s => s.Item2 with { Points = s.Item2.Points.Where(p => p.Method != "static" || p.KnobValue is 3 or 4).ToList() }).ToList());
+        var comparisons = SeedSummary.AgainstBaselines(sweep, "dpbert");
+        Assert.Equal(11, comparisons.Count);
+        var theta08 = comparisons.Single(c => Math.Abs(c.Point.Knobs[0]!.Value - 0.8) < 1e-9);
+        Assert.Equal(("deebert", 0.3), (theta08.BestBaseline!.Method, Math.Round(theta08.BestBaseline.Knobs[0]!.Value, 9)));
+        Assert.Equal((91.5, 60.2, 97.9, 54.7, -6.4), (Math.Round(theta08.Point.OfFull.Mean, 1), Math.Round(theta08.Point.LatencyOfFull.Mean, 1),
+            Math.Round(theta08.BestBaseline.OfFull.Mean, 1), Math.Round(theta08.BestBaseline.LatencyOfFull.Mean, 1), Math.Round(theta08.Difference, 1)));
+        Assert.DoesNotContain(comparisons, c => c.BestBaseline?.Method is "oracle" or "full");
+
         var bad = Path.Combine(folder, "..", "..", "..", "..", "README.md");
         Assert.Contains("README.md: not a trade-off file", Assert.Throws<InvalidDataException>(() => ResultFiles.LoadTradeoff(bad)).Message);
     }
