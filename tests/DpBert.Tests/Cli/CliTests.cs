@@ -2,20 +2,13 @@ using System.Text.Json;
 using DpBert.Cli;
 using DpBert.Inference;
 using DpBert.Tests.Tokenization;
+using static DpBert.Tests.CliRun;
 
 namespace DpBert.Tests.Cli;
 
 /// <summary>The <c>dpbert</c> commands, run in process with captured output.</summary>
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static string TinyModel => GoldenFiles.TinyModelFolder;
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DpBert.Cli;
 using DpBert.Inference;
+using static DpBert.Tests.CliRun;
 
 namespace DpBert.Tests.Cli;
 
@@ -8,14 +9,6 @@ namespace DpBert.Tests.Cli;
 public sealed class EmbedCommandTests
 {
     private static string MiniLm => NuGetModelFiles.ImportedFolder(NuGetModelFiles.MiniLm);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(e => e.GetSingle()).ToArray();
 

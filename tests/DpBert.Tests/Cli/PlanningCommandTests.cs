@@ -1,5 +1,6 @@
 using DpBert.Cli;
 using DpBert.Evaluation;
+using static DpBert.Tests.CliRun;
 
 namespace DpBert.Tests.Cli;
 
@@ -7,14 +8,6 @@ namespace DpBert.Tests.Cli;
 public class PlanningCommandTests
 {
     private static string GlueDir => Path.Combine(GoldenFiles.SharedFolder, "glue");
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static string CopyTinyModel(TempFolder temp)
     {

@@ -1,24 +1,12 @@
 using DpBert.Cli;
+using static DpBert.Tests.CliRun;
 
 namespace DpBert.Tests.Cli;
 
 /// <summary><c>dpbert seeds</c> on the committed MiniLM sweeps: the README's three-seed MRPC tables, and errors that name the input at fault.</summary>
 public class SeedsCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
-    private static string Mrpc(string file)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DpBert.Interactive.sln"))) return Path.Combine(dir.FullName, "notebooks", "results", "minilm", "mrpc", file);
-        throw new DirectoryNotFoundException($"no DpBert.Interactive.sln above {AppContext.BaseDirectory}");
-    }
+    private static string Mrpc(string file) => RepositoryFiles.MiniLmSweep("mrpc", file);
 
     private static string Seeds(string split) => string.Join(",", new[] { 42, 43, 44 }.Select(s => Mrpc($"seed-{s}-{split}.json")));
 

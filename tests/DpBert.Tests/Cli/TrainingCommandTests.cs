@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DpBert.Cli;
 using DpBert.Training;
+using static DpBert.Tests.CliRun;
 
 namespace DpBert.Tests.Cli;
 
@@ -9,14 +10,6 @@ public class TrainingCommandTests
 {
     private static string GlueDir => Path.Combine(GoldenFiles.SharedFolder, "glue");
     private static string Vocab => Path.Combine(GoldenFiles.SharedFolder, "vocab", "bert-base-uncased", "vocab.txt");
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void Pretrain_then_finetune_runs_and_writes_a_loadable_model_and_log()

@@ -51,7 +51,7 @@ public class SeedSummaryTests
     [Fact]
     public void The_committed_MiniLM_sweeps_give_the_READMEs_three_seed_table()
     {
-        string folder = Path.Combine(RepositoryFolder(), "notebooks", "results", "minilm", "mrpc");
+        string folder = Path.GetDirectoryName(RepositoryFiles.MiniLmSweep("mrpc", "seed-42-dev.json"))!;
         var seeds = new[] { 42, 43, 44 }.Select(s => (ResultFiles.LoadTradeoff(Path.Combine(folder, $"seed-{s}-heldout.json")),
             ResultFiles.LoadTradeoff(Path.Combine(folder, $"seed-{s}-dev.json")))).ToList();
         // README, "DPBERT on MRPC (MiniLM)", three seeds, keeping 99%: deebert | 0.2, 0.1, 0.2 | 84.26 ± 0.42 | 99.2 ± 0.5 | 4.01 ± 0.28 | 64.6 ± 5.4
@@ -81,12 +81,5 @@ public class SeedSummaryTests
 
         var bad = Path.Combine(folder, "..", "..", "..", "..", "README.md");
         Assert.Contains("README.md: not a trade-off file", Assert.Throws<InvalidDataException>(() => ResultFiles.LoadTradeoff(bad)).Message);
-    }
-
-    private static string RepositoryFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DpBert.Interactive.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"no DpBert.Interactive.sln above {AppContext.BaseDirectory}");
     }
 }
