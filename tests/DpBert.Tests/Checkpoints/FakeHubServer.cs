@@ -70,6 +70,12 @@ internal sealed class FakeHubServer : IDisposable
 
     public int CountRequests(string prefix) => Requests.Count(r => r.StartsWith(prefix, StringComparison.Ordinal));
 
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for <paramref name="entry"/> in <see cref="Requests"/>: "DONE ..." is logged after
+    /// the last byte is written, which a client may read, and exit on, before the server's task gets there.
+    /// </summary>
+    public bool WaitForRequest(string entry, TimeSpan timeout) => SpinWait.SpinUntil(() => Requests.Contains(entry), timeout);
+
     public void Dispose()
     {
         _stop.Cancel();

@@ -69,8 +69,10 @@ public sealed class HubProcessTests : IDisposable
         Assert.Equal(1, _server.CountRequests($"GET /cdn/{FakeHubServer.Sha256(weights)}"));
         Assert.Equal(2, _server.CountRequests("HEAD /org/big/resolve/main/model.safetensors"));
         // Both asked for the file before the one download finished: the second waited on the lock instead of fetching.
+        string finished = $"DONE GET /cdn/{FakeHubServer.Sha256(weights)}";
+        Assert.True(_server.WaitForRequest(finished, TimeSpan.FromSeconds(30)), "the server never logged the end of the download");
         var log = _server.Requests.ToList();
-        int done = log.IndexOf($"DONE GET /cdn/{FakeHubServer.Sha256(weights)}");
+        int done = log.IndexOf(finished);
         Assert.Equal(2, log.Take(done).Count(r => r == "HEAD /org/big/resolve/main/model.safetensors"));
         HubClientTests.AssertCacheConsistent(Cache);
     }
