@@ -25,7 +25,11 @@ internal sealed class TrainingProgressPrinter(TextWriter error) : IProgress<Trai
             case TrainingEventKind.Step:
                 string line = string.Create(c, $"step {p.Step}/{p.TotalSteps} | epoch {p.Epoch:F2} | loss {p.Loss:F4} | lr {p.LearningRate:E2} | {p.TokensPerSecond:N0} tok/s");
                 if (p.Metrics is { } extra && extra.TryGetValue("gate_mean", out double gates))
-                    line += string.Create(c, $" | gates {gates:F2} | tau {extra.GetValueOrDefault("temperature"):F2}");
+                {
+                    line += string.Create(c, $" | gates {gates:F2}");
+                    if (extra.TryGetValue("temperature", out double tau)) line += string.Create(c, $" | tau {tau:F2}");
+                    if (extra.TryGetValue("reward", out double reward)) line += string.Create(c, $" | reward {reward:F4}");
+                }
                 if (_live is not null)
                 {
                     // Short, so the bar keeps its room on an 80-column terminal.

@@ -98,7 +98,8 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         var result = _model.IsRegression
             ? Step(batch, default, data.ScoresOf(indices), teacher, gradients[1], gradients[0], temperature, context.Seed, oracleTargets: oracle)
             : Step(batch, data.LabelsOf(indices), default, teacher, gradients[1], gradients[0], temperature, context.Seed, oracleTargets: oracle);
-        var values = new Dictionary<string, double> { ["task_loss"] = result.TaskLoss, ["gate_mean"] = result.GateMean, ["temperature"] = temperature };
+        var values = new Dictionary<string, double> { ["task_loss"] = result.TaskLoss, ["gate_mean"] = result.GateMean };
+        if (!Reinforce) values["temperature"] = temperature;   // policy-gradient gates are Bernoulli samples: no temperature
         if (_options.OracleWeight > 0) values["oracle_loss"] = _oracleLoss;
         if (Reinforce) { values["gate_probability"] = _probabilityMean; values["reward"] = _meanReward; }
         return new ObjectiveStep(result.Loss, values);

@@ -65,6 +65,9 @@ public class PlanningCommandTests
         var log = DpBert.Training.TrainingLog.Read(Path.Combine(model, "dpbert", DpBert.Training.TrainingLog.FileName)).Where(r => r.ContainsKey("reward")).ToList();
         Assert.Equal(3, log.Count);
         Assert.All(log, r => Assert.InRange(r["gate_probability"].GetDouble(), 0, 1));
+        Assert.All(log, r => Assert.False(r.ContainsKey("temperature")));   // Bernoulli samples have no temperature
+        Assert.Contains("| reward ", stderr);
+        Assert.DoesNotContain("| tau ", stderr);
 
         (code, _, stderr) = Run(["plan", .. data, "--max-steps", "3", "--per-device-train-batch-size", "1", "--gate-estimator", "reinforce"]);
         Assert.Equal(1, code);
@@ -90,6 +93,7 @@ public class PlanningCommandTests
         var (code, stdout, stderr) = Run(["plan", .. data, "--max-steps", "4", "--max-train-samples", "64", "--max-eval-samples", "16", "--per-device-train-batch-size", "16", "--max-seq-length", "32"]);
         Assert.True(code == 0, stderr);
         Assert.Contains("planner trained: 4 steps", stdout);
+        Assert.Contains("| tau ", stderr);   // straight-through gates: the annealed temperature on the progress line
         Assert.True(File.Exists(Path.Combine(model, "dpbert", "planner.safetensors")));
         foreach (string method in new[] { "deebert", "pabee" })
         {
