@@ -45,11 +45,12 @@ internal static class PlanCommand
         var estimator = new Option<string>("--gate-estimator") { Description = "How the gates are trained: straight-through (Gumbel-sigmoid) or reinforce (policy gradient with a reward per input).", DefaultValueFactory = _ => GateEstimators.Name(d.Estimator) };
         estimator.AcceptOnlyFromAmong("straight-through", "reinforce");
         var layerCost = new Option<double>("--layer-cost") { Description = "Cost per input of running all planned layers, added to that input's loss (0 = off; scales with the fraction it runs).", DefaultValueFactory = _ => d.LayerCost };
+        var depthHeads = new Option<bool>("--depth-heads") { Description = "A classifier per plan length (copies of the model's head at the start, trained with the planner) instead of one head for every plan." };
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.", DefaultValueFactory = _ => 0 };
         var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
         {
             task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
-            oracleWeight, oraclePlans, oracleMargin, plannerInput, estimator, layerCost, heldOut,
+            oracleWeight, oraclePlans, oracleMargin, plannerInput, estimator, layerCost, depthHeads, heldOut,
         };
         var engine = new EngineFlags();
         engine.AddTo(command);
@@ -66,6 +67,7 @@ internal static class PlanCommand
                 BatchSize = parse.GetValue(batch), MaxSeqLength = parse.GetValue(maxSeq), EvalTheta = parse.GetValue(theta), Seed = parse.GetValue(seed),
                 OracleWeight = parse.GetValue(oracleWeight), OracleMargin = parse.GetValue(oracleMargin),
                 Input = TokenPoolings.Parse(parse.GetValue(plannerInput)!), Estimator = GateEstimators.Parse(parse.GetValue(estimator)!), LayerCost = parse.GetValue(layerCost),
+                DepthHeads = parse.GetValue(depthHeads),
             };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
@@ -101,7 +103,7 @@ internal static class PlanCommand
             }
             var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options) { OracleTargets = oracle };
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{trainer.TotalSteps(data.Train.Count):N0} steps; {GateEstimators.Name(options.Estimator)} gates, rho {options.Rho}, lambda {options.Lambda}, layer cost {options.LayerCost}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}; output in {outputDir}"));
+                $"{trainer.TotalSteps(data.Train.Count):N0} steps; {GateEstimators.Name(options.Estimator)} gates, rho {options.Rho}, lambda {options.Lambda}, layer cost {options.LayerCost}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}{(options.DepthHeads ? ", a head per plan length" : "")}; output in {outputDir}"));
             if (!torchSharp && (options.DistillationWeight > 0 || options.Estimator == GateEstimator.Reinforce))
                 stderr.WriteLine($"computing the full-depth model's logits on the training set ({(options.DistillationWeight > 0 ? "distillation targets" : "the policy gradient's baseline")})...");
             using var cancel = new CancellationTokenSource();
@@ -128,7 +130,7 @@ internal static class PlanCommand
         return command;
     }
 
-    // The TorchSharp engine trains [CLS]-reading planners with straight-through gates and the budget penalty only: refuse the
+    // The TorchSharp engine trains [CLS]-reading planners with straight-through gates, the budget penalty and the model's one head only: refuse the
     // rest before any work (the oracle search, the device copy), naming the option.
     private static void RefuseOnTorchSharp(PlannerTrainingOptions options)
     {
@@ -136,6 +138,7 @@ internal static class PlanCommand
             : options.LayerCost > 0 ? "--layer-cost"
             : options.OracleWeight > 0 ? "--oracle-weight"
             : options.Input != TokenPooling.Cls ? "--planner-input mean"
+            : options.DepthHeads ? "--depth-heads"
             : null;
         if (option is not null) throw new CliInputException($"{option}: the TorchSharp engine does not train it; use the core engine (without --engine torchsharp)");
     }

@@ -27,6 +27,15 @@ public class GoldenExportTests
         Assert.Contains("planner_input mean", e.Message);
     }
 
+    [Fact]
+    public void A_planner_with_a_head_per_plan_length_is_refused_with_the_reason()
+    {
+        var golden = SharedFiles.LoadGoldenModel();
+        var planner = new PlanningModule(golden.Config, 1, TokenPooling.Cls, depthHeads: true);
+        var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildDpBert(golden.Model, planner));
+        Assert.Contains("depth_heads", e.Message);
+    }
+
     [Theory]
     [MemberData(nameof(Settings))]
     public void Full_and_dpbert_graphs_on_onnx_runtime_give_the_hugging_face_logits(int opset, GraphOptimizationLevel level)

@@ -68,6 +68,8 @@ public static class TorchModelFolder
         var (backbone, classifier) = DpBertFolder.Load(folder);
         if (classifier.Planner.Input != DpBert.Bert.TokenPooling.Cls)
             throw new NotSupportedException($"{folder}: the TorchSharp engine runs planners that read [CLS]; this one reads the mean of the tokens (planner_input mean): use the core engine");
+        if (classifier.Planner.DepthHeads is not null)
+            throw new NotSupportedException($"{folder}: the TorchSharp engine runs plans that share the model's head; this planner has a head per plan length (depth_heads): use the core engine");
         var target = TorchSharpRuntime.Initialize(device);
         var model = new DpBertForSequenceClassification(new BertForSequenceClassification(backbone.Config), new Planning.PlanningModule(backbone.Config, classifier.Planner.AlwaysRunLayers));
         ParameterTransfer.CopyFrom(model, backbone.Model.Parameters, classifier.Planner.Parameters);

@@ -38,6 +38,7 @@ public sealed class TorchSharpPlannerTrainer
         if (options.Estimator != GateEstimator.StraightThrough) throw new NotSupportedException("--gate-estimator reinforce: the TorchSharp engine trains straight-through gates only; use the core engine");
         if (options.LayerCost > 0) throw new NotSupportedException("--layer-cost: the TorchSharp engine trains with the budget penalty only; use the core engine");
         if (options.OracleWeight > 0) throw new NotSupportedException("--oracle-weight: the TorchSharp engine does not train on oracle targets; use the core engine");
+        if (options.DepthHeads) throw new NotSupportedException("--depth-heads: the TorchSharp engine trains planners whose plans share the model's head; use the core engine");
         if (options.AlwaysRunLayers >= backbone.Config.NumHiddenLayers)
             throw new ArgumentOutOfRangeException(nameof(options), $"--always-run-layers {options.AlwaysRunLayers} must be below the model's {backbone.Config.NumHiddenLayers} layers");
         _backbone = backbone;

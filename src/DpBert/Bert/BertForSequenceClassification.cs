@@ -100,10 +100,10 @@ public sealed class BertForSequenceClassification
     }
 
     /// <summary>
-    /// Training forward of encoder and head (pooler, classifier dropout from <paramref name="seed"/>, classifier):
-    /// logits (B, num_labels). What the backward pass needs stays in <paramref name="acts"/>.
+    /// Training forward of encoder and head (pooler, classifier dropout from <paramref name="seed"/>, classifier, or
+    /// <paramref name="head"/> instead when given): logits (B, num_labels). What the backward pass needs stays in <paramref name="acts"/>.
     /// </summary>
-    public float[] ForwardTraining(BertBatch batch, BertTrainingActivations acts, ulong seed, ITrainingLayerHook? hook = null)
+    public float[] ForwardTraining(BertBatch batch, BertTrainingActivations acts, ulong seed, ITrainingLayerHook? hook = null, IClassifierHead? head = null)
     {
         Bert.ForwardTraining(batch, acts, seed, hook);
         int b = batch.BatchSize, h = Config.HiddenSize;
@@ -114,21 +114,24 @@ public sealed class BertForSequenceClassification
         acts.PooledDropoutSeed = Tensors.Dropout.Hash(seed, 1000);
         Tensors.Dropout.Forward(pooledDropped, p, acts.PooledDropoutSeed);
         var logits = new float[b * Config.NumLabels];
-        Classifier.Forward(logits, acts.PooledDropped, b);
+        if (head is null) Classifier.Forward(logits, acts.PooledDropped, b);
+        else head.Forward(logits, acts.PooledDropped.AsSpan(0, b * h), b);
         return logits;
     }
 
     /// <summary>
     /// Backward of <see cref="ForwardTraining"/> from the gradient of the logits (B, num_labels): classifier, its
-    /// dropout, pooler, encoder (with the forward pass's <paramref name="hook"/>). Gradients accumulate into
-    /// <paramref name="grads"/>.
+    /// dropout, pooler, encoder (with the forward pass's <paramref name="hook"/> and <paramref name="head"/>). Gradients
+    /// accumulate into <paramref name="grads"/> (the head's into its own).
     /// </summary>
-    public void BackwardFromLogits(BertBatch batch, BertTrainingActivations acts, ParameterSet grads, ReadOnlySpan<float> dLogits, ITrainingLayerHook? hook = null)
+    public void BackwardFromLogits(BertBatch batch, BertTrainingActivations acts, ParameterSet grads, ReadOnlySpan<float> dLogits, ITrainingLayerHook? hook = null,
+        IClassifierHead? head = null)
     {
         int b = batch.BatchSize, h = Config.HiddenSize;
         var dPooled = acts.GradPooled;
         dPooled.AsSpan(0, b * h).Clear();
-        Classifier.Backward(dPooled.AsSpan(0, b * h), grads, dLogits, acts.PooledDropped, b);
+        if (head is null) Classifier.Backward(dPooled.AsSpan(0, b * h), grads, dLogits, acts.PooledDropped, b);
+        else head.Backward(dPooled.AsSpan(0, b * h), dLogits, acts.PooledDropped.AsSpan(0, b * h), b);
         Tensors.Dropout.Backward(dPooled.AsSpan(0, b * h), Config.ClassifierDropout ?? Config.HiddenDropoutProb, acts.PooledDropoutSeed);
         Bert.Backward(grads, acts, batch, dPooled, hook: hook);
     }

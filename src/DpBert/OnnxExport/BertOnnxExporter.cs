@@ -164,6 +164,8 @@ public static class BertOnnxExporter
     {
         if (planner.Input != TokenPooling.Cls)
             throw new ArgumentException($"the exporter writes planners that read [CLS]; this one reads the mean of the tokens (planner_input {TokenPoolings.Name(planner.Input)}), which the graph does not compute yet");
+        if (planner.DepthHeads is not null)
+            throw new ArgumentException("the exporter writes plans that share the model's head; this planner has a head per plan length (depth_heads), which the graph does not compute yet");
         int covered = planner.AlwaysRunLayers + planner.PlannedLayers;
         if (covered != config.NumHiddenLayers)
             throw new ArgumentException($"the planner does not match the backbone: it plans {planner.PlannedLayers} layers after {planner.AlwaysRunLayers} always-run layers ({covered} in all), the backbone has {config.NumHiddenLayers}");

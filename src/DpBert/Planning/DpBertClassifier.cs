@@ -11,7 +11,8 @@ public sealed record PlannedPrediction(float[] Logits, LayerPlan Plan, float[] L
 
 /// <summary>
 /// DPBERT inference: the first k layers run for every input, the planner decides the remaining layers once from
-/// the [CLS] state, and only the selected layers execute (each on the rows that selected it).
+/// the [CLS] state, and only the selected layers execute (each on the rows that selected it). With the planner's
+/// <see cref="DepthHeads"/>, each input is classified by the head of its plan's length instead of the model's head.
 /// </summary>
 public sealed class DpBertClassifier : IAdaptiveClassifier
 {
@@ -41,7 +42,14 @@ public sealed class DpBertClassifier : IAdaptiveClassifier
         DpBertMethod.CheckTheta(knob);
         _policy.Theta = knob;
         var state = Model.Bert.Forward(batch, _policy);
-        var logits = Model.Head(batch.BatchSize, batch.SequenceLength);
+        var plans = state.Plans();
+        float[] logits;
+        if (Planner.DepthHeads is { } heads)
+        {
+            logits = new float[batch.BatchSize * Model.Config.NumLabels];
+            heads.Forward(logits, Model.Bert.Pool(batch.BatchSize, batch.SequenceLength), plans.Select(p => p.ExecutedCount).ToArray(), batch.BatchSize);
+        }
+        else logits = Model.Head(batch.BatchSize, batch.SequenceLength);
         int k = Planner.AlwaysRunLayers, planned = Planner.PlannedLayers;
         var probabilities = new IReadOnlyList<double?>[batch.BatchSize];
         for (int r = 0; r < batch.BatchSize; r++)
@@ -50,7 +58,7 @@ public sealed class DpBertClassifier : IAdaptiveClassifier
             for (int i = 0; i < planned; i++) row[k + i] = 1.0 / (1.0 + Math.Exp(-_policy.Logits[r * planned + i]));
             probabilities[r] = row;
         }
-        return new AdaptiveOutput(logits, state.Plans(), probabilities);
+        return new AdaptiveOutput(logits, plans, probabilities);
     }
 
     /// <summary>Classifies a batch; each row's plan comes from the planner at threshold <paramref name="theta"/>.</summary>

@@ -40,6 +40,7 @@ public static class DpBertFolder
             ["oracle_weight"] = options.OracleWeight,
             ["gate_estimator"] = GateEstimators.Name(options.Estimator),
             ["layer_cost"] = options.LayerCost,
+            ["depth_heads"] = planner.DepthHeads is not null,
         };
         File.WriteAllText(Path.Combine(folder, ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
@@ -55,6 +56,7 @@ public static class DpBertFolder
         if (!File.Exists(plannerPath)) throw new FileNotFoundException($"{folder}: {PlannerFileName} not found", plannerPath);
         int k;
         TokenPooling input;
+        bool depthHeads;
         try
         {
             var json = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException("empty");
@@ -62,6 +64,7 @@ public static class DpBertFolder
             // Folders written before the choice existed have no key: their planners read [CLS].
             try { input = json["planner_input"] is { } name ? TokenPoolings.Parse(name.GetValue<string>()) : TokenPooling.Cls; }
             catch (ArgumentException e) { throw new InvalidDataException($"planner_input: {e.Message}", e); }
+            depthHeads = json["depth_heads"]?.GetValue<bool>() ?? false;   // absent in folders written before depth heads existed
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or InvalidDataException)
         {
@@ -69,7 +72,7 @@ public static class DpBertFolder
         }
         if (k < 1 || k >= backbone.Config.NumHiddenLayers)
             throw new InvalidDataException($"{configPath}: always_run_layers {k} must be in [1, {backbone.Config.NumHiddenLayers})");
-        var planner = new PlanningModule(backbone.Config, k, input);
+        var planner = new PlanningModule(backbone.Config, k, input, depthHeads);
         ParameterCheckpoint.Load(planner.Parameters, plannerPath);
         planner.Parameters.MarkChanged();
         return (backbone, new DpBertClassifier(backbone.Model, planner));

@@ -23,9 +23,11 @@ public sealed record DpBertStepResult(float Loss, float TaskLoss, float GateMean
 /// <c>-[(1 - a) (task loss - the full-depth model's task loss on it) + a * distillation] - layer cost * (its fraction of
 /// planned layers run)</c> (a: the distillation weight; the full-depth model's own distillation loss is 0), and the budget
 /// penalty acts on the mean probability of running a layer.
-/// Parameter groups: <c>planner</c>, then <c>backbone</c> (a lower rate: it is already fine-tuned).
+/// With the planner's <see cref="DepthHeads"/>, each input's logits come from the head of its sampled plan's length
+/// (this class is then also the <see cref="IClassifierHead"/>), trained with the planner.
+/// Parameter groups: <c>planner</c> (with the depth heads), then <c>backbone</c> (a lower rate: it is already fine-tuned).
 /// </summary>
-public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
+public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook, IClassifierHead
 {
     private readonly BertForSequenceClassification _model;
     private readonly BertTokenizer? _tokenizer;
@@ -43,6 +45,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
     private float _dPenalty;
     private double _gateMean, _probabilityMean, _meanReward, _oracleLoss;
     private double[] _advantages = [];
+    private int[] _layersRun = [];
     private readonly float[] _rowGradient;
     private bool Reinforce => _options.Estimator == GateEstimator.Reinforce;
 
@@ -127,7 +130,8 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         _temperature = temperature;
         _hard = hard;
         _plannerGrads = plannerGrads;
-        var logits = _model.ForwardTraining(batch, _acts, seed, this);
+        var head = _planner.DepthHeads is null ? null : this;
+        var logits = _model.ForwardTraining(batch, _acts, seed, this, head);
 
         // Loss and its gradient with respect to the logits.
         var dLogits = new float[b * n];
@@ -146,7 +150,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         loss += _options.Lambda * (budget - _options.Rho) * (budget - _options.Rho) + _options.LayerCost * _gateMean;
         if (_options.OracleWeight > 0) loss += _options.OracleWeight * _oracleLoss;
         if (Reinforce) ComputeAdvantages(logits, labels, targets, teacherLogits, b);
-        _model.BackwardFromLogits(batch, _acts, backboneGrads, dLogits, this);
+        _model.BackwardFromLogits(batch, _acts, backboneGrads, dLogits, this, head);
         return new DpBertStepResult((float)loss, taskLoss, (float)_gateMean, logits);
     }
 
@@ -233,6 +237,24 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook
         }
         _planner.Backward(_plannerGrads!, _dGates.AsSpan(0, b * planned), dInput, b, batch.SequenceLength);
     }
+
+    /// <summary>Each row through the depth head of its plan: k plus the planned layers whose gate is on (above 1/2 for soft gates).</summary>
+    void IClassifierHead.Forward(Span<float> logits, ReadOnlySpan<float> pooled, int batchSize)
+    {
+        int k = _planner.AlwaysRunLayers, planned = _planner.PlannedLayers;
+        if (_layersRun.Length != batchSize) _layersRun = new int[batchSize];
+        for (int r = 0; r < batchSize; r++)
+        {
+            int run = k;
+            for (int j = 0; j < planned; j++) if (_gates[r * planned + j] > 0.5f) run++;
+            _layersRun[r] = run;
+        }
+        _planner.DepthHeads!.Forward(logits, pooled, _layersRun, batchSize);
+    }
+
+    /// <summary>The depth heads' gradients go to the planner's block.</summary>
+    void IClassifierHead.Backward(Span<float> dPooled, ReadOnlySpan<float> dLogits, ReadOnlySpan<float> pooled, int batchSize) =>
+        _planner.DepthHeads!.Backward(dPooled, _plannerGrads!, dLogits, pooled, _layersRun, batchSize);
 
     // Mean binary cross-entropy of sigmoid(logits) against the oracle's 0/1 targets, computed stably.
     private static double OracleLoss(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)

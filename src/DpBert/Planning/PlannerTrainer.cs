@@ -47,15 +47,24 @@ public sealed class PlannerTrainer
     public int TotalSteps(int trainCount) => _options.ToLoopOptions().TotalSteps(trainCount);
 
     /// <summary>A planner for the model, initialised so that each planned layer starts with probability (1 + rho) / 2 of running.</summary>
-    public PlanningModule CreatePlanner() => CreatePlanner(_model.Config, _options);
+    public PlanningModule CreatePlanner() => CreatePlanner(_model, _options);
+
+    /// <summary>A planner for <paramref name="model"/> (<see cref="CreatePlanner(BertConfig, PlannerTrainingOptions)"/>), its depth heads, if any, copies of the model's classifier.</summary>
+    public static PlanningModule CreatePlanner(BertForSequenceClassification model, PlannerTrainingOptions options)
+    {
+        var planner = CreatePlanner(model.Config, options);
+        planner.DepthHeads?.CopyFrom(model.Classifier, model.Parameters, planner.Parameters);
+        return planner;
+    }
 
     /// <summary>
     /// A planner for <paramref name="config"/> as stage two starts it: weights from N(0, 0.02) drawn with
     /// <see cref="PlannerTrainingOptions.Seed"/>, output bias <c>logit((1 + rho) / 2)</c>. Every engine starts from these values.
+    /// Depth heads (<see cref="PlannerTrainingOptions.DepthHeads"/>) start as copies of the model's classifier: use the overload that takes the model.
     /// </summary>
     public static PlanningModule CreatePlanner(BertConfig config, PlannerTrainingOptions options)
     {
-        var planner = new PlanningModule(config, options.AlwaysRunLayers, options.Input);
+        var planner = new PlanningModule(config, options.AlwaysRunLayers, options.Input, options.DepthHeads);
         var rng = new Random(options.Seed);
         foreach (var name in new[] { "planner.hidden.weight", "planner.output.weight" }) BertInitializer.FillNormal(planner.Parameters.Span(name), 0.02, rng);
         double start = Math.Clamp((1 + options.Rho) / 2, 0.05, 0.95);

@@ -70,6 +70,11 @@ public sealed record PlannerTrainingOptions
     /// of each input's reward.
     /// </summary>
     public double LayerCost { get; init; }
+    /// <summary>
+    /// A classifier per plan length (<see cref="Planning.DepthHeads"/>, copies of the model's head at the start, trained with
+    /// the planner) instead of the model's one head for every plan.
+    /// </summary>
+    public bool DepthHeads { get; init; }
     /// <summary>What the planner reads after the always-run layers: [CLS] (default) or the mean of the real tokens.</summary>
     public TokenPooling Input { get; init; } = TokenPooling.Cls;
     /// <summary>Threshold used for the evaluation at the end of each epoch.</summary>

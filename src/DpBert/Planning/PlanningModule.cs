@@ -8,7 +8,8 @@ namespace DpBert.Planning;
 /// [CLS] hidden state (or the mean of the real tokens' states, <see cref="Input"/>) after the first
 /// <see cref="AlwaysRunLayers"/> layers and gives one logit per remaining layer, <c>H -> H/4 (GELU) -> L - k</c>.
 /// The whole plan is decided at once, before those layers run.
-/// Parameters live in their own block under the keys <c>planner.hidden.*</c> and <c>planner.output.*</c>.
+/// Parameters live in their own block under the keys <c>planner.hidden.*</c> and <c>planner.output.*</c> (and, with
+/// <see cref="DepthHeads"/>, a classifier per plan length under <c>planner.depth_head.*</c>).
 /// </summary>
 public sealed class PlanningModule
 {
@@ -28,13 +29,15 @@ public sealed class PlanningModule
     public Linear Hidden { get; }
     /// <summary><c>planner.output</c>: H/4 to L - k.</summary>
     public Linear Output { get; }
+    /// <summary>A classifier per plan length, used instead of the model's own head; null when the plans share the model's head.</summary>
+    public DepthHeads? DepthHeads { get; }
 
     /// <summary>
     /// A zero-initialised planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers
-    /// and reads <paramref name="input"/>.
+    /// and reads <paramref name="input"/>; with <paramref name="depthHeads"/>, it has a classifier per plan length (<see cref="Planning.DepthHeads"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L).</exception>
-    public PlanningModule(BertConfig config, int alwaysRunLayers = 1, TokenPooling input = TokenPooling.Cls)
+    public PlanningModule(BertConfig config, int alwaysRunLayers = 1, TokenPooling input = TokenPooling.Cls, bool depthHeads = false)
     {
         CheckAlwaysRunLayers(alwaysRunLayers, config.NumHiddenLayers);
         AlwaysRunLayers = alwaysRunLayers;
@@ -42,9 +45,10 @@ public sealed class PlanningModule
         PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
         _hidden = config.HiddenSize;
         _inner = Math.Max(1, config.HiddenSize / 4);
-        Parameters = new ParameterSet(Layout(config, alwaysRunLayers));
+        Parameters = new ParameterSet(Layout(config, alwaysRunLayers, depthHeads));
         Hidden = new Linear(Parameters, "planner.hidden");
         Output = new Linear(Parameters, "planner.output");
+        if (depthHeads) DepthHeads = new DepthHeads(Parameters, config, alwaysRunLayers);
     }
 
     /// <summary>
@@ -62,13 +66,15 @@ public sealed class PlanningModule
     }
 
     /// <summary>The planner's keys and shapes.</summary>
-    public static IEnumerable<(string Name, int[] Shape)> Layout(BertConfig config, int alwaysRunLayers)
+    public static IEnumerable<(string Name, int[] Shape)> Layout(BertConfig config, int alwaysRunLayers, bool depthHeads = false)
     {
         int h = config.HiddenSize, inner = Math.Max(1, h / 4), planned = config.NumHiddenLayers - alwaysRunLayers;
         yield return ("planner.hidden.weight", [inner, h]);
         yield return ("planner.hidden.bias", [inner]);
         yield return ("planner.output.weight", [planned, inner]);
         yield return ("planner.output.bias", [planned]);
+        if (!depthHeads) yield break;
+        foreach (var head in Planning.DepthHeads.Layout(config, alwaysRunLayers)) yield return head;
     }
 
     /// <summary>

@@ -55,9 +55,10 @@ public class PlanningCommandTests
         using var temp = new TempFolder();
         string model = CopyTinyModel(temp);
         string[] data = ["--task", "sst2", "--model", model, "--data-dir", GlueDir, "--max-seq-length", "32", "--max-train-samples", "48", "--max-eval-samples", "16"];
-        var (code, stdout, stderr) = Run(["plan", .. data, "--max-steps", "3", "--per-device-train-batch-size", "16", "--gate-estimator", "reinforce", "--layer-cost", "0.5", "--lambda", "0"]);
+        var (code, stdout, stderr) = Run(["plan", .. data, "--max-steps", "3", "--per-device-train-batch-size", "16", "--gate-estimator", "reinforce", "--layer-cost", "0.5", "--lambda", "0", "--depth-heads"]);
         Assert.True(code == 0, stderr);
         Assert.Contains("reinforce gates", stderr);
+        Assert.Contains("a head per plan length", stderr);
         Assert.Contains("computing the full-depth model's logits on the training set", stderr);
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "dpbert", "dpbert_config.json")))!;
         Assert.Equal("reinforce", config["gate_estimator"]!.GetValue<string>());
@@ -67,6 +68,7 @@ public class PlanningCommandTests
         Assert.All(log, r => Assert.InRange(r["gate_probability"].GetDouble(), 0, 1));
         Assert.All(log, r => Assert.False(r.ContainsKey("temperature")));   // Bernoulli samples have no temperature
         Assert.Contains("| reward ", stderr);
+        Assert.True(config["depth_heads"]!.GetValue<bool>());
         Assert.DoesNotContain("| tau ", stderr);
 
         (code, _, stderr) = Run(["plan", .. data, "--max-steps", "3", "--per-device-train-batch-size", "1", "--gate-estimator", "reinforce"]);
@@ -79,6 +81,9 @@ public class PlanningCommandTests
         Assert.Equal(1, code);
         Assert.Contains("--oracle-weight: the TorchSharp engine does not train it", stderr);
         Assert.DoesNotContain("oracle plans", stderr);   // refused before the search
+        (code, _, stderr) = Run(["plan", .. data, "--max-steps", "3", "--depth-heads", "--engine", "torchsharp"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--depth-heads: the TorchSharp engine does not train it", stderr);
         (code, _, stderr) = Run(["plan", .. data, "--gate-estimator", "gumbel"]);
         Assert.NotEqual(0, code);
         Assert.Contains("gumbel", stderr);

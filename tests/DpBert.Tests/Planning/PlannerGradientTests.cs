@@ -22,7 +22,7 @@ public class PlannerGradientTests
 
     private static readonly float[] Teacher = [1.5f, -0.5f, 0.2f, -1f, 2f, 0.3f, 0.1f, 0.4f, -0.9f];
 
-    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float plannerBias, TokenPooling input = TokenPooling.Cls)
+    private static (BertForSequenceClassification Model, PlanningModule Planner) Setup(float plannerBias, TokenPooling input = TokenPooling.Cls, bool depthHeads = false)
     {
         var model = BertForSequenceClassification.CreateEmpty(Config);
         BertInitializer.Initialize(model.Parameters, Config, seed: 5);
@@ -33,7 +33,7 @@ public class PlannerGradientTests
             for (int i = 0; i < v.Length; i++) v[i] += (float)(rng.NextDouble() - 0.5) * 0.6f;
         }
         model.Parameters.MarkChanged();
-        var planner = new PlanningModule(Config, alwaysRunLayers: 1, input);
+        var planner = new PlanningModule(Config, alwaysRunLayers: 1, input, depthHeads);
         foreach (var p in planner.Parameters.Parameters)
         {
             var v = planner.Parameters.Span(p);
@@ -52,6 +52,16 @@ public class PlannerGradientTests
     public void Soft_gates_planner_and_backbone_gradients_match_finite_differences(TokenPooling input)
     {
         var (model, planner) = Setup(plannerBias: 0.3f, input);
+        var (step, _, pGrads) = CheckSoftGateStep(model, planner);
+        // Soft gates strictly inside (0, 1): the relaxation is what is being differentiated.
+        Assert.All(step.LastGates.ToArray(), g => Assert.InRange(g, 1e-3f, 1 - 1e-3f));
+        Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-4);
+    }
+
+    // One soft-gate step (labels 2, 0, 1; temperature 0.7; seed 99) whose planner and backbone gradients must match central
+    // finite differences of its loss: layer 0 feeds the planner, layers 1 and 2 are gated, plus embeddings, pooler and head(s).
+    private static (PlannerObjective Step, ParameterSet BackboneGrads, ParameterSet PlannerGrads) CheckSoftGateStep(BertForSequenceClassification model, PlanningModule planner)
+    {
         var step = new PlannerObjective(model, null, planner, Options);
         int[] labels = [2, 0, 1];
         const double tau = 0.7;
@@ -59,8 +69,7 @@ public class PlannerGradientTests
         var bGrads = model.Parameters.CreateLike();
         var pGrads = planner.Parameters.CreateLike();
         step.Step(Batch, labels, [], Teacher, bGrads, pGrads, tau, seed, hard: false);
-        // Soft gates strictly inside (0, 1): the relaxation is what is being differentiated.
-        Assert.All(step.LastGates.ToArray(), g => Assert.InRange(g, 1e-3f, 1 - 1e-3f));
+        var gates = step.LastGates.ToArray();
 
         double Loss()
         {
@@ -71,10 +80,69 @@ public class PlannerGradientTests
 
         var failures = new List<string>();
         FiniteDifferences.Check(planner.Parameters, pGrads, Loss, failures);
-        // Layer 0 feeds the planner; layers 1 and 2 are gated; plus embeddings, pooler and classifier.
         FiniteDifferences.Check(model.Parameters, bGrads, Loss, failures, name => !name.Contains("word_embeddings"));
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-        Assert.Contains(pGrads.Data, v => Math.Abs(v) > 1e-4);
+        step.Step(Batch, labels, [], Teacher, model.Parameters.CreateLike(), planner.Parameters.CreateLike(), tau, seed, hard: false);
+        Assert.Equal(gates, step.LastGates.ToArray());   // the step the gradients were taken at
+        return (step, bGrads, pGrads);
+    }
+
+    [Fact]
+    public void Depth_heads_soft_gates_gradients_match_finite_differences_and_the_models_own_head_gets_none()
+    {
+        var (model, planner) = Setup(plannerBias: 0.3f, TokenPooling.Mean, depthHeads: true);
+        var (step, bGrads, pGrads) = CheckSoftGateStep(model, planner);
+        // Each row's head is chosen by its gates above 1/2: none near it, so finite differences do not switch heads.
+        var gates = step.LastGates.ToArray();
+        Assert.All(gates, g => Assert.True(Math.Abs(g - 0.5f) > 0.02f, $"gate {g} too close to 1/2"));
+        int[] runs = Enumerable.Range(0, 3).Select(r => 1 + (gates[2 * r] > 0.5f ? 1 : 0) + (gates[2 * r + 1] > 0.5f ? 1 : 0)).ToArray();
+        Assert.True(runs.Distinct().Count() > 1, $"every row ran {runs[0]} layers: the test would not tell the heads apart");
+        // The heads of the lengths the rows ran learn; the others and the model's own classifier get nothing.
+        for (int m = 1; m <= 3; m++)
+        {
+            var head = planner.DepthHeads!.For(m);
+            bool used = runs.Contains(m);
+            Assert.Equal(used, pGrads.Span(head.Bias).ToArray().Any(v => v != 0));
+        }
+        Assert.All(bGrads.Span("classifier.weight").ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Depth_heads_classify_each_row_with_the_head_of_its_plan_length_in_training_and_inference()
+    {
+        var config = Config with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
+        var (model0, planner) = Setup(plannerBias: 0f, depthHeads: true);
+        var model = new BertForSequenceClassification(config, model0.Parameters);
+        var step = new PlannerObjective(model, null, planner, Options with { DistillationWeight = 0 });
+        var result = step.Step(Batch, [0, 1, 2], [], [], model.Parameters.CreateLike(), planner.Parameters.CreateLike(), 0.5, 3, hard: true);
+        var gates = step.LastGates.ToArray();
+        var plans = Enumerable.Range(0, 3).Select(r => new LayerPlan([true, gates[r * 2] == 1f, gates[r * 2 + 1] == 1f])).ToList();
+        Assert.True(plans.Select(p => p.ExecutedCount).Distinct().Count() > 1);
+        AssertLogitsFromDepthHeads(model, planner, plans, result.Logits);
+
+        // Inference: the planner's own plans at theta 0.5, the logits from the same heads.
+        var output = new DpBertClassifier(model, planner).Classify(Batch, 0.5);
+        AssertLogitsFromDepthHeads(model, planner, output.Plans, output.Logits);
+    }
+
+    // Recomputes each row's logits in double: the model run with the given plans, then head m = the row's layers run.
+    private static void AssertLogitsFromDepthHeads(BertForSequenceClassification model, PlanningModule planner, IReadOnlyList<LayerPlan> plans, float[] logits)
+    {
+        model.Forward(Batch, new FixedPlans(plans));
+        var pooled = model.LastPooledOutput(Batch.BatchSize).ToArray();
+        int h = Config.HiddenSize, n = Config.NumLabels;
+        for (int r = 0; r < plans.Count; r++)
+        {
+            var head = planner.DepthHeads!.For(plans[r].ExecutedCount);
+            var w = planner.Parameters.Span(head.Weight);
+            var b = planner.Parameters.Span(head.Bias);
+            for (int c = 0; c < n; c++)
+            {
+                double expected = b[c];
+                for (int i = 0; i < h; i++) expected += (double)w[c * h + i] * pooled[r * h + i];
+                Assert.Equal(expected, logits[r * n + c], 4);
+            }
+        }
     }
 
     [Fact]

@@ -69,6 +69,37 @@ public class PlannerTrainerTests
         Assert.Contains("planner_input: token pooling \"sum\" is not one of cls, mean", e.Message);
     }
 
+    [Fact]
+    public void Depth_heads_start_as_the_models_head_are_saved_with_the_planner_and_a_mismatched_folder_names_the_keys()
+    {
+        using var temp = new TempFolder();
+        var (model, _) = TradeoffTests.Model();
+        var tokenizer = BertTokenizer.FromFolder(GoldenFiles.TinyModelFolder);
+        var options = new PlannerTrainingOptions { MaxSteps = 3, BatchSize = 16, WarmupRatio = 0, DepthHeads = true };
+        var fresh = PlannerTrainer.CreatePlanner(model, options);
+        var classifierWeight = model.Parameters.Span("classifier.weight").ToArray();
+        for (int m = 1; m <= model.Config.NumHiddenLayers; m++)
+            Assert.Equal(classifierWeight, fresh.Parameters.Span(fresh.DepthHeads!.For(m).Weight).ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => fresh.DepthHeads!.For(0));
+
+        MetricFunction accuracy = (d, o) => new Dictionary<string, double> { ["accuracy"] = DpBert.Glue.GlueMetrics.Accuracy(o.PredictedLabels, d.Labels) };
+        var result = new PlannerTrainer(model, tokenizer, options).Train(TradeoffTests.Data(64), TradeoffTests.Data(), accuracy, temp.Path);
+        Assert.NotNull(result.Classifier.Planner.DepthHeads);
+        var (_, reloaded) = DpBertFolder.Load(temp.Path);
+        Assert.NotNull(reloaded.Planner.DepthHeads);
+        var batch = TradeoffTests.Data().Batch([0, 1, 2, 3, 4], 0);
+        Assert.Equal(result.Classifier.Predict(batch, 0.5).SelectMany(p => p.Logits), reloaded.Predict(batch, 0.5).SelectMany(p => p.Logits));
+
+        // A settings file that does not say depth_heads, beside weights that hold them: the load names the keys it did not expect.
+        string config = temp.File(DpBertFolder.ConfigFileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        Assert.True(json["depth_heads"]!.GetValue<bool>());
+        json.Remove("depth_heads");
+        File.WriteAllText(config, json.ToJsonString());
+        var e = Assert.Throws<InvalidDataException>(() => DpBertFolder.Load(temp.Path));
+        Assert.Contains("planner.depth_head.1.weight", e.Message);
+    }
+
     [Theory]
     [InlineData(0.0, 1.0, "--rho 0")]
     [InlineData(1.5, 1.0, "--rho 1.5")]
