@@ -58,6 +58,15 @@ public sealed class DepthHeads
         target.MarkChanged();
     }
 
+    /// <summary>Copies the head of full-length plans (m = L) into <paramref name="classifier"/> (the model's own head, in <paramref name="target"/>).</summary>
+    public void CopyFullDepthHeadTo(Linear classifier, ParameterSet source, ParameterSet target)
+    {
+        var head = For(Layers);
+        source.Span(head.Weight).CopyTo(target.Span(classifier.Weight));
+        source.Span(head.Bias).CopyTo(target.Span(classifier.Bias));
+        target.MarkChanged();
+    }
+
     /// <summary>Logits (B, num_labels): row r of <paramref name="pooled"/> (B, H) through the head of <paramref name="layersRun"/>[r].</summary>
     public void Forward(Span<float> logits, ReadOnlySpan<float> pooled, ReadOnlySpan<int> layersRun, int batchSize)
     {

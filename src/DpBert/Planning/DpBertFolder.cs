@@ -22,9 +22,14 @@ public static class DpBertFolder
     /// <summary>True when <paramref name="folder"/> holds a planner.</summary>
     public static bool Exists(string folder) => File.Exists(Path.Combine(folder, PlannerFileName)) && File.Exists(Path.Combine(folder, ConfigFileName));
 
-    /// <summary>Writes backbone, tokenizer, planner and its settings into the existing folder <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// Writes backbone, tokenizer, planner and its settings into the existing folder <paramref name="folder"/>. With depth heads,
+    /// the backbone's own <c>classifier</c> is first set to the head of full-length plans (stage two does not train the
+    /// model's head then), so the folder loaded as an ordinary classifier runs every layer with the head trained for that.
+    /// </summary>
     public static void WriteFiles(string folder, BertForSequenceClassification model, BertTokenizer tokenizer, PlanningModule planner, PlannerTrainingOptions options)
     {
+        planner.DepthHeads?.CopyFullDepthHeadTo(model.Classifier, planner.Parameters, model.Parameters);
         TrainingCheckpoint.WriteModelFiles(folder, model.Config, model.Parameters, tokenizer);
         ParameterCheckpoint.Save(planner.Parameters, Path.Combine(folder, PlannerFileName));
         var json = new JsonObject

@@ -89,6 +89,11 @@ public class PlannerTrainerTests
         Assert.NotNull(reloaded.Planner.DepthHeads);
         var batch = TradeoffTests.Data().Batch([0, 1, 2, 3, 4], 0);
         Assert.Equal(result.Classifier.Predict(batch, 0.5).SelectMany(p => p.Logits), reloaded.Predict(batch, 0.5).SelectMany(p => p.Logits));
+        // The folder's own classifier is the trained head of full-length plans (stage two does not train the model's head).
+        var fullHead = reloaded.Planner.DepthHeads!.For(model.Config.NumHiddenLayers);
+        Assert.Equal(reloaded.Planner.Parameters.Span(fullHead.Weight).ToArray(), reloaded.Model.Parameters.Span("classifier.weight").ToArray());
+        Assert.Equal(reloaded.Planner.Parameters.Span(fullHead.Bias).ToArray(), reloaded.Model.Parameters.Span("classifier.bias").ToArray());
+        Assert.NotEqual(classifierWeight, reloaded.Model.Parameters.Span("classifier.weight").ToArray());   // it was trained
 
         // A settings file that does not say depth_heads, beside weights that hold them: the load names the keys it did not expect.
         string config = temp.File(DpBertFolder.ConfigFileName);
