@@ -36,6 +36,19 @@ public class FolderExchangeTests(ITestOutputHelper output)
         Assert.Equal(core.Model.Parameters.Data, back.Parameters.Data);
     }
 
+    [Theory]
+    [InlineData(global::DpBert.Bert.TokenPooling.Mean, false, "planner_input mean")]
+    [InlineData(global::DpBert.Bert.TokenPooling.Cls, true, "depth_heads")]
+    public void A_dpbert_folder_the_torchsharp_engine_cannot_run_is_refused_naming_the_setting(global::DpBert.Bert.TokenPooling input, bool depthHeads, string setting)
+    {
+        using var folder = new TempFolder();
+        var core = ModelFolder.LoadSequenceClassifier(SharedFiles.TinyModel);
+        var planner = new global::DpBert.Planning.PlanningModule(core.Config, 1, input, depthHeads);
+        DpBertFolder.WriteFiles(folder.Path, core.Model, core.Tokenizer, planner, new PlannerTrainingOptions());
+        var e = Assert.Throws<NotSupportedException>(() => TorchModelFolder.LoadDpBert(folder.Path));
+        Assert.Contains(setting, e.Message);
+    }
+
     [Fact]
     public void A_model_fine_tuned_and_planned_on_torchsharp_predicts_and_plans_the_same_in_the_core_engine()
     {
