@@ -50,21 +50,21 @@ public sealed class DepthHeads
     /// <summary>Sets every head to a copy of <paramref name="classifier"/> (the fine-tuned model's head, in <paramref name="source"/>).</summary>
     public void CopyFrom(Linear classifier, ParameterSet source, ParameterSet target)
     {
-        foreach (var head in _heads)
-        {
-            source.Span(classifier.Weight).CopyTo(target.Span(head.Weight));
-            source.Span(classifier.Bias).CopyTo(target.Span(head.Bias));
-        }
+        foreach (var head in _heads) Copy(classifier, source, head, target);
         target.MarkChanged();
     }
 
     /// <summary>Copies the head of full-length plans (m = L) into <paramref name="classifier"/> (the model's own head, in <paramref name="target"/>).</summary>
     public void CopyFullDepthHeadTo(Linear classifier, ParameterSet source, ParameterSet target)
     {
-        var head = For(Layers);
-        source.Span(head.Weight).CopyTo(target.Span(classifier.Weight));
-        source.Span(head.Bias).CopyTo(target.Span(classifier.Bias));
+        Copy(For(Layers), source, classifier, target);
         target.MarkChanged();
+    }
+
+    private static void Copy(Linear from, ParameterSet source, Linear to, ParameterSet target)
+    {
+        source.Span(from.Weight).CopyTo(target.Span(to.Weight));
+        source.Span(from.Bias).CopyTo(target.Span(to.Bias));
     }
 
     /// <summary>Logits (B, num_labels): row r of <paramref name="pooled"/> (B, H) through the head of <paramref name="layersRun"/>[r].</summary>
