@@ -84,6 +84,8 @@ internal sealed class LinearWeights
                 // faster than the pass in fp32 (benchmark gemm-tune, same run, time with GELU over time without:
                 // 128x3072x768 1.086 fused, 1.048 as a pass; 2048x1024x256 1.232 and 1.158), while int8, whose tiles
                 // finish twice as fast, gains from it (128x3072x768: 1.180 in registers in the run before the change, 1.126 after).
+                // Re-measured in whole forwards (two threads, interleaved in one process, medians, pass / fused-after-store):
+                // BERT-mini b32x64 77.7 / 79.4 ms, MiniLM b32x64 242.2 / 245.9, BERT-base b8x128 874.6 / 871.0: still no gain.
                 if (gelu)
                 {
                     using var profile = OpProfile.Measure("gelu");

@@ -46,8 +46,11 @@ public static class Gelu
         0.5 * (1.0 + Erf.Reference(x / Math.Sqrt(2.0))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2.0 * Math.PI);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Apply512(this Vector512<float> x) =>
-        0.5f * x * (Vector512<float>.One + Erf.Approximate(x * InvSqrt2));
+    internal static Vector512<float> Apply512(this Vector512<float> x)
+    {
+        var half = 0.5f * x;
+        return Vector512.FusedMultiplyAdd(half, Erf.Approximate(x * InvSqrt2), half);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Apply256(this Vector256<float> x) =>
