@@ -28,7 +28,13 @@ internal static class GemmTuning
             var bf = BFloat16Matrix.Pack(w, k, n, k);
             double b16 = Best(() => BFloat16Gemm.Multiply(c, n, x, k, bf, m));
             double flops = 2.0 * m * n * k;
-            Console.WriteLine($"{m}x{n}x{k}: fp32 {flops / f32 / 1e9,6:F1} GFLOP/s   int8 {flops / i8 / 1e9,6:F1} GOP/s   int8/fp32 speed {f32 / i8:F2}x   bf16 {flops / b16 / 1e9,6:F1} ({f32 / b16:F2}x)");
+            string bw = "";
+            if (QuantizedGemm.BestWidth == SimdWidth.V512 && DpBert.Tensors.MachineCode.DotProductTileKernel.Int8.IsAvailable)
+            {
+                double i8bw = Best(() => QuantizedGemm.Multiply(SimdWidth.V512, c, n, x, k, q, m, vnni: false));
+                bw = $"   (VNNI; AVX-512BW {flops / i8bw / 1e9,6:F1} GOP/s, VNNI/BW speed {i8bw / i8:F2}x)";
+            }
+            Console.WriteLine($"{m}x{n}x{k}: fp32 {flops / f32 / 1e9,6:F1} GFLOP/s   int8 {flops / i8 / 1e9,6:F1} GOP/s   int8/fp32 speed {f32 / i8:F2}x   bf16 {flops / b16 / 1e9,6:F1} ({f32 / b16:F2}x){bw}");
         }
         // Training shapes: weight gradients dW (out, in) += dy^T x (A transposed, k = tokens) and input gradients
         // dx (tokens, in) += dy W (B not transposed, packed per call).

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using DpBert.Tensors;
+using DpBert.Tensors.MachineCode;
 
 namespace DpBert.Bert;
 
@@ -54,31 +55,20 @@ public static class InferencePrecisions
             SimdWidth.V256 => "fp32: AVX2 FMA, 6x16 tiles",
             _ => "fp32: portable loops (no AVX2/AVX-512)",
         },
-        InferencePrecision.Int8 => (QuantizedGemm.BestWidth switch
+        InferencePrecision.Int8 => QuantizedGemm.BestWidth switch
         {
-            SimdWidth.V512 => "int8: AVX-512BW vpmaddubsw + vpmaddwd, 6x32 tiles, int32 sums",
+            SimdWidth.V512 when DotProductTileKernel.Int8.IsAvailable => $"int8: {DotProductTileKernel.Int8.Status}, 6x32 tiles, int32 sums",
+            SimdWidth.V512 => $"int8: AVX-512BW vpmaddubsw + vpmaddwd, 6x32 tiles, int32 sums ({DotProductTileKernel.Int8.Status})",
             SimdWidth.V256 => "int8: AVX2 vpmaddubsw + vpmaddwd, 6x16 tiles, int32 sums",
             _ => "int8: scalar integer loops",
-        }) + (AvxVnni.IsSupported
-            ? "; AVX-VNNI (VEX vpdpbusd, 256-bit) is present and not used"
-            : CpuFeatures.HasAvx512Vnni
-            ? "; the CPU has AVX512-VNNI (vpdpbusd), which .NET 10 cannot issue (its AvxVnni class is the VEX form, which this CPU lacks)"
-            : ""),
-        InferencePrecision.BFloat16 => (Simd.Best switch
+        },
+        InferencePrecision.BFloat16 => Simd.Best switch
         {
-            SimdWidth.V512 => "bf16: bf16 weights widened to fp32, AVX-512F FMA, fp32 sums",
-            SimdWidth.V256 => "bf16: bf16 weights widened to fp32, AVX2 FMA, fp32 sums",
+            SimdWidth.V512 when DotProductTileKernel.BFloat16.IsAvailable => $"bf16: {DotProductTileKernel.BFloat16.Status}, 6x32 tiles, fp32 sums",
+            SimdWidth.V512 => $"bf16: bf16 weights widened to fp32, AVX-512F FMA, fp32 sums ({DotProductTileKernel.BFloat16.Status})",
+            SimdWidth.V256 => "bf16: bf16 weights widened to fp32, AVX2 FMA, fp32 sums (no AVX-512)",
             _ => "bf16: bf16 weights widened to fp32, scalar FMA, fp32 sums",
-        }) + (CpuFeatures.HasAvx512Bf16
-            ? "; the CPU has AVX512-BF16 (vdpbf16ps), which .NET 10 cannot issue (no intrinsic exists)"
-            : "; this CPU has no AVX512-BF16 (nor could .NET 10 issue it): the same arithmetic in emulation"),
+        },
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "not a precision"),
     };
-
-    /// <summary>CPU features .NET 10 does not expose as intrinsics, read with CPUID (false off x86).</summary>
-    private static class CpuFeatures
-    {
-        public static bool HasAvx512Vnni { get; } = X86Base.IsSupported && Avx512F.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
-        public static bool HasAvx512Bf16 { get; } = X86Base.IsSupported && Avx512F.IsSupported && (X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0;
-    }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using DpBert.Tensors.MachineCode;
 
 namespace DpBert.Tensors;
 
@@ -11,10 +12,12 @@ namespace DpBert.Tensors;
 /// </summary>
 /// <remarks>
 /// What runs where: this is the arithmetic of AVX512-BF16's <c>vdpbf16ps</c> (bf16 operands, exact products, fp32
-/// sums), but .NET 10 has no intrinsic for that instruction (no <c>Avx512Bf16</c> class; checked by reflection over
-/// <c>System.Runtime.Intrinsics.X86</c>), so the kernels widen the bf16 weights to fp32 with a shift or a mask and
-/// multiply with AVX-512F FMAs (AVX2 FMAs without AVX-512, plain loops without either). What bf16 saves here is memory:
-/// weights take half the bytes of fp32, which pays where a GEMM streams its weights more than it computes (few rows).
+/// sums). .NET 10 has no intrinsic for that instruction (no <c>Avx512Bf16</c> class; checked by reflection over
+/// <c>System.Runtime.Intrinsics.X86</c>), so where the processor has it (Linux x64) the 6 x 32 tiles run it from
+/// machine code written at run time (<see cref="DotProductTileKernel.BFloat16"/>, the activations rounded into bf16
+/// rows); elsewhere the kernels widen the bf16 weights to fp32 with a shift or a mask and multiply with AVX-512F FMAs
+/// (AVX2 FMAs without AVX-512, plain loops without either), where what bf16 saves is memory: weights take half the
+/// bytes of fp32, which pays where a GEMM streams its weights more than it computes (few rows).
 /// </remarks>
 internal static unsafe class BFloat16Gemm
 {
@@ -26,12 +29,17 @@ internal static unsafe class BFloat16Gemm
     /// </summary>
     public static void Multiply(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, BFloat16Matrix w, int m,
         bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false) =>
-        Multiply(Simd.Best, c, ldc, a, lda, w, m, accumulate, bias, gelu);
+        Multiply(Simd.Best, c, ldc, a, lda, w, m, accumulate, bias, gelu, Simd.Best == SimdWidth.V512 && DotProductTileKernel.BFloat16.IsAvailable);
 
-    /// <summary>The same at a chosen width; <paramref name="w"/> must be packed for it.</summary>
+    /// <summary>
+    /// The same at a chosen width; <paramref name="w"/> must be packed for it. <paramref name="dot"/> runs the 512-bit
+    /// tiles on <c>vdpbf16ps</c> (<see cref="DotProductTileKernel.BFloat16"/>, which must be available).
+    /// </summary>
     internal static void Multiply(SimdWidth width, Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, BFloat16Matrix w, int m,
-        bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false)
+        bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false, bool dot = false)
     {
+        if (dot && (width != SimdWidth.V512 || !DotProductTileKernel.BFloat16.IsAvailable))
+            throw new ArgumentException($"the vdpbf16ps kernel runs 512-bit tiles where it is available ({DotProductTileKernel.BFloat16.Status}); asked at {width}", nameof(dot));
         ArgumentNullException.ThrowIfNull(w);
         int n = w.N, k = w.K;
         Gemm.CheckShapes(c, ldc, a, lda, transA: false, m, n, k, bias);
@@ -40,7 +48,7 @@ internal static unsafe class BFloat16Gemm
         fixed (float* pa = a) fixed (float* pc = c) fixed (float* pbias = bias)
         {
             var job = Job.Instance ??= new Job();
-            job.Set(width, pc, ldc, pa, lda, w, m, accumulate, pbias, gelu);
+            job.Set(width, dot, pc, ldc, pa, lda, w, m, accumulate, pbias, gelu);
             job.Run();
         }
     }
@@ -58,11 +66,11 @@ internal static unsafe class BFloat16Gemm
         private BFloat16Matrix _w = null!;
         private int _m, _slivers;
         private TileSchedule _schedule;
-        private bool _accumulate, _gelu, _roundPhase;
+        private bool _accumulate, _gelu, _roundPhase, _dot;
 
-        public void Set(SimdWidth width, float* c, int ldc, float* a, int lda, BFloat16Matrix w, int m, bool accumulate, float* bias, bool gelu)
+        public void Set(SimdWidth width, bool dot, float* c, int ldc, float* a, int lda, BFloat16Matrix w, int m, bool accumulate, float* bias, bool gelu)
         {
-            _c = c; _a = a; _bias = bias;
+            _c = c; _a = a; _bias = bias; _dot = dot;
             (_width, _ldc, _lda, _w, _m, _accumulate, _gelu) = (width, ldc, lda, w, m, accumulate, gelu);
             _slivers = w.SliverCount;
             _stride = w.PaddedK;
@@ -89,7 +97,8 @@ internal static unsafe class BFloat16Gemm
             if (_roundPhase)
             {
                 int first = index * RowsPerRoundTask, end = Math.Min(_m, first + RowsPerRoundTask);
-                for (int r = first; r < end; r++) RoundRow(_rounded + r * _stride, _a + r * _lda, _w.K, (int)_stride);
+                if (_dot) for (int r = first; r < end; r++) RoundRowToBits((ushort*)_rounded + r * _stride, _a + r * _lda, _w.K, (int)_stride);
+                else for (int r = first; r < end; r++) RoundRow(_rounded + r * _stride, _a + r * _lda, _w.K, (int)_stride);
                 return;
             }
             var (s, firstPanel, endPanel) = _schedule.Task(index);
@@ -106,6 +115,9 @@ internal static unsafe class BFloat16Gemm
                 float* c = _c + i * _ldc + j0;
                 switch (_width)
                 {
+                    case SimdWidth.V512 when _dot:
+                        BFloat16GemmKernels.Tile512Dot((ushort*)_rounded + i * _stride, _stride, sliver, pairs, c, _ldc, rows, cols, _accumulate, bias, _gelu, tile);
+                        break;
                     case SimdWidth.V512:
                         BFloat16GemmKernels.Tile512(a, _stride, sliver, pairs, c, _ldc, rows, cols, _accumulate, bias, _gelu, tile);
                         break;
@@ -117,6 +129,20 @@ internal static unsafe class BFloat16Gemm
                         break;
                 }
             }
+        }
+
+        /// <summary>One row of A rounded to bf16 bits (for <c>vdpbf16ps</c>), padded with a zero to the even stride.</summary>
+        private static void RoundRowToBits(ushort* dst, float* src, int k, int stride)
+        {
+            int i = 0;
+            for (; i <= k - 32; i += 32)
+            {
+                var low = BFloat16.RoundToSingle(Vector512.Load(src + i)).AsUInt32() >> 16;
+                var high = BFloat16.RoundToSingle(Vector512.Load(src + i + 16)).AsUInt32() >> 16;
+                Vector512.Narrow(low, high).Store(dst + i);
+            }
+            for (; i < k; i++) dst[i] = BFloat16.Round(src[i]);
+            for (; i < stride; i++) dst[i] = 0;
         }
 
         /// <summary>One row of A rounded to bf16 (as floats), padded with a zero to the even stride.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using DpBert.Tensors.MachineCode;
 
 namespace DpBert.Tensors;
 
@@ -8,7 +9,8 @@ namespace DpBert.Tensors;
 /// bf16 micro-kernels: activations already rounded to bf16 (held as floats), weights stored as bf16 pairs
 /// (<see cref="BFloat16Matrix"/>), every product exact in fp32 and accumulated in fp32 with fused multiply-adds: the
 /// arithmetic of AVX512-BF16's <c>vdpbf16ps</c>, computed with AVX-512F / AVX2 FMAs because .NET 10 has no intrinsic
-/// for it. A loaded vector of pairs becomes two float vectors by a shift (even k) and a mask (odd k).
+/// for it. A loaded vector of pairs becomes two float vectors by a shift (even k) and a mask (odd k). Where the processor
+/// has AVX512-BF16, <see cref="Tile512Dot"/> runs the instruction itself from machine code written at run time.
 /// </summary>
 internal static unsafe class BFloat16GemmKernels
 {
@@ -63,6 +65,34 @@ internal static unsafe class BFloat16GemmKernels
             x = Vector512.Create(a5[o + 1]);
             c50 = Avx512F.FusedMultiplyAdd(x, d0, c50); c51 = Avx512F.FusedMultiplyAdd(x, d1, c51);
         }
+        StoreTile512(c, ldc, rows, cols, accumulate, bias, gelu, tile, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /// <summary>
+    /// <see cref="Tile512"/> on AVX512-BF16's <c>vdpbf16ps</c> (<see cref="DotProductTileKernel.BFloat16"/>): activation
+    /// rows held as bf16 bits (<paramref name="a"/>, pairs of k per 32-bit lane like the weights), the same products in
+    /// fp32, summed in the instruction's order (each pair's odd k before its even k).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile512Dot(ushort* a, nint lda, ushort* b, int pairs, float* c, nint ldc, int rows, int cols,
+        bool accumulate, float* bias, bool gelu, float* tile)
+    {
+        void** rowPointers = stackalloc void*[Rows];
+        for (int r = 0; r < Rows; r++) rowPointers[r] = a + lda * Math.Min(r, rows - 1);
+        float* acc = stackalloc float[Rows * 32];
+        DotProductTileKernel.BFloat16.Accumulate(rowPointers, b, pairs, acc);
+        StoreTile512(c, ldc, rows, cols, accumulate, bias, gelu, tile,
+            Vector512.Load(acc), Vector512.Load(acc + 16), Vector512.Load(acc + 32), Vector512.Load(acc + 48),
+            Vector512.Load(acc + 64), Vector512.Load(acc + 80), Vector512.Load(acc + 96), Vector512.Load(acc + 112),
+            Vector512.Load(acc + 128), Vector512.Load(acc + 144), Vector512.Load(acc + 160), Vector512.Load(acc + 176));
+    }
+
+    /// <summary>Stores a 6 x 32 tile of fp32 sums (two vectors per row) through <see cref="TileStore"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile512(float* c, nint ldc, int rows, int cols, bool accumulate, float* bias, bool gelu, float* tile,
+        Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11, Vector512<float> c20, Vector512<float> c21,
+        Vector512<float> c30, Vector512<float> c31, Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51)
+    {
         if (rows == Rows && cols == 32)
         {
             TileStore.Row512(c, accumulate, bias, gelu, c00, c01);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using DpBert.Tensors.MachineCode;
 
 namespace DpBert.Tensors;
 
@@ -11,9 +12,9 @@ namespace DpBert.Tensors;
 /// (and GELU, when asked) added per tile: <c>C = (accumulate ? C : 0) + deq(quant(A) Q^T) + bias</c>.
 /// </summary>
 /// <remarks>
-/// What runs where: AVX-512BW, 6 x 32 tiles (<c>vpmaddubsw</c>, <c>vpmaddwd</c>, <c>vpaddd</c> on zmm); AVX2, 6 x 16
-/// tiles (the same on ymm); anything else, a scalar tile. All three give the same integer sums; see
-/// <see cref="QuantizedGemmKernels"/>.
+/// What runs where: AVX512-VNNI, 6 x 32 tiles of <c>vpdpbusd</c> (<see cref="DotProductTileKernel.Int8"/>, Linux x64); AVX-512BW,
+/// the same tiles with <c>vpmaddubsw</c>, <c>vpmaddwd</c>, <c>vpaddd</c> on zmm; AVX2, 6 x 16 tiles (the same on ymm);
+/// anything else, a scalar tile. All four give the same integer sums; see <see cref="QuantizedGemmKernels"/>.
 /// </remarks>
 internal static unsafe class QuantizedGemm
 {
@@ -32,39 +33,50 @@ internal static unsafe class QuantizedGemm
     /// </summary>
     public static void Multiply(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, QuantizedMatrix w, int m,
         bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false) =>
-        Multiply(BestWidth, c, ldc, a, lda, w, m, accumulate, bias, gelu);
+        Multiply(BestWidth, c, ldc, a, lda, w, m, accumulate, bias, gelu, BestWidth == SimdWidth.V512 && DotProductTileKernel.Int8.IsAvailable);
 
-    /// <summary>The same at a chosen width (tests compare the widths); <paramref name="w"/> must be packed for that width.</summary>
+    /// <summary>
+    /// The same at a chosen width (tests compare the widths); <paramref name="w"/> must be packed for that width.
+    /// <paramref name="vnni"/> runs the 512-bit tiles on <see cref="DotProductTileKernel.Int8"/> (which must be available).
+    /// </summary>
     internal static void Multiply(SimdWidth width, Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, QuantizedMatrix w, int m,
-        bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false)
+        bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false, bool vnni = false)
     {
         ArgumentNullException.ThrowIfNull(w);
         int n = w.N, k = w.K;
         Gemm.CheckShapes(c, ldc, a, lda, transA: false, m, n, k, bias);
         Gemm.CheckPacking(w.SliverWidth, SliverWidthFor(width), width);
+        CheckVnni(width, vnni);
         if (m == 0 || n == 0) return;
         var rows = Scratch.Rows ??= new QuantizedRows();
         rows.Resize(m, k);
         fixed (float* pa = a) fixed (float* pc = c) fixed (float* pbias = bias)
         {
             var job = Job.Instance ??= new Job();
-            job.Set(width, pc, ldc, pa, lda, rows, w, m, accumulate, pbias, gelu);
+            job.Set(width, vnni, pc, ldc, pa, lda, rows, w, m, accumulate, pbias, gelu);
             job.Run();
         }
     }
 
     /// <summary>Multiplies rows quantised already (the reference tests feed their own).</summary>
     internal static void Multiply(SimdWidth width, Span<float> c, int ldc, QuantizedRows rows, QuantizedMatrix w,
-        bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false)
+        bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false, bool vnni = false)
     {
+        CheckVnni(width, vnni);
         if (rows.Rows == 0 || w.N == 0) return;
         if (c.Length < (long)(rows.Rows - 1) * ldc + w.N) throw new ArgumentException("c is too short", nameof(c));
         fixed (float* pc = c) fixed (float* pbias = bias)
         {
             var job = Job.Instance ??= new Job();
-            job.Set(width, pc, ldc, null, 0, rows, w, rows.Rows, accumulate, pbias, gelu);
+            job.Set(width, vnni, pc, ldc, null, 0, rows, w, rows.Rows, accumulate, pbias, gelu);
             job.Run();
         }
+    }
+
+    private static void CheckVnni(SimdWidth width, bool vnni)
+    {
+        if (vnni && (width != SimdWidth.V512 || !DotProductTileKernel.Int8.IsAvailable))
+            throw new ArgumentException($"the VNNI kernel runs 512-bit tiles where it is available ({DotProductTileKernel.Int8.Status}); asked at {width}", nameof(vnni));
     }
 
     private static class Scratch
@@ -85,12 +97,12 @@ internal static unsafe class QuantizedGemm
         private QuantizedMatrix _w = null!;
         private int _m, _slivers;
         private TileSchedule _schedule;
-        private bool _accumulate, _gelu, _quantizePhase;
+        private bool _accumulate, _gelu, _quantizePhase, _vnni;
 
-        public void Set(SimdWidth width, float* c, int ldc, float* a, int lda, QuantizedRows rows, QuantizedMatrix w, int m,
+        public void Set(SimdWidth width, bool vnni, float* c, int ldc, float* a, int lda, QuantizedRows rows, QuantizedMatrix w, int m,
             bool accumulate, float* bias, bool gelu)
         {
-            _c = c; _a = a; _bias = bias;
+            _c = c; _a = a; _bias = bias; _vnni = vnni;
             (_width, _ldc, _lda, _rows, _w, _m, _accumulate, _gelu) = (width, ldc, lda, rows, w, m, accumulate, gelu);
             _slivers = w.SliverCount;
         }
@@ -137,6 +149,9 @@ internal static unsafe class QuantizedGemm
                     var d = new QuantizedGemmKernels.Dequant(rowScale + i, rowZero + i, colScale + j0, colSum + j0);
                     switch (_width)
                     {
+                        case SimdWidth.V512 when _vnni:
+                            QuantizedGemmKernels.Tile512Vnni(a, _rows.Stride, sliver, quads, c, _ldc, rows, cols, d, _accumulate, bias, _gelu, tile);
+                            break;
                         case SimdWidth.V512:
                             QuantizedGemmKernels.Tile512(a, _rows.Stride, sliver, quads, c, _ldc, rows, cols, d, _accumulate, bias, _gelu, tile);
                             break;

@@ -1,10 +1,20 @@
 using DpBert.Tensors;
+using DpBert.Tensors.MachineCode;
 
 namespace DpBert.Tests.Tensors;
 
 public class BFloat16GemmTests
 {
     public static TheoryData<SimdWidth> Widths => KernelAssert.Widths();
+
+    /// <summary>Every width's kernel, plus the <c>vdpbf16ps</c> tile (machine code written at run time) where the processor has AVX512-BF16.</summary>
+    public static TheoryData<SimdWidth, bool> Kernels()
+    {
+        var data = new TheoryData<SimdWidth, bool>();
+        foreach (var width in KernelAssert.Widths()) data.Add(width, false);
+        if (DotProductTileKernel.BFloat16.IsAvailable) data.Add(SimdWidth.V512, true);
+        return data;
+    }
 
     /// <summary>The bf16 nearest to x by exhaustive comparison of the two candidates around it, ties to the even one.</summary>
     private static float NearestBFloat16(float x)
@@ -56,8 +66,8 @@ public class BFloat16GemmTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void Kernels_match_the_bf16_arithmetic_in_double_for_a_sweep_of_shapes(SimdWidth width)
+    [MemberData(nameof(Kernels))]
+    public void Kernels_match_the_bf16_arithmetic_in_double_for_a_sweep_of_shapes(SimdWidth width, bool dot)
     {
         int seed = 0;
         foreach (int m in new[] { 1, 5, 6, 7, 13 })
@@ -91,14 +101,14 @@ public class BFloat16GemmTests
                 magnitude[r * ldc + j] = abs;
             }
             var actual = (float[])c0.Clone();
-            BFloat16Gemm.Multiply(width, actual, ldc, a, lda, packed, m, accumulate, bias, gelu);
+            BFloat16Gemm.Multiply(width, actual, ldc, a, lda, packed, m, accumulate, bias, gelu, dot);
             for (int r = 0; r < m; r++)
             for (int j = 0; j < n; j++)
             {
                 // fp32 accumulation of exact products: at most k roundings of 2^-24 of the running magnitude.
                 double allowed = 1e-6 + (k + 2) * Math.Pow(2, -24) * (magnitude[r * ldc + j] + Math.Abs(expected[r * ldc + j]));
                 double error = Math.Abs(actual[r * ldc + j] - expected[r * ldc + j]);
-                Assert.True(error <= allowed, $"{width} m={m} n={n} k={k} ({r}, {j}): {actual[r * ldc + j]} vs {expected[r * ldc + j]} (allowed {allowed:G3})");
+                Assert.True(error <= allowed, $"{width} dot={dot} m={m} n={n} k={k} ({r}, {j}): {actual[r * ldc + j]} vs {expected[r * ldc + j]} (allowed {allowed:G3})");
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using DpBert.Tensors;
+using DpBert.Tensors.MachineCode;
 
 namespace DpBert.Tests.Tensors;
 
@@ -14,6 +15,19 @@ public unsafe class QuantizedGemmTests
         return data;
     }
 
+    /// <summary>
+    /// Every int8 GEMM kernel this processor runs: each width's, plus the AVX512-VNNI tile (machine code written at run
+    /// time) where the processor has VNNI; on a processor without it the (V512, true) case is absent, not skipped silently:
+    /// <see cref="The_vnni_kernel_runs_where_the_processor_reports_vnni"/> says which.
+    /// </summary>
+    public static TheoryData<SimdWidth, bool> Kernels()
+    {
+        var data = new TheoryData<SimdWidth, bool>();
+        foreach (var width in Widths()) data.Add(width, false);
+        if (DotProductTileKernel.Int8.IsAvailable) data.Add(SimdWidth.V512, true);
+        return data;
+    }
+
     private static QuantizedRows QuantizeRows(SimdWidth width, float[] a, int lda, int m, int k)
     {
         var rows = new QuantizedRows();
@@ -24,8 +38,8 @@ public unsafe class QuantizedGemmTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void Kernels_match_the_quantised_arithmetic_in_double_for_a_sweep_of_shapes(SimdWidth width)
+    [MemberData(nameof(Kernels))]
+    public void Kernels_match_the_quantised_arithmetic_in_double_for_a_sweep_of_shapes(SimdWidth width, bool vnni)
     {
         int seed = 0;
         foreach (int m in new[] { 1, 5, 6, 7, 13 })
@@ -44,15 +58,15 @@ public unsafe class QuantizedGemmTests
             var expected = (float[])c0.Clone();
             var actual = (float[])c0.Clone();
             QuantizedGemmReference.Multiply(expected, ldc, rows, q, accumulate, bias, gelu);
-            QuantizedGemm.Multiply(width, actual, ldc, rows, q, accumulate, bias, gelu);
+            QuantizedGemm.Multiply(width, actual, ldc, rows, q, accumulate, bias, gelu, vnni);
             // Integer sums are exact; what is left is the float rounding of the dequantisation (and GELU's erf form).
-            KernelAssert.Close(expected, actual, 2e-6, 2e-6, $"{width} m={m} n={n} k={k} accumulate={accumulate} gelu={gelu}");
+            KernelAssert.Close(expected, actual, 2e-6, 2e-6, $"{width} vnni={vnni} m={m} n={n} k={k} accumulate={accumulate} gelu={gelu}");
         }
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void Quantising_and_multiplying_from_floats_is_the_same_as_in_two_steps(SimdWidth width)
+    [MemberData(nameof(Kernels))]
+    public void Quantising_and_multiplying_from_floats_is_the_same_as_in_two_steps(SimdWidth width, bool vnni)
     {
         const int m = 131, n = 200, k = 97;   // large enough to split over the pool, with partial tiles and slivers
         var a = KernelAssert.Random(m * k, 1, scale: 2f);
@@ -62,8 +76,8 @@ public unsafe class QuantizedGemmTests
         var expected = new float[m * n];
         var actual = new float[m * n];
         QuantizedGemmReference.Multiply(expected, n, QuantizeRows(SimdWidth.Scalar, a, k, m, k), q, bias: bias);
-        QuantizedGemm.Multiply(width, actual, n, a, k, q, m, bias: bias);
-        KernelAssert.Close(expected, actual, 2e-6, 2e-6, $"{width} from floats");
+        QuantizedGemm.Multiply(width, actual, n, a, k, q, m, bias: bias, vnni: vnni);
+        KernelAssert.Close(expected, actual, 2e-6, 2e-6, $"{width} vnni={vnni} from floats");
     }
 
     [Theory]
@@ -106,8 +120,8 @@ public unsafe class QuantizedGemmTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void The_largest_products_do_not_saturate(SimdWidth width)
+    [MemberData(nameof(Kernels))]
+    public void The_largest_products_do_not_saturate(SimdWidth width, bool vnni)
     {
         // Activations at the top of their range (127) against weights of full magnitude: vpmaddubsw's 16-bit pair
         // sums reach 2 * 127 * 127 = 32,258, just inside its range, so the result is exact.
@@ -120,7 +134,7 @@ public unsafe class QuantizedGemmTests
         var rows = QuantizeRows(width, a, k, m, k);
         Assert.All(Enumerable.Range(1, k - 1), p => Assert.Equal(127, rows.At(0, p)));
         var c = new float[m * n];
-        QuantizedGemm.Multiply(width, c, n, rows, q);
+        QuantizedGemm.Multiply(width, c, n, rows, q, vnni: vnni);
         for (int r = 0; r < m; r++)
             for (int j = 0; j < n; j++)
                 Assert.Equal(j % 2 == 0 ? k - 1 : -(k - 1), c[r * n + j], 4);
