@@ -62,7 +62,8 @@ internal sealed unsafe class DotProductTileKernel
     public void Accumulate(void** rows, void* sliver, int steps, void* acc)
     {
         if (_entry == 0) throw new InvalidOperationException($"{Kind} kernel: {Status}");
-        ((delegate* unmanaged<void**, void*, nint, void*, void>)_entry)(rows, sliver, steps, acc);
+        // No GC transition: the loop is short (microseconds), never blocks and never calls back into the runtime.
+        ((delegate* unmanaged[SuppressGCTransition]<void**, void*, nint, void*, void>)_entry)(rows, sliver, steps, acc);
     }
 
     /// <summary>The code (the tests disassemble it).</summary>
