@@ -15,7 +15,8 @@ namespace DpBert.Tensors;
 /// sums). .NET 10 has no intrinsic for that instruction (no <c>Avx512Bf16</c> class; checked by reflection over
 /// <c>System.Runtime.Intrinsics.X86</c>), so where the processor has it (Linux x64) the 6 x 32 tiles run it from
 /// machine code written at run time (<see cref="DotProductTileKernel.BFloat16"/>, the activations rounded into bf16
-/// rows); elsewhere the kernels widen the bf16 weights to fp32 with a shift or a mask and multiply with AVX-512F FMAs
+/// rows; like the instruction it treats subnormal inputs and results as zero and rounds to nearest whatever MXCSR says,
+/// where the managed kernels underflow gradually, a difference below 2^-126 per product); elsewhere the kernels widen the bf16 weights to fp32 with a shift or a mask and multiply with AVX-512F FMAs
 /// (AVX2 FMAs without AVX-512, plain loops without either), where what bf16 saves is memory: weights take half the
 /// bytes of fp32, which pays where a GEMM streams its weights more than it computes (few rows).
 /// </remarks>

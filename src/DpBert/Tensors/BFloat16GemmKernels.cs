@@ -71,9 +71,10 @@ internal static unsafe class BFloat16GemmKernels
     /// <summary>
     /// <see cref="Tile512"/> on AVX512-BF16's <c>vdpbf16ps</c> (<see cref="DotProductTileKernel.BFloat16"/>): activation
     /// rows held as bf16 bits (<paramref name="a"/>, pairs of k per 32-bit lane like the weights), the same products in
-    /// fp32, summed in the instruction's order (each pair's odd k before its even k).
+    /// fp32, summed in the instruction's order (each pair's odd k before its even k), with the instruction's handling of
+    /// subnormals (inputs and results flushed to zero; the managed tiles keep them).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     public static void Tile512Dot(ushort* a, nint lda, ushort* b, int pairs, float* c, nint ldc, int rows, int cols,
         bool accumulate, float* bias, bool gelu, float* tile)
     {

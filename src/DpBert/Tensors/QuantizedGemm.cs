@@ -63,6 +63,8 @@ internal static unsafe class QuantizedGemm
         bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false, bool vnni = false)
     {
         CheckVnni(width, vnni);
+        if (rows.Stride != w.PaddedK)
+            throw new ArgumentException($"the quantised rows hold {rows.Stride} bytes per row, the weights {w.PaddedK} (k = {w.K} padded)", nameof(rows));
         if (rows.Rows == 0 || w.N == 0) return;
         if (c.Length < (long)(rows.Rows - 1) * ldc + w.N) throw new ArgumentException("c is too short", nameof(c));
         fixed (float* pc = c) fixed (float* pbias = bias)

@@ -78,7 +78,7 @@ internal static unsafe class QuantizedGemmKernels
     /// <see cref="Tile512"/> with the integer sums from AVX512-VNNI (<see cref="DotProductTileKernel.Int8"/>, one <c>vpdpbusd</c>
     /// per 64 multiply-adds): the same sums, the same dequantisation and store.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     public static void Tile512Vnni(byte* a, nint lda, sbyte* b, int quads, float* c, nint ldc, int rows, int cols,
         in Dequant d, bool accumulate, float* bias, bool gelu, float* tile)
     {

@@ -113,6 +113,32 @@ public class BFloat16GemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void A_product_large_enough_to_split_over_the_pool_matches_the_bf16_arithmetic_in_double(SimdWidth width, bool dot)
+    {
+        const int m = 131, n = 200, k = 97;   // above the parallel threshold, with partial tiles and slivers
+        var a = KernelAssert.Random(m * k, 31, scale: 2f);
+        var w = KernelAssert.Random(n * k, 32, scale: 0.1f);
+        var bias = KernelAssert.Random(n, 33);
+        var packed = BFloat16Matrix.Pack(width, w, k, n, k);
+        var actual = new float[m * n];
+        BFloat16Gemm.Multiply(width, actual, n, a, k, packed, m, bias: bias, dot: dot);
+        for (int r = 0; r < m; r++)
+        for (int j = 0; j < n; j++)
+        {
+            double sum = bias[j], abs = 0;
+            for (int p = 0; p < k; p++)
+            {
+                double product = (double)BFloat16.RoundToSingle(a[r * k + p]) * BFloat16.RoundToSingle(w[j * k + p]);
+                sum += product;
+                abs += Math.Abs(product);
+            }
+            double allowed = 1e-6 + (k + 2) * Math.Pow(2, -24) * (abs + Math.Abs(sum));
+            Assert.True(Math.Abs(actual[r * n + j] - sum) <= allowed, $"{width} dot={dot} ({r}, {j}): {actual[r * n + j]} vs {sum}");
+        }
+    }
+
     [Fact]
     public void The_result_is_within_bf16_rounding_of_the_fp32_product()
     {

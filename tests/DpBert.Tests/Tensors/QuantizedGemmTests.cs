@@ -18,7 +18,7 @@ public unsafe class QuantizedGemmTests
     /// <summary>
     /// Every int8 GEMM kernel this processor runs: each width's, plus the AVX512-VNNI tile (machine code written at run
     /// time) where the processor has VNNI; on a processor without it the (V512, true) case is absent, not skipped silently:
-    /// <see cref="The_vnni_kernel_runs_where_the_processor_reports_vnni"/> says which.
+    /// <see cref="MachineCodeTests.Each_kernel_runs_where_the_processor_reports_its_extension"/> checks which.
     /// </summary>
     public static TheoryData<SimdWidth, bool> Kernels()
     {

@@ -2,8 +2,8 @@ namespace DpBert.Tensors.MachineCode;
 
 /// <summary>
 /// Writes x86-64 machine code for the few instruction forms the run-time kernels need (<see cref="DotProductTileKernel"/>):
-/// 64-bit loads, stack, compare and jump on general-purpose registers, and EVEX-encoded 512-bit integer instructions
-/// on zmm0-31. It exists because the .NET 10 runtime reports no intrinsic class for AVX512-VNNI on processors that
+/// 64-bit loads, stack, compare and jump on general-purpose registers, and EVEX-encoded 512-bit instructions on
+/// zmm0-31 (integer moves and dot products, and the bf16 dot product). It exists because the .NET 10 runtime reports no intrinsic class for AVX512-VNNI on processors that
 /// have it without the VEX-encoded AVX-VNNI (Zen 4 and Cascade Lake; checked by reflection on Zen 4), and has none for
 /// AVX512-BF16 at all, so <c>vpdpbusd</c> and <c>vdpbf16ps</c> cannot be issued from C#. The encodings follow the Intel SDM, volume 2, sections 2.1 (ModRM, SIB,
 /// REX) and 2.7 (EVEX); the tests check every instruction against GNU objdump's disassembly.
