@@ -43,6 +43,7 @@ internal static class BenchmarkProgram
             case "attention-tune": AttentionTuning.Run(); HeadTuning.Run(); break;
             case "elementwise-tune": ElementwiseTuning.Run(); SoftmaxTuning.Run(); break;
             case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;
+            case "oracle-probe": OracleProbe.Run(options.Get("model", ""), options.Get("plans", ""), options.GetInt("depth-above", 2), options.GetInt("layer", 1)); break;
             case "profile":
                 ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10),
                     InferencePrecisions.Parse(options.Get("precision", "fp32")));
