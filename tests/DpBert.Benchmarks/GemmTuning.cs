@@ -29,7 +29,7 @@ internal static class GemmTuning
             double b16 = Best(() => BFloat16Gemm.Multiply(c, n, x, k, bf, m));
             double flops = 2.0 * m * n * k;
             string bw = "";
-            if (QuantizedGemm.BestWidth == SimdWidth.V512 && DpBert.Tensors.MachineCode.DotProductTileKernel.Int8.IsAvailable)
+            if (DpBert.Tensors.MachineCode.DotProductTileKernel.Int8.RunsAt(QuantizedGemm.BestWidth))
             {
                 double i8bw = Best(() => QuantizedGemm.Multiply(SimdWidth.V512, c, n, x, k, q, m, vnni: false));
                 bw = $"   (VNNI; AVX-512BW {flops / i8bw / 1e9,6:F1} GOP/s, VNNI/BW speed {i8bw / i8:F2}x)";

@@ -30,7 +30,7 @@ internal static unsafe class BFloat16Gemm
     /// </summary>
     public static void Multiply(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, BFloat16Matrix w, int m,
         bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false) =>
-        Multiply(Simd.Best, c, ldc, a, lda, w, m, accumulate, bias, gelu, Simd.Best == SimdWidth.V512 && DotProductTileKernel.BFloat16.IsAvailable);
+        Multiply(Simd.Best, c, ldc, a, lda, w, m, accumulate, bias, gelu, DotProductTileKernel.BFloat16.RunsAt(Simd.Best));
 
     /// <summary>
     /// The same at a chosen width; <paramref name="w"/> must be packed for it. <paramref name="dot"/> runs the 512-bit
@@ -39,8 +39,7 @@ internal static unsafe class BFloat16Gemm
     internal static void Multiply(SimdWidth width, Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, BFloat16Matrix w, int m,
         bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false, bool dot = false)
     {
-        if (dot && (width != SimdWidth.V512 || !DotProductTileKernel.BFloat16.IsAvailable))
-            throw new ArgumentException($"the vdpbf16ps kernel runs 512-bit tiles where it is available ({DotProductTileKernel.BFloat16.Status}); asked at {width}", nameof(dot));
+        DotProductTileKernel.BFloat16.CheckRequest(dot, width, nameof(dot));
         ArgumentNullException.ThrowIfNull(w);
         int n = w.N, k = w.K;
         Gemm.CheckShapes(c, ldc, a, lda, transA: false, m, n, k, bias);

@@ -33,7 +33,7 @@ internal static unsafe class QuantizedGemm
     /// </summary>
     public static void Multiply(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, QuantizedMatrix w, int m,
         bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false) =>
-        Multiply(BestWidth, c, ldc, a, lda, w, m, accumulate, bias, gelu, BestWidth == SimdWidth.V512 && DotProductTileKernel.Int8.IsAvailable);
+        Multiply(BestWidth, c, ldc, a, lda, w, m, accumulate, bias, gelu, DotProductTileKernel.Int8.RunsAt(BestWidth));
 
     /// <summary>
     /// The same at a chosen width (tests compare the widths); <paramref name="w"/> must be packed for that width.
@@ -46,7 +46,7 @@ internal static unsafe class QuantizedGemm
         int n = w.N, k = w.K;
         Gemm.CheckShapes(c, ldc, a, lda, transA: false, m, n, k, bias);
         Gemm.CheckPacking(w.SliverWidth, SliverWidthFor(width), width);
-        CheckVnni(width, vnni);
+        DotProductTileKernel.Int8.CheckRequest(vnni, width, nameof(vnni));
         if (m == 0 || n == 0) return;
         var rows = Scratch.Rows ??= new QuantizedRows();
         rows.Resize(m, k);
@@ -62,7 +62,7 @@ internal static unsafe class QuantizedGemm
     internal static void Multiply(SimdWidth width, Span<float> c, int ldc, QuantizedRows rows, QuantizedMatrix w,
         bool accumulate = false, ReadOnlySpan<float> bias = default, bool gelu = false, bool vnni = false)
     {
-        CheckVnni(width, vnni);
+        DotProductTileKernel.Int8.CheckRequest(vnni, width, nameof(vnni));
         if (rows.Stride != w.PaddedK)
             throw new ArgumentException($"the quantised rows hold {rows.Stride} bytes per row, the weights {w.PaddedK} (k = {w.K} padded)", nameof(rows));
         if (rows.Rows == 0 || w.N == 0) return;
@@ -73,12 +73,6 @@ internal static unsafe class QuantizedGemm
             job.Set(width, vnni, pc, ldc, null, 0, rows, w, rows.Rows, accumulate, pbias, gelu);
             job.Run();
         }
-    }
-
-    private static void CheckVnni(SimdWidth width, bool vnni)
-    {
-        if (vnni && (width != SimdWidth.V512 || !DotProductTileKernel.Int8.IsAvailable))
-            throw new ArgumentException($"the VNNI kernel runs 512-bit tiles where it is available ({DotProductTileKernel.Int8.Status}); asked at {width}", nameof(vnni));
     }
 
     private static class Scratch

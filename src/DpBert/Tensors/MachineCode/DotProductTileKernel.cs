@@ -58,6 +58,16 @@ internal sealed unsafe class DotProductTileKernel
     /// <summary>What runs and, when it does not, why (for the precision descriptions and benchmark headers).</summary>
     public string Status { get; }
 
+    /// <summary>True when the 512-bit tiles of <paramref name="width"/> can run on this kernel (the GEMMs' default).</summary>
+    public bool RunsAt(SimdWidth width) => width == SimdWidth.V512 && IsAvailable;
+
+    /// <summary>Throws, naming <paramref name="parameter"/>, when a caller asks for this kernel at a width it cannot serve.</summary>
+    public void CheckRequest(bool requested, SimdWidth width, string parameter)
+    {
+        if (requested && !RunsAt(width))
+            throw new ArgumentException($"the {Kind.ToString().ToLowerInvariant()} kernel runs 512-bit tiles where it is available ({Status}); asked at {width}", parameter);
+    }
+
     /// <summary>Runs <paramref name="steps"/> steps over the six rows and the sliver; overwrites the 192 accumulators.</summary>
     public void Accumulate(void** rows, void* sliver, int steps, void* acc)
     {
