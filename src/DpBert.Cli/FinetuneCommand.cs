@@ -21,8 +21,9 @@ internal static class FinetuneCommand
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary for presets (default: shared/vocab/bert-base-uncased/vocab.txt beside the clone)." };
         var resume = new Option<string?>("--resume-from-checkpoint") { Description = "Continue a run from its checkpoint/ folder exactly." };
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and pick the best checkpoint on them; the dev set is only reported.", DefaultValueFactory = _ => 0 };
+        var poolerInput = new Option<string?>("--pooler-input") { Description = "What the classifier's pooler reads: cls (the [CLS] row, as Hugging Face) or mean (the mean of the real tokens, as sentence-transformers pools all-MiniLM-L6-v2); default: the model's config.json, else cls." };
         var o = new TrainingOptionFlags();
-        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume, heldOut };
+        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume, heldOut, poolerInput };
         o.AddTo(command);
         var engine = new EngineFlags();
         engine.AddTo(command);
@@ -31,7 +32,7 @@ internal static class FinetuneCommand
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var glueTask = GlueTask.FromName(parse.GetValue(task)!);
-            var options = o.Read(parse);
+            var options = o.Read(parse) with { PoolerInput = ParsePoolerInput(parse.GetValue(poolerInput)) };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
             if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");
@@ -92,6 +93,13 @@ internal static class FinetuneCommand
             return 0;
         });
         return command;
+    }
+
+    private static Bert.TokenPooling? ParsePoolerInput(string? text)
+    {
+        if (text is null) return null;
+        try { return Bert.TokenPoolings.Parse(text); }
+        catch (ArgumentException) { throw new CliInputException($"--pooler-input {text}: expected cls or mean"); }
     }
 
     internal static List<LabeledExample> ToExamples(GlueDataset data) =>

@@ -20,9 +20,12 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     private readonly Linear classifier;
 
     /// <summary>Creates the model of <paramref name="config"/> (validated) with TorchSharp's default initialisation.</summary>
+    /// <exception cref="NotSupportedException">The pooler reads the mean of the tokens (<c>dpbert_pooler_input</c> mean).</exception>
     public BertForSequenceClassification(CoreConfig config) : base(nameof(BertForSequenceClassification))
     {
         config.Validate();
+        if (config.PoolerInput != DpBert.Bert.TokenPooling.Cls)
+            throw new NotSupportedException("config.json: \"dpbert_pooler_input\" = \"mean\": the TorchSharp engine runs poolers that read [CLS]; use the core engine");
         Config = config;
         bert = new BertModel(config);
         dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);

@@ -20,6 +20,8 @@ public sealed class BertActivations
     public float[] AdditiveMask { get; private set; } = [];
     /// <summary>Pooled output (B, H).</summary>
     public float[] Pooled { get; private set; } = [];
+    /// <summary>The pooler's input rows (B, H) when it reads the mean of the tokens (<see cref="BertConfig.PoolerInput"/>).</summary>
+    public float[] PoolerInput { get; private set; } = [];
 
     /// <summary>Creates empty buffers for a model of this configuration.</summary>
     public BertActivations(BertConfig config) => _config = config;
@@ -36,6 +38,6 @@ public sealed class BertActivations
             Intermediate = new float[t * _config.IntermediateSize];
             AdditiveMask = new float[t];
         }
-        if (Pooled.Length < batchSize * h) Pooled = new float[batchSize * h];
+        if (Pooled.Length < batchSize * h) { Pooled = new float[batchSize * h]; PoolerInput = new float[batchSize * h]; }
     }
 }

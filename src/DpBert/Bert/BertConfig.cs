@@ -43,6 +43,12 @@ public sealed record BertConfig
     [JsonPropertyName("id2label")] public Dictionary<string, string>? Id2Label { get; init; }
     /// <summary>Dropout before the classifier; null means <see cref="HiddenDropoutProb"/>.</summary>
     [JsonPropertyName("classifier_dropout")] public float? ClassifierDropout { get; init; }
+    /// <summary>
+    /// What the pooler reads (this project's key; Hugging Face ignores it): <c>cls</c>, the [CLS] row (Hugging Face's
+    /// <c>BertPooler</c>, and the meaning when the key is absent), or <c>mean</c>, the mean of the input's real tokens, as
+    /// sentence-transformers pools all-MiniLM-L6-v2. See <see cref="PoolerInput"/>.
+    /// </summary>
+    [JsonPropertyName("dpbert_pooler_input")] public string? PoolerInputName { get; init; }
     /// <summary>Every other key of the file, kept for a faithful round trip.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; init; }
 
@@ -50,6 +56,11 @@ public sealed record BertConfig
     [JsonIgnore] public int NumLabels => NumLabelsValue ?? Id2Label?.Count ?? 2;
     /// <summary>Width of one attention head.</summary>
     [JsonIgnore] public int HeadSize => HiddenSize / NumAttentionHeads;
+    /// <summary>What the pooler reads: <see cref="TokenPooling.Cls"/> unless <c>dpbert_pooler_input</c> says <c>mean</c>.</summary>
+    [JsonIgnore] public TokenPooling PoolerInput => PoolerInputName == "mean" ? TokenPooling.Mean : TokenPooling.Cls;
+
+    /// <summary>This configuration with a pooler reading <paramref name="input"/>; [CLS] leaves the key out, so the file stays Hugging Face's.</summary>
+    public BertConfig WithPoolerInput(TokenPooling input) => this with { PoolerInputName = input == TokenPooling.Mean ? TokenPoolings.Name(input) : null };
 
     /// <summary>The label name of class <paramref name="id"/> (<c>LABEL_i</c> when the config has none).</summary>
     public string LabelName(int id) =>
@@ -119,6 +130,7 @@ public sealed record BertConfig
         Require(PadTokenId >= 0 && PadTokenId < VocabSize, "pad_token_id", PadTokenId, $"must be a vocabulary id below {VocabSize}");
         Require(PositionEmbeddingType == "absolute", "position_embedding_type", PositionEmbeddingType, "only \"absolute\" is supported");
         Require(NumLabels >= 1, "num_labels", NumLabels, "must be at least 1");
+        Require(PoolerInputName is null or "cls" or "mean", "dpbert_pooler_input", $"\"{PoolerInputName}\"", "must be \"cls\" or \"mean\"");
         // The sizes must describe a model that can exist: its parameters live in one flat array (see ParameterSet).
         long? parameters = LargestParameterCount();
         if (parameters is null || parameters > Array.MaxLength)

@@ -107,7 +107,7 @@ public sealed class BertForSequenceClassification
     {
         Bert.ForwardTraining(batch, acts, seed, hook);
         int b = batch.BatchSize, h = Config.HiddenSize;
-        Bert.Pooler!.Forward(acts.Pooled, acts.SequenceOutput, b, batch.SequenceLength);
+        Bert.PoolTraining(acts, batch);
         float p = Config.ClassifierDropout ?? Config.HiddenDropoutProb;
         var pooledDropped = acts.PooledDropped.AsSpan(0, b * h);
         acts.Pooled.AsSpan(0, b * h).CopyTo(pooledDropped);

@@ -16,6 +16,7 @@ public sealed class BertModel
     private readonly EncoderState _state = new();
     private readonly BertActivations _rows;   // the selected rows of a layer that not every row runs
     private int[] _selected = [];
+    private int[] _attentionMask = [];   // of the last Forward, for a pooler that reads the mean of the tokens
 
     /// <summary>The configuration.</summary>
     public BertConfig Config => _config;
@@ -61,6 +62,7 @@ public sealed class BertModel
         var ws = Activations;
         ws.EnsureCapacity(b, s);
         for (int i = 0; i < t; i++) ws.AdditiveMask[i] = batch.AttentionMask[i] == 1 ? 0f : float.MinValue;
+        _attentionMask = batch.AttentionMask;
         Embeddings.Forward(ws.Hidden.AsSpan(0, t * _config.HiddenSize), batch);
         _state.Begin(ws, batch, layers, _config.HiddenSize);
         for (int l = 0; ; l++)
@@ -97,15 +99,38 @@ public sealed class BertModel
     }
 
     /// <summary>
-    /// The pooler on the hidden states of the last <see cref="Forward"/>: <c>tanh(dense(h[:, 0]))</c> per row, into
+    /// The pooler on the hidden states of the last <see cref="Forward"/>: <c>tanh(dense(x))</c> per row, where x is the
+    /// row's [CLS] state or the mean of its real tokens (<see cref="BertConfig.PoolerInput"/>), into
     /// <see cref="BertActivations.Pooled"/> (B, H).
     /// </summary>
     /// <exception cref="InvalidOperationException">The model has no pooler.</exception>
     public ReadOnlySpan<float> Pool(int batchSize, int seqLen)
     {
         var pooler = Pooler ?? throw new InvalidOperationException("this model has no pooler (bert.pooler.dense.*)");
-        pooler.Forward(Activations.Pooled, Activations.Hidden, batchSize, seqLen);
+        var (input, rowsPerInput) = PoolerInputRows(Activations.Hidden, Activations.PoolerInput, _attentionMask, batchSize, seqLen);
+        pooler.Forward(Activations.Pooled, input, batchSize, rowsPerInput);
         return Activations.Pooled.AsSpan(0, batchSize * _config.HiddenSize);
+    }
+
+    /// <summary>
+    /// The pooler on the sequence output of the last <see cref="ForwardTraining"/> (as <see cref="Pool"/>), into
+    /// <see cref="BertTrainingActivations.Pooled"/>; <see cref="Backward"/> takes its gradient.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no pooler.</exception>
+    public void PoolTraining(BertTrainingActivations acts, BertBatch batch)
+    {
+        var pooler = Pooler ?? throw new InvalidOperationException("this model has no pooler (bert.pooler.dense.*)");
+        var (input, rowsPerInput) = PoolerInputRows(acts.SequenceOutput, acts.PoolerInput, batch.AttentionMask, batch.BatchSize, batch.SequenceLength);
+        pooler.Forward(acts.Pooled, input, batch.BatchSize, rowsPerInput);
+    }
+
+    // What the pooler reads, as (rows, rows per input): the hidden states themselves, whose [CLS] rows are S apart, or
+    // for a mean-pooled model each input's mean of its real tokens, one row per input in buffer.
+    private (float[] Rows, int RowsPerInput) PoolerInputRows(float[] hidden, float[] buffer, ReadOnlySpan<int> attentionMask, int batchSize, int seqLen)
+    {
+        if (_config.PoolerInput == TokenPooling.Cls) return (hidden, seqLen);
+        TokenPoolings.Summarize(TokenPooling.Mean, buffer, hidden, attentionMask, batchSize, seqLen, _config.HiddenSize);
+        return (buffer, 1);
     }
 
     /// <summary>
@@ -144,7 +169,7 @@ public sealed class BertModel
         float[] dy = acts.GradA, dx = acts.GradB;
         var dyTokens = dy.AsSpan(0, t * h);
         if (dSequence is not null) dSequence.AsSpan(0, t * h).CopyTo(dyTokens); else dyTokens.Clear();
-        if (dPooled is not null && Pooler is not null) Pooler.Backward(dyTokens, grads, dPooled, acts.Pooled, acts.SequenceOutput, b, s);
+        if (dPooled is not null && Pooler is not null) BackwardPooler(dyTokens, grads, dPooled, acts, batch);
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
             var dGates = BackwardLayer(l, dx, dy, grads, acts, b, s);
@@ -152,6 +177,17 @@ public sealed class BertModel
             (dy, dx) = (dx, dy);
         }
         Embeddings.Backward(grads, dy, dx, acts, batch, _config.HiddenDropoutProb);
+    }
+
+    // Backward of PoolTraining: the pooled gradient (B, H) into the [CLS] rows of dHidden, or shared by the real tokens.
+    private void BackwardPooler(Span<float> dHidden, ParameterSet grads, float[] dPooled, BertTrainingActivations acts, BertBatch batch)
+    {
+        int b = batch.BatchSize, s = batch.SequenceLength, h = _config.HiddenSize;
+        if (_config.PoolerInput == TokenPooling.Cls) { Pooler!.Backward(dHidden, grads, dPooled, acts.Pooled, acts.SequenceOutput, b, s); return; }
+        var dInput = acts.GradPoolerInput.AsSpan(0, b * h);
+        dInput.Clear();
+        Pooler!.Backward(dInput, grads, dPooled, acts.Pooled, acts.PoolerInput, b, seqLen: 1);
+        TokenPoolings.Backward(TokenPooling.Mean, dHidden, dInput, batch.AttentionMask, b, s, h);
     }
 
     /// <summary>

@@ -31,6 +31,10 @@ public sealed class BertTrainingActivations
     public float[] PooledDropped { get; private set; } = [];
     /// <summary>Gradient of the pooled output (B, H).</summary>
     public float[] GradPooled { get; private set; } = [];
+    /// <summary>The pooler's input rows (B, H) when it reads the mean of the tokens (<see cref="BertConfig.PoolerInput"/>), and their gradient.</summary>
+    public float[] PoolerInput { get; private set; } = [];
+    /// <summary>Gradient of <see cref="PoolerInput"/> (B, H).</summary>
+    public float[] GradPoolerInput { get; private set; } = [];
     /// <summary>Gradient scratch (T, H), two buffers that alternate between layers.</summary>
     public float[] GradA { get; private set; } = [];
     /// <summary>Gradient scratch (T, H), two buffers that alternate between layers. (<c>GradB</c>)</summary>
@@ -70,6 +74,8 @@ public sealed class BertTrainingActivations
             Pooled = new float[_batch * h];
             PooledDropped = new float[_batch * h];
             GradPooled = new float[_batch * h];
+            PoolerInput = new float[_batch * h];
+            GradPoolerInput = new float[_batch * h];
             GradA = new float[tokens * h];
             GradB = new float[tokens * h];
             foreach (var layer in Layers) layer.Allocate(_config, tokens, _batch * _config.NumAttentionHeads * _seq * _seq);

@@ -22,7 +22,7 @@ public sealed class ExitHeads
     private readonly Linear?[] _classifiers;
 
     /// <summary>What the heads read from the hidden states after their layer: [CLS] (default) or the mean of the real tokens.
-    /// DeeBERT's last exit is the model's own head and reads what stage one trained it on, [CLS].</summary>
+    /// DeeBERT's last exit is the model's own head and reads what stage one trained it on (<see cref="BertConfig.PoolerInput"/>).</summary>
     public TokenPooling Input { get; }
 
     /// <summary>Zero-initialised heads for <paramref name="model"/> reading <paramref name="input"/>.</summary>
@@ -82,8 +82,8 @@ public sealed class ExitHeads
         Parameters.MarkChanged();
     }
 
-    /// <summary>What exit <paramref name="layer"/> reads: <see cref="Input"/>, but [CLS] for DeeBERT's last exit (the model's own head).</summary>
-    public TokenPooling InputOf(int layer) => IsOwnHead(layer) || Method == EarlyExitMethod.Pabee ? Input : TokenPooling.Cls;
+    /// <summary>What exit <paramref name="layer"/> reads: <see cref="Input"/>, but what the model's pooler reads for DeeBERT's last exit (the model's own head).</summary>
+    public TokenPooling InputOf(int layer) => IsOwnHead(layer) || Method == EarlyExitMethod.Pabee ? Input : _model.Config.PoolerInput;
 
     /// <summary>
     /// Every row's input to exit <paramref name="layer"/> (B, H) from the hidden states after that layer (B*S, H): the [CLS]

@@ -157,6 +157,8 @@ public static class BertOnnxExporter
             throw new NotSupportedException($"config.json: \"position_embedding_type\" = \"{c.PositionEmbeddingType}\" cannot be exported; only \"absolute\"");
         if (!model.Parameters.Contains("bert.pooler.dense.weight"))
             throw new NotSupportedException("the model has no pooler (bert.pooler.dense.*); a sequence classifier needs one");
+        if (c.PoolerInput != TokenPooling.Cls)
+            throw new NotSupportedException($"config.json: \"dpbert_pooler_input\" = \"{c.PoolerInputName}\" cannot be exported; the exporter writes a pooler that reads [CLS]");
     }
 
     /// <summary>Throws when <paramref name="planner"/> was made for another backbone, saying what differs.</summary>

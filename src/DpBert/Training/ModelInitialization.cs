@@ -36,7 +36,7 @@ public static class ModelInitialization
         {
             if (vocabPath is null || !File.Exists(vocabPath)) throw new FileNotFoundException($"preset {model} needs a vocabulary: pass --vocab <vocab.txt> (not found: {vocabPath ?? "none given"})");
             var tokenizer = BertTokenizer.FromVocabFile(vocabPath);
-            var config = Trainer.ApplyDropoutOverrides(BertPresets.Create(model, tokenizer.Vocabulary.Count, labelNames.Count) with { Id2Label = id2label }, options);
+            var config = Trainer.ApplyConfigOverrides(BertPresets.Create(model, tokenizer.Vocabulary.Count, labelNames.Count) with { Id2Label = id2label }, options);
             var fresh = BertForSequenceClassification.CreateEmpty(config);
             BertInitializer.Initialize(fresh.Parameters, config, options.Seed);
             notes.Add($"{model} initialised from scratch ({fresh.Parameters.Count:N0} parameters, vocabulary {vocabPath})");
@@ -44,7 +44,7 @@ public static class ModelInitialization
         }
         string folder = ModelSource.ResolveFolder(model, hub, progress, status: status);
         var loadedConfig = BertConfig.Load(Path.Combine(folder, ModelFolder.ConfigFileName));
-        var taskConfig = Trainer.ApplyDropoutOverrides(loadedConfig with { NumLabelsValue = labelNames.Count, Id2Label = id2label }, options);
+        var taskConfig = Trainer.ApplyConfigOverrides(loadedConfig with { NumLabelsValue = labelNames.Count, Id2Label = id2label }, options);
         var classifier = BertForSequenceClassification.CreateEmpty(taskConfig);
         var loadOptions = new ParameterLoadOptions
         {

@@ -59,7 +59,7 @@ public sealed class Trainer
     /// <summary>
     /// Prepares fine-tuning of <paramref name="model"/> (<see cref="ClassificationObjective"/>, with random layer drop
     /// when <see cref="TrainingOptions.LayerDrop"/> is set). Dropout overrides must already be in the model's
-    /// configuration (<see cref="ApplyDropoutOverrides"/>).
+    /// configuration (<see cref="ApplyConfigOverrides"/>).
     /// </summary>
     public Trainer(BertForSequenceClassification model, BertTokenizer tokenizer, TrainingOptions options)
         : this(new ClassificationObjective(model, tokenizer, options), ValidatedLoop(options))
@@ -77,13 +77,13 @@ public sealed class Trainer
     /// <summary>What is trained.</summary>
     public ITrainingObjective Objective => _objective;
 
-    /// <summary>The configuration with <c>--hidden-dropout-prob</c> / <c>--attention-probs-dropout-prob</c> applied.</summary>
-    public static BertConfig ApplyDropoutOverrides(BertConfig config, TrainingOptions options) => config with
+    /// <summary>The configuration with <c>--hidden-dropout-prob</c> / <c>--attention-probs-dropout-prob</c> / <c>--pooler-input</c> applied.</summary>
+    public static BertConfig ApplyConfigOverrides(BertConfig config, TrainingOptions options) => (config with
     {
         HiddenDropoutProb = options.HiddenDropoutProb ?? config.HiddenDropoutProb,
         AttentionProbsDropoutProb = options.AttentionProbsDropoutProb ?? config.AttentionProbsDropoutProb,
         ClassifierDropout = options.HiddenDropoutProb is not null ? null : config.ClassifierDropout,
-    };
+    }).WithPoolerInput(options.PoolerInput ?? config.PoolerInput);
 
     /// <summary>Optimizer steps a run over <paramref name="trainCount"/> examples takes.</summary>
     public int TotalSteps(int trainCount) => _options.TotalSteps(trainCount);

@@ -54,6 +54,12 @@ public sealed record TrainingOptions
     public float? AttentionProbsDropoutProb { get; init; }
 
     /// <summary>
+    /// <c>--pooler-input</c>: what the classifier's pooler reads, the [CLS] row or the mean of the real tokens
+    /// (<see cref="Bert.BertConfig.PoolerInput"/>); null keeps the model's own (its <c>config.json</c>, [CLS] when it says nothing).
+    /// </summary>
+    public Bert.TokenPooling? PoolerInput { get; init; }
+
+    /// <summary>
     /// <c>--layer-drop</c>: during training, each input bypasses each layer after the first with this
     /// probability (DPBERT's optional stage-one robustness; 0 = off).
     /// </summary>

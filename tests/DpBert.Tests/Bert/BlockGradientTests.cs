@@ -4,7 +4,8 @@ namespace DpBert.Tests.Bert;
 
 /// <summary>
 /// Whole-model backward, with dropout on (fixed masks), against central finite differences of the loss,
-/// for classification and regression heads. Complements the PyTorch parity test, which has dropout off.
+/// for classification and regression heads, with a pooler that reads [CLS] or the mean of the real tokens.
+/// Complements the PyTorch parity test, which has dropout off.
 /// </summary>
 public class BlockGradientTests
 {
@@ -17,9 +18,11 @@ public class BlockGradientTests
     [Theory]
     [InlineData(3)]
     [InlineData(1)]
-    public void Every_parameter_tensor_matches_finite_differences_with_dropout_on(int labels)
+    [InlineData(3, TokenPooling.Mean)]
+    [InlineData(1, TokenPooling.Mean)]
+    public void Every_parameter_tensor_matches_finite_differences_with_dropout_on(int labels, TokenPooling poolerInput = TokenPooling.Cls)
     {
-        var config = TinyConfig(labels);
+        var config = TinyConfig(labels).WithPoolerInput(poolerInput);
         var model = BertForSequenceClassification.CreateEmpty(config);
         BertInitializer.Initialize(model.Parameters, config, seed: 3);
         // Larger weights than the 0.02 initialiser so every path carries a visible gradient.

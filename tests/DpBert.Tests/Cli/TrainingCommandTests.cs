@@ -51,11 +51,23 @@ public class TrainingCommandTests
         Assert.Contains("spearmanr", stdout);
     }
 
+    [Fact]
+    public void Finetune_with_a_mean_pooler_keeps_it_in_the_model_folder()
+    {
+        using var temp = new TempFolder();
+        var (code, _, stderr) = Run("finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir,
+            "--output", temp.Path, "--max-train-samples", "64", "--max-eval-samples", "32", "--max-steps", "2", "--max-seq-length", "32", "--pooler-input", "mean");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"dpbert_pooler_input\": \"mean\"", File.ReadAllText(Path.Combine(temp.Path, "config.json")));
+        Assert.Equal(DpBert.Bert.TokenPooling.Mean, DpBert.Checkpoints.ModelFolder.LoadSequenceClassifier(temp.Path).Model.Config.PoolerInput);
+    }
+
     [Theory]
     [InlineData(new[] { "--warmup-steps", "3", "--warmup-ratio", "0.1" }, "not both")]
     [InlineData(new[] { "--learning-rate", "-1" }, "--learning-rate -1")]
     [InlineData(new[] { "--lr-scheduler-type", "bogus" }, "bogus")]
     [InlineData(new[] { "--bogus-flag", "1" }, "--bogus-flag")]
+    [InlineData(new[] { "--pooler-input", "max" }, "--pooler-input max: expected cls or mean")]
     public void Bad_flags_are_clear_errors(string[] flags, string message)
     {
         var (code, _, stderr) = Run(["finetune", "--task", "rte", "--data-dir", GlueDir, "--vocab", Vocab, .. flags]);
