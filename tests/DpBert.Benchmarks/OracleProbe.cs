@@ -15,7 +15,9 @@ namespace DpBert.Benchmarks;
 /// several views of each input, scored by 5-fold cross-validated ROC AUC: the mean of the real tokens' states after
 /// <c>--layer</c> (the mean-input planner's input), the [CLS] state there (the original planner's), the last layer's
 /// mean (what the whole model knows), and two single numbers, the full model's logit margin and the input's length.
-/// An AUC near 0.5 means the planner cannot know which inputs need depth; near 1, that it could.
+/// An AUC near 0.5 means the planner cannot know which inputs need depth; near 1, that it could. The plan files hold no
+/// token types: for sentence pairs (MRPC, STS-B) the tokens after the first [SEP] are the second segment, as the tokenizer
+/// encodes them.
 /// </summary>
 internal static class OracleProbe
 {
@@ -26,7 +28,7 @@ internal static class OracleProbe
         int h = loaded.Config.HiddenSize, last = loaded.Config.NumHiddenLayers;
         if (layer < 1 || layer > last) throw new ArgumentException($"--layer {layer} is not in 1..{last}");
         var rows = ReadPlans(plansFile);
-        int n = rows.Count;
+        int n = rows.Count, sep = loaded.Tokenizer.Vocabulary.GetId("[SEP]");
         var views = new Dictionary<string, float[][]>
         {
             [$"layer-{layer} mean of real tokens (mean-input planner)"] = new float[n][],
@@ -44,7 +46,8 @@ internal static class OracleProbe
             var ids = slice.Select(r => r.Ids.Concat(Enumerable.Repeat(0, width - r.Ids.Length)).ToArray()).ToArray();
             var mask = slice.Select(r => Enumerable.Repeat(1, r.Ids.Length).Concat(Enumerable.Repeat(0, width - r.Ids.Length)).ToArray()).ToArray();
             var recorder = new HiddenStateRecorder();
-            var logits = model.Forward(BertBatch.FromRows(ids, null, mask), recorder);
+            var types = ids.Select(row => SegmentIds(row, sep)).ToArray();
+            var logits = model.Forward(BertBatch.FromRows(ids, types, mask), recorder);
             int labels = logits.Length / slice.Count;
             for (int b = 0; b < slice.Count; b++)
             {
@@ -70,6 +73,13 @@ internal static class OracleProbe
             var (auc, accuracy) = CrossValidate(views[name], label);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {auc:F3} | {accuracy:P1} |"));
         }
+    }
+
+    // 0 up to and including the first [SEP], 1 after it (padding, whose type the mask hides, included).
+    private static int[] SegmentIds(int[] ids, int sep)
+    {
+        int first = Array.IndexOf(ids, sep);
+        return ids.Select((_, t) => first >= 0 && t > first ? 1 : 0).ToArray();
     }
 
     private static float[] MeanOfTokens(float[] states, int b, int width, int tokens, int h)
