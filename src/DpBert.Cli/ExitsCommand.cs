@@ -29,7 +29,7 @@ internal static class ExitsCommand
         var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
         var maxEval = new Option<int?>("--max-eval-samples") { Description = "Score each exit head on the first N evaluation rows only." };
         var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed), as plan and finetune do, so every method trains on the same rows.", DefaultValueFactory = _ => 0 };
-        var headInput = new Option<string>("--head-input") { Description = "What the exit heads read after their layer: cls ([CLS]) or mean (the mean of the real tokens).", DefaultValueFactory = _ => "cls" };
+        var headInput = new Option<string>("--head-input") { Description = "What the exit heads read after their layer: cls ([CLS]) or mean (the mean of the real tokens). DeeBERT's last exit, the model's own head, reads what the model's pooler reads.", DefaultValueFactory = _ => "cls" };
         headInput.AcceptOnlyFromAmong("cls", "mean");
         var command = new Command("exits", "Train DeeBERT or PABEE exit heads on a fine-tuned model (early-exit baselines).")
         {

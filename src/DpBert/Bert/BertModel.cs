@@ -100,8 +100,8 @@ public sealed class BertModel
 
     /// <summary>
     /// The pooler on the hidden states of the last <see cref="Forward"/>: <c>tanh(dense(x))</c> per row, where x is the
-    /// row's [CLS] state or the mean of its real tokens (<see cref="BertConfig.PoolerInput"/>), into
-    /// <see cref="BertActivations.Pooled"/> (B, H).
+    /// row's [CLS] state or the mean of its real tokens (<see cref="BertConfig.PoolerInput"/>, with the attention mask of
+    /// that <see cref="Forward"/>'s batch), into <see cref="BertActivations.Pooled"/> (B, H).
     /// </summary>
     /// <exception cref="InvalidOperationException">The model has no pooler.</exception>
     public ReadOnlySpan<float> Pool(int batchSize, int seqLen)

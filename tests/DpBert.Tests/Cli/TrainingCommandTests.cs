@@ -60,6 +60,19 @@ public class TrainingCommandTests
         Assert.True(code == 0, stderr);
         Assert.Contains("\"dpbert_pooler_input\": \"mean\"", File.ReadAllText(Path.Combine(temp.Path, "config.json")));
         Assert.Equal(DpBert.Bert.TokenPooling.Mean, DpBert.Checkpoints.ModelFolder.LoadSequenceClassifier(temp.Path).Model.Config.PoolerInput);
+
+        // Resumed without the flag, the run keeps its pooler; with the other one, it is refused and the checkpoint kept.
+        string checkpoint = Path.Combine(temp.Path, "checkpoint");
+        string[] resume = ["finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir, "--output", temp.Path,
+            "--max-train-samples", "64", "--max-eval-samples", "32", "--max-steps", "3", "--max-seq-length", "32", "--resume-from-checkpoint", checkpoint];
+        var before = File.ReadAllBytes(Path.Combine(checkpoint, "model.safetensors"));
+        (code, _, stderr) = Run([.. resume, "--pooler-input", "cls"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("\"dpbert_pooler_input\"", stderr);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(checkpoint, "model.safetensors")));
+        (code, _, stderr) = Run(resume);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"dpbert_pooler_input\": \"mean\"", File.ReadAllText(Path.Combine(temp.Path, "config.json")));
     }
 
     [Theory]
