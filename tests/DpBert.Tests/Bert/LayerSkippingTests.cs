@@ -63,10 +63,13 @@ public class LayerSkippingTests
         Assert.Equal(removed.Forward(Batch()), planned);
     }
 
-    [Fact]
-    public void Mixed_plans_in_a_batch_agree_with_each_input_run_alone()
+    [Theory]
+    [InlineData(TokenPooling.Cls)]
+    [InlineData(TokenPooling.Mean)]
+    public void Mixed_plans_in_a_batch_agree_with_each_input_run_alone(TokenPooling poolerInput)
     {
-        var model = FourLayerModel();
+        var fourLayers = FourLayerModel();
+        var model = new BertForSequenceClassification(fourLayers.Config.WithPoolerInput(poolerInput), fourLayers.Parameters);
         LayerPlan[] plans = [LayerPlan.Parse("1010"), LayerPlan.Parse("1111"), LayerPlan.Parse("0001")];
         var batched = model.Forward(Batch(), new FixedPlans(plans));
         for (int r = 0; r < Rows.Length; r++)
