@@ -62,6 +62,9 @@ public static class ModelInitialization
             BertInitializer.Initialize(classifier.Parameters, taskConfig, options.Seed, missing.Contains);
             notes.Add($"not in the checkpoint, initialised as Hugging Face does: {string.Join(", ", report.Missing)}");
         }
+        bool poolerLoaded = !report.Missing.Any(k => k.StartsWith("bert.pooler.", StringComparison.Ordinal));
+        if (poolerLoaded && loadedConfig.PoolerInput != taskConfig.PoolerInput)
+            notes.Add($"note: the pooler now reads {TokenPoolings.Name(taskConfig.PoolerInput)}; its weights were trained reading {TokenPoolings.Name(loadedConfig.PoolerInput)} (--pooler-input)");
         if (report.Ignored.Count > 0) notes.Add($"ignored {report.Ignored.Count} checkpoint tensors ({string.Join(", ", report.Ignored.Take(3))}{(report.Ignored.Count > 3 ? ", ..." : "")})");
         classifier.Parameters.MarkChanged();
         notes.Insert(0, $"loaded {model}{(folder == Path.GetFullPath(model) ? "" : $" from {folder}")} ({classifier.Parameters.Count:N0} parameters, {Path.GetFileName(report.Path)})");
