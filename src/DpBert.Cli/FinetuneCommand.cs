@@ -32,7 +32,7 @@ internal static class FinetuneCommand
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var glueTask = GlueTask.FromName(parse.GetValue(task)!);
-            var options = o.Read(parse) with { PoolerInput = ParsePoolerInput(parse.GetValue(poolerInput)) ?? PoolerInputOf(parse.GetValue(resume)) };
+            var options = o.Read(parse) with { PoolerInput = ParsePoolerInput(parse.GetValue(poolerInput)) ?? (parse.GetValue(resume) is { } from ? Trainer.CheckpointPoolerInput(from) : null) };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
             if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");
@@ -100,14 +100,6 @@ internal static class FinetuneCommand
         if (text is null) return null;
         try { return Bert.TokenPoolings.Parse(text); }
         catch (ArgumentException) { throw new CliInputException($"--pooler-input {text}: expected cls or mean"); }
-    }
-
-    // A resumed run keeps the pooler input it was started with (its checkpoint's config.json), unless --pooler-input says otherwise.
-    private static Bert.TokenPooling? PoolerInputOf(string? checkpoint)
-    {
-        string? folder = checkpoint is null ? null : Checkpoints.AtomicFolder.Resolve(checkpoint);
-        string? config = folder is null ? null : Path.Combine(folder, Checkpoints.ModelFolder.ConfigFileName);
-        return config is not null && File.Exists(config) ? Bert.BertConfig.Load(config).PoolerInput : null;
     }
 
     internal static List<LabeledExample> ToExamples(GlueDataset data) =>

@@ -85,15 +85,23 @@ public sealed class Trainer
         ClassifierDropout = options.HiddenDropoutProb is not null ? null : config.ClassifierDropout,
     }).WithPoolerInput(options.PoolerInput ?? config.PoolerInput);
 
+    /// <summary>
+    /// What the pooler of the run saved in <paramref name="checkpoint"/> reads (its <c>config.json</c>); null when the
+    /// folder or its configuration is not there.
+    /// </summary>
+    public static TokenPooling? CheckpointPoolerInput(string checkpoint)
+    {
+        string? folder = AtomicFolder.Resolve(checkpoint);
+        string? path = folder is null ? null : Path.Combine(folder, ModelFolder.ConfigFileName);
+        return path is not null && File.Exists(path) ? BertConfig.Load(path).PoolerInput : null;
+    }
+
     // A run resumed with another pooler input would go on computing something else with the same weights.
     private static void CheckSamePooler(string checkpointFolder, BertConfig config)
     {
-        string path = Path.Combine(checkpointFolder, ModelFolder.ConfigFileName);
-        if (!File.Exists(path)) return;
-        var saved = BertConfig.Load(path).PoolerInput;
-        if (saved != config.PoolerInput)
-            throw new InvalidDataException($"{path}: the run being resumed has a pooler that reads {TokenPoolings.Name(saved)} (\"dpbert_pooler_input\"), " +
-                $"this model's reads {TokenPoolings.Name(config.PoolerInput)}: a run resumes with the pooler input it started with (--pooler-input {TokenPoolings.Name(saved)})");
+        if (CheckpointPoolerInput(checkpointFolder) is not { } saved || saved == config.PoolerInput) return;
+        throw new InvalidDataException($"{Path.Combine(checkpointFolder, ModelFolder.ConfigFileName)}: the run being resumed has a pooler that reads {TokenPoolings.Name(saved)} (\"dpbert_pooler_input\"), " +
+            $"this model's reads {TokenPoolings.Name(config.PoolerInput)}: a run resumes with the pooler input it started with (--pooler-input {TokenPoolings.Name(saved)})");
     }
 
     /// <summary>Optimizer steps a run over <paramref name="trainCount"/> examples takes.</summary>
