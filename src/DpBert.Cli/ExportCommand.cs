@@ -86,9 +86,7 @@ internal static class ExportCommand
         if (EarlyExitFolder.MethodName(classifier.Heads.Method) != methodName)
             throw new CliInputException($"--exits {exitsDir} holds {EarlyExitFolder.MethodName(classifier.Heads.Method)} heads, not {methodName}");
         CheckSameArchitecture(modelDir, "--exits", exitsDir, classifier.Model.Config);
-        if (classifier.Heads.Input != Bert.TokenPooling.Cls)
-            throw new CliInputException($"--exits {exitsDir}: the exporter writes exit heads that read [CLS]; these read the mean of the tokens (head_input {Bert.TokenPoolings.Name(classifier.Heads.Input)}), which the graph does not compute yet");
-        return BertOnnxExporter.BuildEarlyExit(classifier.Model, classifier.Heads.Method, classifier.Heads.Parameters, options);
+        return BertOnnxExporter.BuildEarlyExit(classifier, options);
     }
 
     /// <summary>Throws when the backbone of a method folder is not the architecture of the fine-tuned model it should come from.</summary>

@@ -7,20 +7,23 @@ namespace DpBert.OnnxExport.Tests;
 /// <summary>
 /// The exported DeeBERT and PABEE graphs against the core engine's early-exit inference on ONNX Runtime, on the SST-2 dev
 /// set (batch 32 over all 872 sentences, batch 1 over the first 300, to keep CI short): logits within 1e-4 and identical
-/// plans (exit layers) for several knob settings.
+/// plans (exit layers) for several knob settings; for heads that read [CLS] and for heads (and a model pooler) that read
+/// the mean of the real tokens.
 /// </summary>
 [Collection(TrainedDpBertCollection.Name)]
 public class EarlyExitParityTests(TrainedDpBertFixture model, ITestOutputHelper log)
 {
     [Theory]
-    [InlineData("deebert")]
-    [InlineData("pabee")]
-    public void Early_exit_graph_matches_the_core_engine(string method)
+    [InlineData("deebert", "cls")]
+    [InlineData("pabee", "cls")]
+    [InlineData("deebert", "mean")]
+    [InlineData("pabee", "mean")]
+    public void Early_exit_graph_matches_the_core_engine(string method, string reads)
     {
-        var classifier = EarlyExitFolder.Load(model.ExitsFolder(method)).Classifier;
+        var classifier = EarlyExitFolder.Load(Path.Combine(model.ModelFolderReading(reads), method)).Classifier;
+        Assert.Equal(reads, TokenPoolings.Name(classifier.Heads.Input));
         using var temp = new TempFolder();
-        string path = BertOnnxExporter.Save(BertOnnxExporter.BuildEarlyExit(classifier.Model, classifier.Heads.Method, classifier.Heads.Parameters),
-            temp.File(method + ".onnx")).Path;
+        string path = BertOnnxExporter.Save(BertOnnxExporter.BuildEarlyExit(classifier), temp.File(method + ".onnx")).Path;
         using var ort = new OrtModel(path);
         int layers = classifier.Model.Config.NumHiddenLayers, pad = model.Full.Config.PadTokenId, early = 0;
         foreach (double knob in Knobs(classifier))
@@ -41,7 +44,7 @@ public class EarlyExitParityTests(TrainedDpBertFixture model, ITestOutputHelper 
                     layersRun += plans.Sum(p => p.ExecutedCount);
                     early += plans.Count(p => p.ExecutedCount < layers);
                 }
-                log.WriteLine($"{method} {classifier.Method.Knob!.Name} {knob:G4}, batch {size}: plans identical, {count} sentences, mean layers {layersRun / count:F2}, max |logit diff| {worst:E2}");
+                log.WriteLine($"{method} ({reads}) {classifier.Method.Knob!.Name} {knob:G4}, batch {size}: plans identical, {count} sentences, mean layers {layersRun / count:F2}, max |logit diff| {worst:E2}");
                 Assert.True(worst < 1e-4, $"{method} {knob}, batch {size}: max |logit diff| {worst:E2}");
             }
         }

@@ -19,15 +19,6 @@ public class GoldenExportTests
     }
 
     [Fact]
-    public void A_planner_reading_the_mean_of_the_tokens_is_refused_with_the_reason()
-    {
-        var golden = SharedFiles.LoadGoldenModel();
-        var planner = new PlanningModule(golden.Config, 1, TokenPooling.Mean);
-        var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildDpBert(golden.Model, planner));
-        Assert.Contains("planner_input mean", e.Message);
-    }
-
-    [Fact]
     public void A_planner_with_a_head_per_plan_length_is_refused_with_the_reason()
     {
         var golden = SharedFiles.LoadGoldenModel();

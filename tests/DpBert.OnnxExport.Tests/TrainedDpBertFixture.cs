@@ -10,7 +10,9 @@ namespace DpBert.OnnxExport.Tests;
 /// A small DPBERT model trained once for the test class through the command line, as a user would make one: a 4-layer,
 /// hidden-128 BERT fine-tuned from scratch on 8,000 SST-2 sentences (<c>dpbert finetune</c>), then a planner trained jointly
 /// with it (<c>dpbert plan</c>, rho 0.5), and DeeBERT and PABEE exit heads on it (<c>dpbert exits</c>). Also encodes the SST-2
-/// dev set (872 sentences) for the parity checks.
+/// dev set (872 sentences) for the parity checks. A second model reads the mean of the real tokens everywhere: the first
+/// fine-tuned further with <c>--pooler-input mean</c>, with a planner (<c>--planner-input mean</c>) and exit heads
+/// (<c>--head-input mean</c>) of its own.
 /// </summary>
 public sealed class TrainedDpBertFixture : IDisposable
 {
@@ -22,6 +24,16 @@ public sealed class TrainedDpBertFixture : IDisposable
     public LoadedModel Full { get; }
     public DpBertClassifier DpBert { get; }
     public EncodedDataset Dev { get; }
+
+    /// <summary>The model whose pooler, planner and exit heads read the mean of the real tokens.</summary>
+    public string MeanModelFolder { get; }
+    public LoadedModel MeanFull { get; }
+    public DpBertClassifier MeanDpBert { get; }
+
+    /// <summary>The model folder of <paramref name="reads"/> (<c>cls</c> or <c>mean</c>).</summary>
+    public string ModelFolderReading(string reads) => reads == "mean" ? MeanModelFolder : ModelFolder;
+    public LoadedModel FullReading(string reads) => reads == "mean" ? MeanFull : Full;
+    public DpBertClassifier DpBertReading(string reads) => reads == "mean" ? MeanDpBert : DpBert;
 
     public TrainedDpBertFixture()
     {
@@ -35,8 +47,20 @@ public sealed class TrainedDpBertFixture : IDisposable
         foreach (string method in new[] { "deebert", "pabee" })
             Cli("exits", "--method", method, "--task", "sst2", "--model", ModelFolder, "--data-dir", glue, "--max-train-samples", "3000",
                 "--max-seq-length", "32", "--head-learning-rate", "2e-3");
+        MeanModelFolder = Path.Combine(_temp.Path, "sst2-mean");
+        Cli("finetune", "--task", "sst2", "--model", ModelFolder, "--pooler-input", "mean", "--output", MeanModelFolder, "--data-dir", glue,
+            "--max-train-samples", "2000", "--num-train-epochs", "1", "--max-seq-length", "32", "--learning-rate", "2e-4", "--max-eval-samples", "200");
+        Cli("plan", "--task", "sst2", "--model", MeanModelFolder, "--data-dir", glue, "--max-train-samples", "2000", "--max-eval-samples", "200",
+            "--max-seq-length", "32", "--rho", "0.5", "--planner-input", "mean", "--planner-learning-rate", "1e-2", "--backbone-learning-rate", "1e-4");
+        foreach (string method in new[] { "deebert", "pabee" })
+            Cli("exits", "--method", method, "--task", "sst2", "--model", MeanModelFolder, "--data-dir", glue, "--max-train-samples", "2000",
+                "--max-seq-length", "32", "--head-learning-rate", "2e-3", "--head-input", "mean");
         Full = Checkpoints.ModelFolder.LoadSequenceClassifier(ModelFolder);
         DpBert = DpBertFolder.Load(DpBertFolderPath).Classifier;
+        MeanFull = Checkpoints.ModelFolder.LoadSequenceClassifier(MeanModelFolder);
+        MeanDpBert = DpBertFolder.Load(Path.Combine(MeanModelFolder, "dpbert")).Classifier;
+        if (MeanFull.Config.PoolerInput != Bert.TokenPooling.Mean || MeanDpBert.Planner.Input != Bert.TokenPooling.Mean)
+            throw new InvalidOperationException("the mean-pooled model does not read the mean: check the finetune and plan flags");
         var dev = GlueDataset.Load(GlueTask.Sst2, "dev", glue);
         Dev = new EncodedDataset(dev.Select(e => new LabeledExample(e.TextA, e.TextB, e.Label, e.Score)).ToList(), Full.Tokenizer, 64);
     }

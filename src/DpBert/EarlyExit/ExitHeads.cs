@@ -83,7 +83,14 @@ public sealed class ExitHeads
     }
 
     /// <summary>What exit <paramref name="layer"/> reads: <see cref="Input"/>, but what the model's pooler reads for DeeBERT's last exit (the model's own head).</summary>
-    public TokenPooling InputOf(int layer) => IsOwnHead(layer) || Method == EarlyExitMethod.Pabee ? Input : _model.Config.PoolerInput;
+    public TokenPooling InputOf(int layer) => InputOf(Method, layer, ExitCount, Input, _model.Config.PoolerInput);
+
+    /// <summary>
+    /// What exit <paramref name="layer"/> of <paramref name="layers"/> reads when the heads read <paramref name="headInput"/> and the
+    /// model's pooler <paramref name="poolerInput"/>: the heads' input, but the pooler's for DeeBERT's last exit (the model's own head).
+    /// </summary>
+    public static TokenPooling InputOf(EarlyExitMethod method, int layer, int layers, TokenPooling headInput, TokenPooling poolerInput) =>
+        method == EarlyExitMethod.DeeBert && layer == layers - 1 ? poolerInput : headInput;
 
     /// <summary>
     /// Every row's input to exit <paramref name="layer"/> (B, H) from the hidden states after that layer (B*S, H): the [CLS]

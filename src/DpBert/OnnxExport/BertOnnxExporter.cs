@@ -23,8 +23,13 @@ namespace DpBert.OnnxExport;
 /// The early-exit graphs (DeeBERT, PABEE) run the layers one at a time on the rows still active, each row leaving at its exit;
 /// their knob (<c>entropy</c> or <c>patience</c>) is an input with a default, and <c>plan</c> says which layers each row ran.
 /// </para>
+/// <para>
+/// Every reader of the hidden states (the model's pooler, the planner, the exit heads) takes what it was trained on: the
+/// [CLS] row, or the mean of the real tokens (<c>ReduceSum</c> of the rows the attention mask keeps, times the reciprocal
+/// of their count), computed on the rows it runs for.
+/// </para>
 /// Weights are read through the stable surfaces only: the configuration, the <see cref="ParameterSet"/> under Hugging
-/// Face keys, and the planner's <c>planner.*</c> parameters and always-run layer count.
+/// Face keys, and the planner's <c>planner.*</c> parameters, always-run layer count and input.
 /// </summary>
 public static class BertOnnxExporter
 {
@@ -39,9 +44,10 @@ public static class BertOnnxExporter
         var (inputIds, attentionMask, tokenTypeIds) = Inputs(g);
         var (config, p) = (model.Config, model.Parameters);
         string mask = AttentionMaskGraph.Add(g, attentionMask);
+        var realTokens = new RealTokensGraph(g, attentionMask);
         string hidden = EmbeddingsGraph.Add(g, p, config, inputIds, tokenTypeIds);
         for (int l = 0; l < config.NumHiddenLayers; l++) hidden = LayerGraph.Add(g, hidden, mask, p, config, l);
-        g.Output(HeadGraph.Add(g, hidden, p), "logits", DataType.Float, "batch", config.NumLabels);
+        g.Output(HeadGraph.Add(g, hidden, config.PoolerInput, realTokens.Mask, p), "logits", DataType.Float, "batch", config.NumLabels);
         return Model(g, options, config, new() { ["method"] = "full" });
     }
 
@@ -66,16 +72,17 @@ public static class BertOnnxExporter
         g.Input(theta, DataType.Float);
 
         string mask = AttentionMaskGraph.Add(g, attentionMask);
+        var realTokens = new RealTokensGraph(g, attentionMask);
         string hidden = EmbeddingsGraph.Add(g, p, config, inputIds, tokenTypeIds);
         for (int l = 0; l < k; l++) hidden = LayerGraph.Add(g, hidden, mask, p, config, l);
-        var (runs, probabilities) = PlannerGraph.Add(g, hidden, planner.Parameters, theta);
+        var (runs, probabilities) = PlannerGraph.Add(g, hidden, planner.Input, realTokens.Mask, planner.Parameters, theta);
         for (int l = k; l < layers; l++)
         {
             int layer = l;
             string selected = PlannerGraph.Column(g, runs, l - k, l);
             hidden = RowSubsetGraph.Add(g, $"/encoder/layer.{l}/rows", hidden, mask, selected, (x, m) => LayerGraph.Add(g, x, m, p, config, layer)).Hidden;
         }
-        g.Output(HeadGraph.Add(g, hidden, p), "logits", DataType.Float, "batch", config.NumLabels);
+        g.Output(HeadGraph.Add(g, hidden, config.PoolerInput, realTokens.Mask, p), "logits", DataType.Float, "batch", config.NumLabels);
         g.Output(PlannerGraph.FullPlan(g, runs, inputIds, k), "plan", DataType.Bool, "batch", layers);
         g.Output(probabilities, "layer_probabilities", DataType.Float, "batch", layers - k);
         return Model(g, options, config, new()
@@ -87,14 +94,24 @@ public static class BertOnnxExporter
     }
 
     /// <summary>
+    /// Builds the early-exit graph of <paramref name="classifier"/> (an early-exit folder's backbone and heads, each head
+    /// reading what it was trained on): see <see cref="BuildEarlyExit(BertForSequenceClassification, EarlyExitMethod, ParameterSet, OnnxExportOptions?, TokenPooling)"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">DeeBERT on a regression model, or a configuration the exporter does not write.</exception>
+    public static ModelProto BuildEarlyExit(EarlyExitClassifier classifier, OnnxExportOptions? options = null) =>
+        BuildEarlyExit(classifier.Model, classifier.Heads.Method, classifier.Heads.Parameters, options, classifier.Heads.Input);
+
+    /// <summary>
     /// Builds the early-exit graph of <paramref name="backbone"/> with the exit heads <paramref name="exitHeads"/> (the
-    /// <c>exits.*</c> parameters of an early-exit folder): layers run one at a time on the rows still active and each row
+    /// <c>exits.*</c> parameters of an early-exit folder) reading <paramref name="headInput"/> (DeeBERT's last exit, the
+    /// model's own head, reads what its pooler reads): layers run one at a time on the rows still active and each row
     /// leaves at its exit. Inputs as the full graph plus <c>entropy</c> (DeeBERT, float) or <c>patience</c> (PABEE, int64),
     /// scalars with the exported defaults; outputs <c>logits</c> and <c>plan</c> (batch, L).
     /// </summary>
     /// <exception cref="ArgumentException">The heads do not match the backbone; the message names the key.</exception>
     /// <exception cref="NotSupportedException">DeeBERT on a regression model, or a configuration the exporter does not write.</exception>
-    public static ModelProto BuildEarlyExit(BertForSequenceClassification backbone, EarlyExitMethod method, ParameterSet exitHeads, OnnxExportOptions? options = null)
+    public static ModelProto BuildEarlyExit(BertForSequenceClassification backbone, EarlyExitMethod method, ParameterSet exitHeads, OnnxExportOptions? options = null,
+        TokenPooling headInput = TokenPooling.Cls)
     {
         options ??= new OnnxExportOptions();
         options.Validate();
@@ -111,7 +128,8 @@ public static class BertOnnxExporter
         g.Input(knob, deebert ? DataType.Float : DataType.Int64);
         string mask = AttentionMaskGraph.Add(g, attentionMask);
         string hidden = EmbeddingsGraph.Add(g, backbone.Parameters, config, inputIds, tokenTypeIds);
-        var (logits, plan) = EarlyExitGraph.Add(g, hidden, mask, inputIds, config, backbone.Parameters, method, exitHeads, knob);
+        var (logits, plan) = EarlyExitGraph.Add(g, hidden, mask, new RealTokensGraph(g, attentionMask), inputIds, config, backbone.Parameters, method, exitHeads,
+            headInput, knob);
         g.Output(logits, "logits", DataType.Float, "batch", config.NumLabels);
         g.Output(plan, "plan", DataType.Bool, "batch", config.NumHiddenLayers);
         return Model(g, options, config, new()
@@ -157,15 +175,11 @@ public static class BertOnnxExporter
             throw new NotSupportedException($"config.json: \"position_embedding_type\" = \"{c.PositionEmbeddingType}\" cannot be exported; only \"absolute\"");
         if (!model.Parameters.Contains("bert.pooler.dense.weight"))
             throw new NotSupportedException("the model has no pooler (bert.pooler.dense.*); a sequence classifier needs one");
-        if (c.PoolerInput != TokenPooling.Cls)
-            throw new NotSupportedException($"config.json: \"dpbert_pooler_input\" = \"{c.PoolerInputName}\" cannot be exported; the exporter writes a pooler that reads [CLS]");
     }
 
     /// <summary>Throws when <paramref name="planner"/> was made for another backbone, saying what differs.</summary>
     private static void CheckPlannerMatches(BertConfig config, PlanningModule planner)
     {
-        if (planner.Input != TokenPooling.Cls)
-            throw new ArgumentException($"the exporter writes planners that read [CLS]; this one reads the mean of the tokens (planner_input {TokenPoolings.Name(planner.Input)}), which the graph does not compute yet");
         if (planner.DepthHeads is not null)
             throw new ArgumentException("the exporter writes plans that share the model's head; this planner has a head per plan length (depth_heads), which the graph does not compute yet");
         int covered = planner.AlwaysRunLayers + planner.PlannedLayers;

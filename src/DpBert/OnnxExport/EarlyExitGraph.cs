@@ -17,8 +17,8 @@ internal static class EarlyExitGraph
     internal const float RegressionTolerance = 0.1f;
 
     /// <summary>Returns the logits (B, num_labels) and the plan (B, L): the first layers of each row, up to the one it exited at.</summary>
-    public static (string Logits, string Plan) Add(OnnxGraphBuilder g, string hidden, string mask, string inputIds, BertConfig config, ParameterSet backbone,
-        EarlyExitMethod method, ParameterSet exits, string knob)
+    public static (string Logits, string Plan) Add(OnnxGraphBuilder g, string hidden, string mask, RealTokensGraph realTokens, string inputIds, BertConfig config,
+        ParameterSet backbone, EarlyExitMethod method, ParameterSet exits, TokenPooling headInput, string knob)
     {
         int layers = config.NumHiddenLayers, labels = config.NumLabels;
         bool regression = labels == 1;
@@ -35,7 +35,8 @@ internal static class EarlyExitGraph
             ran.Add(g.Node($"/plan/layer.{l}", "Unsqueeze", [active, g.Int64s(1)]));                                              // (B, 1)
             (hidden, string rows, string layerOutput) = RowSubsetGraph.Add(g, $"/encoder/layer.{l}/rows", hidden, mask, active,
                 (x, m) => LayerGraph.Add(g, x, m, backbone, config, layer));                                                    // rows (m, 1)
-            string exitLogits = ExitHeadGraph.Add(g, layerOutput, l, layers, method, backbone, exits);                           // (m, n)
+            var reads = ExitHeads.InputOf(method, l, layers, headInput, config.PoolerInput);
+            string exitLogits = ExitHeadGraph.Add(g, layerOutput, reads, () => realTokens.MaskOf($"/exits.{layer}/rows", rows), l, layers, method, backbone, exits); // (m, n)
             if (l == layers - 1)
             {
                 output = g.Node($"/exits.{l}/keep", "ScatterND", [output, rows, exitLogits]);

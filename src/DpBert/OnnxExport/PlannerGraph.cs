@@ -5,17 +5,18 @@ using static DpBert.OnnxExport.OnnxGraphBuilder;
 namespace DpBert.OnnxExport;
 
 /// <summary>
-/// <see cref="PlanningModule"/> as ONNX: <c>H -> H/4 (GELU) -> L - k</c> on the [CLS] state after the always-run layers,
+/// <see cref="PlanningModule"/> as ONNX: <c>H -> H/4 (GELU) -> L - k</c> on what the planner reads after the always-run layers
+/// (<see cref="PlanningModule.Input"/>: the [CLS] state or the mean of the real tokens),
 /// then the inference rule of <see cref="PlanningModule.Plans(float[], int, double)"/>: planned layer i runs when <c>sigmoid(g_i) &gt; theta</c>.
 /// </summary>
 internal static class PlannerGraph
 {
     /// <summary>Which planned layers each row runs (B, L - k) as booleans, and the planner's probabilities (B, L - k).</summary>
-    public static (string Runs, string Probabilities) Add(OnnxGraphBuilder g, string hidden, ParameterSet planner, string theta)
+    public static (string Runs, string Probabilities) Add(OnnxGraphBuilder g, string hidden, TokenPooling input, Func<string> realTokens, ParameterSet planner, string theta)
     {
         const string scope = "/planner";
-        string cls = HeadGraph.ClsRows(g, scope, hidden);
-        string inner = GraphPrimitives.Gelu(g, scope + "/hidden/gelu", GraphPrimitives.Linear(g, scope + "/hidden", cls, planner, "planner.hidden"));
+        string summary = HeadGraph.Summary(g, scope, hidden, input, realTokens);
+        string inner = GraphPrimitives.Gelu(g, scope + "/hidden/gelu", GraphPrimitives.Linear(g, scope + "/hidden", summary, planner, "planner.hidden"));
         string logits = GraphPrimitives.Linear(g, scope + "/output", inner, planner, "planner.output");
         string probabilities = g.Node(scope, "Sigmoid", [logits]);
         return (g.Node(scope, "Greater", [probabilities, theta]), probabilities);

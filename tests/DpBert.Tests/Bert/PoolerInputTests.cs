@@ -1,14 +1,13 @@
 using DpBert.Bert;
 using DpBert.EarlyExit;
-using DpBert.OnnxExport;
 using DpBert.Tests.EarlyExit;
 
 namespace DpBert.Tests.Bert;
 
 /// <summary>
 /// A classifier whose pooler reads the mean of the real tokens (<c>dpbert_pooler_input</c> mean): its logits against the
-/// head recomputed in double precision from the last hidden states, padding that changes nothing, the configuration key,
-/// DeeBERT's last exit (the model's own head) and the exporter's refusal. Its gradients are checked in
+/// head recomputed in double precision from the last hidden states, padding that changes nothing, the configuration key and
+/// DeeBERT's last exit (the model's own head). Its gradients are checked in
 /// <see cref="BlockGradientTests"/>.
 /// </summary>
 public class PoolerInputTests
@@ -81,14 +80,6 @@ public class PoolerInputTests
         var result = new EarlyExitClassifier(model, heads).Classify(EarlyExitInferenceTests.Batch, 0.0);   // threshold 0: no early exit
         var expected = model.Forward(EarlyExitInferenceTests.Batch);
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], result.Logits[i], 4);
-    }
-
-    [Fact]
-    public void The_exporter_refuses_a_mean_pooled_model_naming_the_key()
-    {
-        var model = EarlyExitInferenceTests.RandomModel(MeanConfig, 35);
-        var e = Assert.Throws<NotSupportedException>(() => BertOnnxExporter.BuildFull(model));
-        Assert.Contains("dpbert_pooler_input", e.Message);
     }
 
     private static double[] Affine(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, double[] x)
