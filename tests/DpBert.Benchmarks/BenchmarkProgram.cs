@@ -19,8 +19,9 @@ namespace DpBert.Benchmarks;
 ///                          per-operation time of a forward or a training step
 /// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
 ///                          core engine vs TorchSharp/libtorch, side by side
-/// onnx [--model DIR] [--thetas 0.5,0.7] [--batch1-inputs 300] [--rounds 2] [--ort-threads N] [--ort-spinning 0|1] [--max-seq-length 64]
-///                          exported DPBERT vs full graph on ONNX Runtime, and the core engine vs ORT, side by side
+/// onnx [--model DIR] [--dpbert DIR] [--thetas 0.5,0.7] [--deebert DIR] [--entropies 0.2,0.4] [--batch1-inputs 300] [--rounds 2]
+///      [--ort-threads N] [--ort-spinning 0|1] [--max-seq-length 64]
+///                          exported DPBERT (and DeeBERT) vs full graph on ONNX Runtime, and the core engine vs ORT, side by side
 /// all                      everything above at the shapes
 /// </code>
 /// </summary>
@@ -49,7 +50,8 @@ internal static class BenchmarkProgram
                     InferencePrecisions.Parse(options.Get("precision", "fp32")));
                 break;
             case "onnx":
-                OnnxRuntimeBenchmark.Run(options.Get("model", "") is { Length: > 0 } m ? m : null, options.Get("thetas", "0.5,0.7"), options.GetInt("batch1-inputs", 300),
+                OnnxRuntimeBenchmark.Run(options.Get("model", "") is { Length: > 0 } m ? m : null, options.Get("dpbert", "") is { Length: > 0 } dp ? dp : null,
+                    options.Get("deebert", "") is { Length: > 0 } dee ? dee : null, options.Get("thetas", "0.5,0.7"), options.Get("entropies", "0.2,0.4"), options.GetInt("batch1-inputs", 300),
                     options.GetInt("rounds", 2), options.GetInt("ort-threads", Environment.ProcessorCount), options.GetInt("ort-spinning", 0) == 1, options.GetInt("max-seq-length", 64));
                 break;
             case "train": TrainingStepBenchmark.Run(options.Get("shape", "mini"), options.GetInt("batch", 32), options.GetInt("seq", 64)); break;

@@ -15,17 +15,20 @@ namespace DpBert.Benchmarks;
 /// engine against ONNX Runtime on the same full model, all measured side by side in one <see cref="TradeoffSweep"/> (every
 /// input timed on every point in turn, rotating order; every batch of 32 on every point in turn), so a busy machine slows
 /// every point alike and the ratios hold. Without <c>--model</c> it first trains a small model (L6-H256 fine-tuned on 8,000
-/// SST-2 sentences, then a planner), kept under the temp folder for the next run.
+/// SST-2 sentences, then a planner), kept under the temp folder for the next run. The DPBERT folder is <c>&lt;model&gt;/dpbert</c>
+/// unless <c>--dpbert</c> names another; with <c>--deebert</c> DeeBERT joins the sweep on both engines at <c>--entropies</c>.
 /// </summary>
 internal static class OnnxRuntimeBenchmark
 {
-    public static void Run(string? modelDir, string thetas, int batch1Inputs, int rounds, int threads, bool spinning, int maxSeqLength)
+    public static void Run(string? modelDir, string? dpbertDir, string? deebertDir, string thetas, string entropies, int batch1Inputs, int rounds, int threads,
+        bool spinning, int maxSeqLength)
     {
         var c = CultureInfo.InvariantCulture;
         string glue = Environment.GetEnvironmentVariable("GLUE_DIR") is { Length: > 0 } g ? g : FindShared("glue");
         modelDir ??= TrainDefaultModel(glue);
         var full = ModelFolder.LoadSequenceClassifier(modelDir);
-        var dpbert = DpBertFolder.Load(Path.Combine(modelDir, "dpbert")).Classifier;
+        var dpbert = DpBertFolder.Load(dpbertDir ?? Path.Combine(modelDir, "dpbert")).Classifier;
+        var deebert = deebertDir is null ? null : EarlyExit.EarlyExitFolder.Load(deebertDir).Classifier;
         string onnxDir = Path.Combine(Path.GetTempPath(), "dpbert-onnx-benchmark-graphs");
         Directory.CreateDirectory(onnxDir);
         string fullPath = BertOnnxExporter.Save(BertOnnxExporter.BuildFull(full.Model), Path.Combine(onnxDir, "full.onnx")).Path;
@@ -36,12 +39,21 @@ internal static class OnnxRuntimeBenchmark
         double[] knobs = thetas.Split(',').Select(t => double.Parse(t, c)).ToArray();
         using var ortFull = new OrtClassifier(fullPath, new EngineMethod("ort", FullDepthMethod.Instance), full.Model, threads, spinning);
         using var ortDpBert = new OrtClassifier(dpbertPath, new EngineMethod("ort", dpbert.Method), dpbert.Model, threads, spinning);
-        SweepEntry[] entries =
-        [
+        var entries = new List<SweepEntry>
+        {
             new(ortDpBert, knobs),
             new(new EngineClassifier("core", new FullDepthClassifier(full.Model)), [0]),
             new(new EngineClassifier("core", dpbert), knobs),
-        ];
+        };
+        using var ortDeeBert = deebert is null ? null : new OrtClassifier(
+            BertOnnxExporter.Save(BertOnnxExporter.BuildEarlyExit(deebert), Path.Combine(onnxDir, "deebert.onnx")).Path,
+            new EngineMethod("ort", deebert.Method), deebert.Model, threads, spinning);
+        if (deebert is not null)
+        {
+            double[] entropyKnobs = entropies.Split(',').Select(t => double.Parse(t, c)).ToArray();
+            entries.Add(new(ortDeeBert!, entropyKnobs));
+            entries.Add(new(new EngineClassifier("core", deebert), entropyKnobs));
+        }
         MetricFunction accuracy = (d, o) => new Dictionary<string, double> { ["accuracy"] = GlueMetrics.Accuracy(o.PredictedLabels, d.Labels) };
         var options = new LatencyOptions { Batch1Inputs = batch1Inputs, Rounds = rounds, ThroughputBatchSize = 32 };
         string loadBefore = LoadAverage();
@@ -67,7 +79,9 @@ internal static class OnnxRuntimeBenchmark
         foreach (var p in points)
         {
             var reference = p.Method.StartsWith("core", StringComparison.Ordinal) ? coreFull : ortFull;
-            string label = p.Method.EndsWith("dpbert", StringComparison.Ordinal) ? $"{p.Method} theta={p.KnobValue?.ToString("G4", c)}" : p.Method;
+            string label = p.Method.EndsWith("dpbert", StringComparison.Ordinal) ? $"{p.Method} theta={p.KnobValue?.ToString("G4", c)}"
+                : p.Method.EndsWith("deebert", StringComparison.Ordinal) ? $"{p.Method} entropy={p.KnobValue?.ToString("G4", c)}"
+                : p.Method;
             Console.WriteLine(string.Create(c, $"| {label} | {p.Metric:P2} | {p.MeanLayers:F2} | {p.Batch1.MeanMs:F3} | {p.Batch1.P50Ms:F3} | {p.Batch1.P90Ms:F3} | {p.Throughput:F1} | {p.Batch1.MeanMs / reference.Batch1.MeanMs:P1} | {p.Throughput / reference.Throughput:F2}x |"));
             json.Add(new
             {

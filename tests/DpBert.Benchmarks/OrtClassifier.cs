@@ -7,7 +7,8 @@ namespace DpBert.Benchmarks;
 
 /// <summary>
 /// An exported graph on ONNX Runtime (CPU provider) behind the project's <see cref="IAdaptiveClassifier"/>, so the trade-off
-/// sweep times it exactly as it times the core engine. The knob is DPBERT's theta (ignored by a full graph);
+/// sweep times it exactly as it times the core engine. The knob is the graph's knob input (DPBERT's <c>theta</c>, DeeBERT's
+/// <c>entropy</c>, PABEE's <c>patience</c>; a full graph has none);
 /// <see cref="Model"/> is the backbone the graph was exported from (its configuration and padding id).
 /// </summary>
 internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
@@ -15,6 +16,7 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
     private readonly InferenceSession _session;
     private readonly bool _planned;
     private readonly string[] _outputs;
+    private readonly string? _knob;
 
     /// <param name="path">The ONNX file.</param>
     /// <param name="method">The method as it appears in the result records.</param>
@@ -32,6 +34,7 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
         _session = new InferenceSession(path, options);
         _planned = _session.OutputNames.Contains("plan");
         _outputs = _planned ? ["logits", "plan"] : ["logits"];
+        _knob = _session.InputNames.FirstOrDefault(n => n is "theta" or "entropy" or "patience");
         Method = method;
         Model = model;
         _layers = model.Config.NumHiddenLayers;
@@ -47,9 +50,11 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
         using var ids = OrtValue.CreateTensorValueFromMemory(Widen(batch.InputIds), shape);
         using var mask = OrtValue.CreateTensorValueFromMemory(Widen(batch.AttentionMask), shape);
         using var types = OrtValue.CreateTensorValueFromMemory(Widen(batch.TokenTypeIds), shape);
-        using var theta = OrtValue.CreateTensorValueFromMemory(new[] { (float)knob }, []);
+        using var knobValue = _knob == "patience"
+            ? OrtValue.CreateTensorValueFromMemory(new[] { (long)knob }, [])
+            : OrtValue.CreateTensorValueFromMemory(new[] { (float)knob }, []);
         var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = ids, ["attention_mask"] = mask, ["token_type_ids"] = types };
-        if (_planned) inputs["theta"] = theta;
+        if (_knob is not null) inputs[_knob] = knobValue;
         using var runOptions = new RunOptions();
         using var results = _session.Run(runOptions, inputs, _outputs);
         float[] logits = results[0].GetTensorDataAsSpan<float>().ToArray();
