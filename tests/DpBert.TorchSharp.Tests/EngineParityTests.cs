@@ -44,7 +44,7 @@ public class EngineParityTests(ITestOutputHelper output)
         return torchModel;
     }
 
-    private static (BertBatch Batch, int[] Labels) GoldenTrainingBatch()
+    internal static (BertBatch Batch, int[] Labels) GoldenTrainingBatch()
     {
         using var grads = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedFiles.TinyModel, "grads.json")));
         var b = grads.RootElement.GetProperty("batch");

@@ -19,13 +19,13 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     private readonly Dropout dropout;
     private readonly Linear classifier;
 
-    /// <summary>Creates the model of <paramref name="config"/> (validated) with TorchSharp's default initialisation.</summary>
-    /// <exception cref="NotSupportedException">The pooler reads the mean of the tokens (<c>dpbert_pooler_input</c> mean).</exception>
+    /// <summary>
+    /// Creates the model of <paramref name="config"/> (validated) with TorchSharp's default initialisation; its pooler reads
+    /// what the configuration says (<see cref="CoreConfig.PoolerInput"/>).
+    /// </summary>
     public BertForSequenceClassification(CoreConfig config) : base(nameof(BertForSequenceClassification))
     {
         config.Validate();
-        if (config.PoolerInput != DpBert.Bert.TokenPooling.Cls)
-            throw new NotSupportedException("config.json: \"dpbert_pooler_input\" = \"mean\": the TorchSharp engine runs poolers that read [CLS]; use the core engine");
         Config = config;
         bert = new BertModel(config);
         dropout = nn.Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
@@ -60,7 +60,7 @@ public sealed class BertForSequenceClassification : nn.Module<Tensor, Tensor, Te
     {
         using var scope = NewDisposeScope();
         var hidden = bert.forward(inputIds, tokenTypeIds, attentionMask);
-        return Head(bert.Pooler.forward(hidden)).MoveToOuterDisposeScope();
+        return Head(bert.Pooler.forward(hidden, attentionMask)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

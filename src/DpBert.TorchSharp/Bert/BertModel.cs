@@ -31,23 +31,37 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
     }
 }
 
-/// <summary>Hugging Face's <c>BertPooler</c>: <c>tanh(dense(h[:, 0]))</c>.</summary>
-public sealed class BertPooler : nn.Module<Tensor, Tensor>
+/// <summary>
+/// Hugging Face's <c>BertPooler</c>, <c>tanh(dense(h[:, 0]))</c>, or with <see cref="CoreConfig.PoolerInput"/> mean
+/// <c>tanh(dense(mean of the real tokens' h))</c> as the core engine computes it (the rows whose attention mask is not 0,
+/// their sum times the reciprocal of their count, at least 1).
+/// </summary>
+public sealed class BertPooler : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear dense;
+    private readonly DpBert.Bert.TokenPooling _input;
 
-    /// <summary>H to H.</summary>
+    /// <summary>H to H, reading what <paramref name="config"/> says.</summary>
     public BertPooler(CoreConfig config) : base(nameof(BertPooler))
     {
         dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        _input = config.PoolerInput;
         RegisterComponents();
     }
 
-    /// <summary>Pooled (B, H) from the last hidden states (B, S, H).</summary>
-    public override Tensor forward(Tensor hidden)
+    /// <summary>Pooled (B, H) from the last hidden states (B, S, H) and the attention mask (B, S) (read for the mean only).</summary>
+    public override Tensor forward(Tensor hidden, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        return tanh(dense.forward(hidden[.., 0])).MoveToOuterDisposeScope();
+        return tanh(dense.forward(Summary(hidden, attentionMask))).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Summary(Tensor hidden, Tensor attentionMask)
+    {
+        if (_input == DpBert.Bert.TokenPooling.Cls) return hidden[.., 0];
+        var real = attentionMask.ne(0).to(hidden.dtype);                                       // (B, S)
+        var sum = (hidden * real.unsqueeze(-1)).sum(1);                                         // (B, H)
+        return sum * real.sum(1, keepdim: true).clamp_min(1).reciprocal();
     }
 }
 

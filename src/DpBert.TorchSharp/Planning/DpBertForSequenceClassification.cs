@@ -101,7 +101,7 @@ public sealed class DpBertForSequenceClassification : nn.Module<Tensor, Tensor, 
             var updated = bert.Layers[l].forward(hidden.index_select(0, index), mask.index_select(0, index));
             hidden = hidden.index_copy(0, index, updated);
         }
-        var logits = Head(hidden).MoveToOuterDisposeScope();
+        var logits = Head(hidden, attentionMask).MoveToOuterDisposeScope();
         return new PlannedOutput(logits, plans, planLogits.Select(g => (float)PlanningModule.Probability(g)).ToArray());
     }
 
@@ -124,13 +124,13 @@ public sealed class DpBertForSequenceClassification : nn.Module<Tensor, Tensor, 
             var z = gates[.., l - k].view(b, 1, 1);
             hidden = z * bert.Layers[l].forward(hidden, mask) + (1 - z) * hidden;
         }
-        var logits = Head(hidden);
+        var logits = Head(hidden, attentionMask);
         return new GatedOutput(logits.MoveToOuterDisposeScope(), gates.MoveToOuterDisposeScope(), soft.MoveToOuterDisposeScope());
     }
 
-    private Tensor Head(Tensor hidden)
+    private Tensor Head(Tensor hidden, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        return classifier.forward(dropout.forward(bert.Pooler.forward(hidden))).MoveToOuterDisposeScope();
+        return classifier.forward(dropout.forward(bert.Pooler.forward(hidden, attentionMask))).MoveToOuterDisposeScope();
     }
 }
