@@ -91,6 +91,10 @@ internal static class OnnxRuntimeBenchmark
             });
         }
         foreach (var line in json) BenchmarkProgram.Report(line);
+        // The two engines run the same graphs' arithmetic: a point whose layers differ between them was not fed its knob.
+        foreach (var ort in points.Where(p => p.Method.StartsWith("ort-", StringComparison.Ordinal)))
+            if (points.FirstOrDefault(p => p.Method == "core-" + ort.Method[4..] && p.KnobValue == ort.KnobValue) is { } core && Math.Abs(core.MeanLayers - ort.MeanLayers) > 1e-9)
+                throw new InvalidOperationException($"{ort.Method} at {ort.KnobValue} runs {ort.MeanLayers:F3} layers on ONNX Runtime and {core.MeanLayers:F3} on the core engine: the knob did not reach the graph");
         Console.WriteLine(string.Create(c, $"core engine vs ONNX Runtime on the same full model: batch-1 mean {coreFull.Batch1.MeanMs:F3} ms vs {ortFull.Batch1.MeanMs:F3} ms (core / ORT = {coreFull.Batch1.MeanMs / ortFull.Batch1.MeanMs:F2}); " +
             $"batch 32 {coreFull.Throughput:F1} vs {ortFull.Throughput:F1} inputs/s (core / ORT = {coreFull.Throughput / ortFull.Throughput:F2})"));
     }

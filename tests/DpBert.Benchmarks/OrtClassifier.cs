@@ -34,7 +34,8 @@ internal sealed class OrtClassifier : IAdaptiveClassifier, IDisposable
         _session = new InferenceSession(path, options);
         _planned = _session.OutputNames.Contains("plan");
         _outputs = _planned ? ["logits", "plan"] : ["logits"];
-        _knob = _session.InputNames.FirstOrDefault(n => n is "theta" or "entropy" or "patience");
+        // The knob is an initializer that is also an input: ONNX Runtime lists it among the overridable initializers.
+        _knob = _session.InputNames.Concat(_session.OverridableInitializerMetadata.Keys).FirstOrDefault(n => n is "theta" or "entropy" or "patience");
         Method = method;
         Model = model;
         _layers = model.Config.NumHiddenLayers;
