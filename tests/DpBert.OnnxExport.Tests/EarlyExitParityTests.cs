@@ -22,6 +22,7 @@ public class EarlyExitParityTests(TrainedDpBertFixture model, ITestOutputHelper 
     {
         var classifier = EarlyExitFolder.Load(Path.Combine(model.ModelFolderReading(reads), method)).Classifier;
         Assert.Equal(reads, TokenPoolings.Name(classifier.Heads.Input));
+        Assert.Equal(reads, TokenPoolings.Name(classifier.Model.Config.PoolerInput));   // DeeBERT's last exit reads what the pooler reads
         using var temp = new TempFolder();
         string path = BertOnnxExporter.Save(BertOnnxExporter.BuildEarlyExit(classifier), temp.File(method + ".onnx")).Path;
         using var ort = new OrtModel(path);

@@ -109,6 +109,26 @@ public class ExportCommandTests(TrainedDpBertFixture model)
     }
 
     [Fact]
+    public void Exports_heads_that_read_the_mean_as_their_folder_says()
+    {
+        using var temp = new TempFolder();
+        foreach (string method in new[] { "deebert", "pabee" })
+        {
+            var (code, _, stderr) = Run("export", "onnx", "--model", model.MeanModelFolder, "--method", method, "--output", temp.File(method + ".onnx"));
+            Assert.True(code == 0, stderr);
+            var classifier = EarlyExit.EarlyExitFolder.Load(Path.Combine(model.MeanModelFolder, method)).Classifier;
+            Assert.Equal(Bert.TokenPooling.Mean, classifier.Heads.Input);
+            using var ort = new OrtModel(temp.File(method + ".onnx"));
+            double knob = method == "deebert" ? 0.5 : 2;
+            var batch = model.Dev.Batch(Enumerable.Range(0, 64).ToArray(), model.MeanFull.Config.PadTokenId);
+            var expected = classifier.Classify(batch, knob);
+            var (logits, flags) = ort.Run(batch, knob: (method, knob));
+            Assert.Equal(expected.Plans, DpBertParityTests.Plans(flags!, batch.BatchSize, classifier.Model.Config.NumHiddenLayers));
+            Assert.True(DpBertParityTests.MaxAbsDiff(expected.Logits, logits) < 1e-4, method);
+        }
+    }
+
+    [Fact]
     public void Exports_early_exit_models_and_names_bad_options()
     {
         using var temp = new TempFolder();

@@ -17,7 +17,7 @@ public class RegressionExportTests
         NumLabelsValue = 1, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0,
     };
 
-    private static void Randomize(ParameterSet p, int seed, float scale)
+    internal static void Randomize(ParameterSet p, int seed, float scale)
     {
         var rng = new Random(seed);
         foreach (var info in p.Parameters)
@@ -67,7 +67,7 @@ public class RegressionExportTests
         var heads = new ExitHeads(model, EarlyExitMethod.Pabee);
         Randomize(heads.Parameters, 3, 0.05f);   // small heads: predictions often move less than 0.1 between layers
         var pabee = new EarlyExitClassifier(model, heads);
-        using (var ort = new OrtModel(BertOnnxExporter.Save(BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.Pabee, heads.Parameters), temp.File("pabee.onnx")).Path))
+        using (var ort = new OrtModel(BertOnnxExporter.Save(BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.Pabee, heads.Parameters, TokenPooling.Cls), temp.File("pabee.onnx")).Path))
         {
             int early = 0;
             foreach (int patience in new[] { 1, 2 })
@@ -86,7 +86,7 @@ public class RegressionExportTests
     public void DeeBert_on_a_regression_model_is_refused()
     {
         var model = Model();
-        var e = Assert.Throws<NotSupportedException>(() => BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.DeeBert, new ParameterSet(ExitHeads.Layout(Config, EarlyExitMethod.DeeBert))));
+        var e = Assert.Throws<NotSupportedException>(() => BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.DeeBert, new ParameterSet(ExitHeads.Layout(Config, EarlyExitMethod.DeeBert)), TokenPooling.Cls));
         Assert.Contains("does not apply to a regression model", e.Message);
     }
 
@@ -95,9 +95,9 @@ public class RegressionExportTests
     {
         var model = Model();
         var wrong = new ParameterSet(ExitHeads.Layout(Config with { NumLabelsValue = 3 }, EarlyExitMethod.Pabee));
-        var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.Pabee, wrong));
+        var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.Pabee, wrong, TokenPooling.Cls));
         Assert.Contains("exits.0.classifier.weight is [3, 16]", e.Message);
         var missing = new ParameterSet(ExitHeads.Layout(Config with { NumHiddenLayers = 2 }, EarlyExitMethod.Pabee));
-        Assert.Contains("no exits.2.classifier.weight", Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.Pabee, missing)).Message);
+        Assert.Contains("no exits.2.classifier.weight", Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildEarlyExit(model, EarlyExitMethod.Pabee, missing, TokenPooling.Cls)).Message);
     }
 }

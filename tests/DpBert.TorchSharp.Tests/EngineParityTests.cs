@@ -16,15 +16,19 @@ namespace DpBert.TorchSharp.Tests;
 /// Each engine checks the other on DPBERT. With the golden checkpoint's weights (dropout 0), the same random planner, the
 /// same batch, teacher logits and gate noise (the core engine's hash-derived noise, fed to both), one stage-two step gives
 /// the same gates, the same loss and the same gradient for every backbone and planner parameter (within 1e-4 relative or
-/// 1e-6 absolute, element by element); planned inference gives the same plans and logits (within 1e-5).
+/// 1e-6 absolute, element by element); planned inference gives the same plans and logits (within 1e-5). Both with the
+/// model's pooler on [CLS] and on the mean of the real tokens (<c>dpbert_pooler_input</c> mean).
 /// </summary>
 public class EngineParityTests(ITestOutputHelper output)
 {
     private static readonly PlannerTrainingOptions Options = new() { Rho = 0.3, Lambda = 3, DistillationWeight = 0.4, DistillationTemperature = 2 };
 
-    internal static (BertForSequenceClassification Model, CorePlanner Planner) CoreModel(float plannerBias)
+    internal static (BertForSequenceClassification Model, CorePlanner Planner) CoreModel(float plannerBias, TokenPooling pooler = TokenPooling.Cls)
     {
-        var model = ModelFolder.LoadSequenceClassifier(SharedFiles.TinyModel).Model;
+        var golden = ModelFolder.LoadSequenceClassifier(SharedFiles.TinyModel).Model;
+        var model = BertForSequenceClassification.CreateEmpty(golden.Config.WithPoolerInput(pooler));
+        golden.Parameters.Data.CopyTo(model.Parameters.Data);
+        model.Parameters.MarkChanged();
         var planner = new CorePlanner(model.Config, alwaysRunLayers: 1);
         var rng = new Random(6);
         foreach (var p in planner.Parameters.Parameters)
@@ -53,11 +57,12 @@ public class EngineParityTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(true, 0.2f)]
-    [InlineData(false, 0.2f)]
-    public void One_training_step_gives_the_same_loss_gates_and_gradients_on_both_engines(bool hard, float plannerBias)
+    [InlineData(true, 0.2f, TokenPooling.Cls)]
+    [InlineData(false, 0.2f, TokenPooling.Cls)]
+    [InlineData(true, 0.2f, TokenPooling.Mean)]
+    public void One_training_step_gives_the_same_loss_gates_and_gradients_on_both_engines(bool hard, float plannerBias, TokenPooling pooler)
     {
-        var (model, planner) = CoreModel(plannerBias);
+        var (model, planner) = CoreModel(plannerBias, pooler);
         var (batch, labels) = GoldenTrainingBatch();
         float[] teacher = [1.5f, -0.5f, -1f, 2f, 0.1f, 0.4f, 0.8f, -0.3f];
         const double tau = 0.7;
@@ -99,14 +104,16 @@ public class EngineParityTests(ITestOutputHelper output)
         Assert.Equal(model.Parameters.Parameters.Count + planner.Parameters.Parameters.Count, differences.Count);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         var worst = Difference.Max(differences);
-        output.WriteLine($"{(hard ? "hard" : "soft")} gates: loss {core.Loss:G9} (core) vs {loss.Loss.item<float>():G9} (TorchSharp), rel diff {lossDiff / Math.Abs(core.Loss):E2}; "
+        output.WriteLine($"{(hard ? "hard" : "soft")} gates, pooler on {TokenPoolings.Name(pooler)}: loss {core.Loss:G9} (core) vs {loss.Loss.item<float>():G9} (TorchSharp), rel diff {lossDiff / Math.Abs(core.Loss):E2}; "
             + $"gradients of {differences.Count} tensors: max abs diff {worst.MaxAbs:E2}, max relative (to each tensor's largest magnitude) {worst.Relative:E2}");
     }
 
-    [Fact]
-    public void Planned_inference_gives_the_same_plans_and_logits_on_both_engines()
+    [Theory]
+    [InlineData(TokenPooling.Cls)]
+    [InlineData(TokenPooling.Mean)]
+    public void Planned_inference_gives_the_same_plans_and_logits_on_both_engines(TokenPooling pooler)
     {
-        var (model, planner) = CoreModel(plannerBias: 0.1f);
+        var (model, planner) = CoreModel(plannerBias: 0.1f, pooler);
         var coreClassifier = new DpBertClassifier(model, planner);
         using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedFiles.TinyModel, "golden.json")));
         using var torchModel = TorchCopy(model, planner);
@@ -127,6 +134,6 @@ public class EngineParityTests(ITestOutputHelper output)
             rows += batch.BatchSize;
         }
         Assert.InRange(skipped, 1, rows - 1); // some rows skip the planned layer, others run it
-        output.WriteLine($"planned inference: identical plans for {rows} rows ({skipped} skipped layers); logits max abs diff {Difference.Max(differences).MaxAbs:E2}");
+        output.WriteLine($"planned inference, pooler on {TokenPoolings.Name(pooler)}: identical plans for {rows} rows ({skipped} skipped layers); logits max abs diff {Difference.Max(differences).MaxAbs:E2}");
     }
 }

@@ -2,8 +2,8 @@ namespace DpBert.Bert;
 
 /// <summary>
 /// Decides, between the layers of one inference pass (<see cref="BertModel.Forward"/>), which rows run which of
-/// the remaining layers. This is where DPBERT's planner reads [CLS] and plans, where an exit head stops a row,
-/// and where static depth cuts the encoder short; without a policy every row runs every layer.
+/// the remaining layers. This is where DPBERT's planner reads [CLS] (or the tokens' mean) and plans, where an exit head
+/// stops a row, and where static depth cuts the encoder short; without a policy every row runs every layer.
 /// </summary>
 public interface IEncoderPolicy
 {

@@ -95,11 +95,16 @@ public static class BertOnnxExporter
 
     /// <summary>
     /// Builds the early-exit graph of <paramref name="classifier"/> (an early-exit folder's backbone and heads, each head
-    /// reading what it was trained on): see <see cref="BuildEarlyExit(BertForSequenceClassification, EarlyExitMethod, ParameterSet, OnnxExportOptions?, TokenPooling)"/>.
+    /// reading what it was trained on): see <see cref="BuildEarlyExit(BertForSequenceClassification, EarlyExitMethod, ParameterSet, TokenPooling, OnnxExportOptions?)"/>.
     /// </summary>
-    /// <exception cref="NotSupportedException">DeeBERT on a regression model, or a configuration the exporter does not write.</exception>
-    public static ModelProto BuildEarlyExit(EarlyExitClassifier classifier, OnnxExportOptions? options = null) =>
-        BuildEarlyExit(classifier.Model, classifier.Heads.Method, classifier.Heads.Parameters, options, classifier.Heads.Input);
+    /// <exception cref="NotSupportedException">DeeBERT on a regression model, a PABEE regression tolerance other than the
+    /// graph's 0.1, or a configuration the exporter does not write.</exception>
+    public static ModelProto BuildEarlyExit(EarlyExitClassifier classifier, OnnxExportOptions? options = null)
+    {
+        if (classifier.Model.IsRegression && Math.Abs(classifier.RegressionTolerance - EarlyExitGraph.RegressionTolerance) > 1e-9)
+            throw new NotSupportedException($"the classifier's regression tolerance is {classifier.RegressionTolerance}; the exported PABEE graph compares predictions with {EarlyExitGraph.RegressionTolerance}");
+        return BuildEarlyExit(classifier.Model, classifier.Heads.Method, classifier.Heads.Parameters, classifier.Heads.Input, options);
+    }
 
     /// <summary>
     /// Builds the early-exit graph of <paramref name="backbone"/> with the exit heads <paramref name="exitHeads"/> (the
@@ -110,8 +115,8 @@ public static class BertOnnxExporter
     /// </summary>
     /// <exception cref="ArgumentException">The heads do not match the backbone; the message names the key.</exception>
     /// <exception cref="NotSupportedException">DeeBERT on a regression model, or a configuration the exporter does not write.</exception>
-    public static ModelProto BuildEarlyExit(BertForSequenceClassification backbone, EarlyExitMethod method, ParameterSet exitHeads, OnnxExportOptions? options = null,
-        TokenPooling headInput = TokenPooling.Cls)
+    public static ModelProto BuildEarlyExit(BertForSequenceClassification backbone, EarlyExitMethod method, ParameterSet exitHeads, TokenPooling headInput,
+        OnnxExportOptions? options = null)
     {
         options ??= new OnnxExportOptions();
         options.Validate();

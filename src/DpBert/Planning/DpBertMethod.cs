@@ -5,9 +5,9 @@ using DpBert.Methods;
 namespace DpBert.Planning;
 
 /// <summary>
-/// DPBERT: a planner reads [CLS] after the first k layers and decides, per input, which of the remaining layers
-/// run (knob <c>theta</c>: a planned layer runs when the planner's probability exceeds it). Its folder is written
-/// by <c>dpbert plan</c> (<see cref="DpBertFolder"/>).
+/// DPBERT: a planner reads [CLS] (or the mean of the tokens) after the first k layers and decides, per input, which
+/// of the remaining layers run (knob <c>theta</c>: a planned layer runs when the planner's probability exceeds it). Its
+/// folder is written by <c>dpbert plan</c> (<see cref="DpBertFolder"/>).
 /// </summary>
 public sealed class DpBertMethod : AdaptiveMethod
 {

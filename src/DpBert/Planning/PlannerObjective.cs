@@ -185,7 +185,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook, I
     public void WriteModel(string folder) =>
         DpBertFolder.WriteFiles(folder, _model, _tokenizer ?? throw new InvalidOperationException("no tokenizer to write with the model"), _planner, _options);
 
-    /// <summary>Layers before k run ungated; at k the planner reads [CLS] and the gates of every planned layer are sampled.</summary>
+    /// <summary>Layers before k run ungated; at k the planner reads [CLS] (or the tokens' mean) and the gates of every planned layer are sampled.</summary>
     ReadOnlySpan<float> ITrainingLayerHook.Gates(int layer, BertTrainingActivations acts, BertBatch batch)
     {
         int k = _planner.AlwaysRunLayers, planned = _planner.PlannedLayers, b = batch.BatchSize;
