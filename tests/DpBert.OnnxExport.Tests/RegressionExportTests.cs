@@ -11,7 +11,7 @@ namespace DpBert.OnnxExport.Tests;
 /// </summary>
 public class RegressionExportTests
 {
-    private static readonly BertConfig Config = new()
+    internal static readonly BertConfig Config = new()
     {
         VocabSize = 50, HiddenSize = 16, NumHiddenLayers = 3, NumAttentionHeads = 2, IntermediateSize = 24, MaxPositionEmbeddings = 16,
         NumLabelsValue = 1, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0,
