@@ -14,7 +14,8 @@ namespace DpBert.Benchmarks;
 /// model they were searched on, and fits ML.NET's L-BFGS logistic regression (features standardised, L2 1.0) on
 /// several views of each input, scored by 5-fold cross-validated ROC AUC: the mean of the real tokens' states after
 /// <c>--layer</c> (the mean-input planner's input), the [CLS] state there (the original planner's), the last layer's
-/// mean (what the whole model knows), and two single numbers, the full model's logit margin and the input's length.
+/// mean (what the whole model knows), and two single numbers, the full model's logit margin (for a regression model, its
+/// predicted score) and the input's length.
 /// An AUC near 0.5 means the planner cannot know which inputs need depth; near 1, that it could. The plan files hold no
 /// token types: for sentence pairs (MRPC, STS-B) the tokens after the first [SEP] are the second segment, as the tokenizer
 /// encodes them.
@@ -29,12 +30,13 @@ internal static class OracleProbe
         if (layer < 1 || layer > last) throw new ArgumentException($"--layer {layer} is not in 1..{last}");
         var rows = ReadPlans(plansFile);
         int n = rows.Count, sep = loaded.Tokenizer.Vocabulary.GetId("[SEP]");
+        string output = model.IsRegression ? "full model's predicted score (1 number)" : "full model's |logit margin| (1 number)";
         var views = new Dictionary<string, float[][]>
         {
             [$"layer-{layer} mean of real tokens (mean-input planner)"] = new float[n][],
             [$"layer-{layer} [CLS] (original planner)"] = new float[n][],
             [$"layer-{last} mean of real tokens (whole model)"] = new float[n][],
-            ["full model's |logit margin| (1 number)"] = new float[n][],
+            [output] = new float[n][],
             ["length in tokens (1 number)"] = new float[n][],
         };
         var names = views.Keys.ToArray();
