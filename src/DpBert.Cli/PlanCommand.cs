@@ -130,14 +130,13 @@ internal static class PlanCommand
         return command;
     }
 
-    // The TorchSharp engine trains [CLS]-reading planners with straight-through gates, the budget penalty and the model's one head only: refuse the
+    // The TorchSharp engine trains planners with straight-through gates, the budget penalty and the model's one head only: refuse the
     // rest before any work (the oracle search, the device copy), naming the option.
     private static void RefuseOnTorchSharp(PlannerTrainingOptions options)
     {
         string? option = options.Estimator != GateEstimator.StraightThrough ? "--gate-estimator reinforce"
             : options.LayerCost > 0 ? "--layer-cost"
             : options.OracleWeight > 0 ? "--oracle-weight"
-            : options.Input != TokenPooling.Cls ? "--planner-input mean"
             : options.DepthHeads ? "--depth-heads"
             : null;
         if (option is not null) throw new CliInputException($"{option}: the TorchSharp engine does not train it; use the core engine (without --engine torchsharp)");

@@ -16,20 +16,21 @@ namespace DpBert.TorchSharp.Tests;
 /// Each engine checks the other on DPBERT. With the golden checkpoint's weights (dropout 0), the same random planner, the
 /// same batch, teacher logits and gate noise (the core engine's hash-derived noise, fed to both), one stage-two step gives
 /// the same gates, the same loss and the same gradient for every backbone and planner parameter (within 1e-4 relative or
-/// 1e-6 absolute, element by element); planned inference gives the same plans and logits (within 1e-5). Both with the
-/// model's pooler on [CLS] and on the mean of the real tokens (<c>dpbert_pooler_input</c> mean).
+/// 1e-6 absolute, element by element); planned inference gives the same plans and logits (within 1e-5). With the model's
+/// pooler and the planner each on [CLS] or on the mean of the real tokens (<c>dpbert_pooler_input</c>, <c>planner_input</c>).
 /// </summary>
 public class EngineParityTests(ITestOutputHelper output)
 {
     private static readonly PlannerTrainingOptions Options = new() { Rho = 0.3, Lambda = 3, DistillationWeight = 0.4, DistillationTemperature = 2 };
 
-    internal static (BertForSequenceClassification Model, CorePlanner Planner) CoreModel(float plannerBias, TokenPooling pooler = TokenPooling.Cls)
+    internal static (BertForSequenceClassification Model, CorePlanner Planner) CoreModel(float plannerBias, TokenPooling pooler = TokenPooling.Cls,
+        TokenPooling plannerInput = TokenPooling.Cls)
     {
         var golden = ModelFolder.LoadSequenceClassifier(SharedFiles.TinyModel).Model;
         var model = BertForSequenceClassification.CreateEmpty(golden.Config.WithPoolerInput(pooler));
         golden.Parameters.Data.CopyTo(model.Parameters.Data);
         model.Parameters.MarkChanged();
-        var planner = new CorePlanner(model.Config, alwaysRunLayers: 1);
+        var planner = new CorePlanner(model.Config, alwaysRunLayers: 1, plannerInput);
         var rng = new Random(6);
         foreach (var p in planner.Parameters.Parameters)
         {
@@ -43,7 +44,7 @@ public class EngineParityTests(ITestOutputHelper output)
 
     internal static TorchDpBert TorchCopy(BertForSequenceClassification model, CorePlanner planner)
     {
-        var torchModel = new TorchDpBert(TorchModelFolder.FromCore(model), new TorchPlanner(model.Config, planner.AlwaysRunLayers));
+        var torchModel = new TorchDpBert(TorchModelFolder.FromCore(model), new TorchPlanner(model.Config, planner.AlwaysRunLayers, planner.Input));
         ParameterTransfer.CopyFrom(torchModel, model.Parameters, planner.Parameters);
         return torchModel;
     }
@@ -57,12 +58,13 @@ public class EngineParityTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(true, 0.2f, TokenPooling.Cls)]
-    [InlineData(false, 0.2f, TokenPooling.Cls)]
-    [InlineData(true, 0.2f, TokenPooling.Mean)]
-    public void One_training_step_gives_the_same_loss_gates_and_gradients_on_both_engines(bool hard, float plannerBias, TokenPooling pooler)
+    [InlineData(true, 0.2f, TokenPooling.Cls, TokenPooling.Cls)]
+    [InlineData(false, 0.2f, TokenPooling.Cls, TokenPooling.Cls)]
+    [InlineData(true, 0.2f, TokenPooling.Mean, TokenPooling.Cls)]
+    [InlineData(true, 0.2f, TokenPooling.Cls, TokenPooling.Mean)]
+    public void One_training_step_gives_the_same_loss_gates_and_gradients_on_both_engines(bool hard, float plannerBias, TokenPooling pooler, TokenPooling plannerInput)
     {
-        var (model, planner) = CoreModel(plannerBias, pooler);
+        var (model, planner) = CoreModel(plannerBias, pooler, plannerInput);
         var (batch, labels) = GoldenTrainingBatch();
         float[] teacher = [1.5f, -0.5f, -1f, 2f, 0.1f, 0.4f, 0.8f, -0.3f];
         const double tau = 0.7;
@@ -104,25 +106,31 @@ public class EngineParityTests(ITestOutputHelper output)
         Assert.Equal(model.Parameters.Parameters.Count + planner.Parameters.Parameters.Count, differences.Count);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         var worst = Difference.Max(differences);
-        output.WriteLine($"{(hard ? "hard" : "soft")} gates, pooler on {TokenPoolings.Name(pooler)}: loss {core.Loss:G9} (core) vs {loss.Loss.item<float>():G9} (TorchSharp), rel diff {lossDiff / Math.Abs(core.Loss):E2}; "
+        output.WriteLine($"{(hard ? "hard" : "soft")} gates, pooler on {TokenPoolings.Name(pooler)}, planner on {TokenPoolings.Name(plannerInput)}: loss {core.Loss:G9} (core) vs {loss.Loss.item<float>():G9} (TorchSharp), rel diff {lossDiff / Math.Abs(core.Loss):E2}; "
             + $"gradients of {differences.Count} tensors: max abs diff {worst.MaxAbs:E2}, max relative (to each tensor's largest magnitude) {worst.Relative:E2}");
     }
 
     [Theory]
-    [InlineData(TokenPooling.Cls)]
-    [InlineData(TokenPooling.Mean)]
-    public void Planned_inference_gives_the_same_plans_and_logits_on_both_engines(TokenPooling pooler)
+    [InlineData(TokenPooling.Cls, TokenPooling.Cls)]
+    [InlineData(TokenPooling.Mean, TokenPooling.Cls)]
+    [InlineData(TokenPooling.Cls, TokenPooling.Mean)]
+    public void Planned_inference_gives_the_same_plans_and_logits_on_both_engines(TokenPooling pooler, TokenPooling plannerInput)
     {
-        var (model, planner) = CoreModel(plannerBias: 0.1f, pooler);
-        var coreClassifier = new DpBertClassifier(model, planner);
+        var (model, planner) = CoreModel(plannerBias: 0.1f, pooler, plannerInput);
         using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(SharedFiles.TinyModel, "golden.json")));
+        var batches = golden.RootElement.GetProperty("batches").EnumerateArray()
+            .Select(b => BertBatch.FromRows(SharedFiles.Ints2(b, "input_ids"), SharedFiles.Ints2(b, "token_type_ids"), SharedFiles.Ints2(b, "attention_mask"))).ToList();
+        // Centre the planned layer's logit on these rows (a shift of its bias by the median), so some rows run it and others skip it.
+        var logits = batches.SelectMany(b => new DpBertClassifier(model, planner).Predict(b, theta: 0.5)).Select(p => Math.Log(p.LayerProbabilities[0] / (1 - p.LayerProbabilities[0]))).Order().ToArray();
+        planner.Parameters.Span("planner.output.bias")[0] -= (float)((logits[(logits.Length - 1) / 2] + logits[logits.Length / 2]) / 2);
+        planner.Parameters.MarkChanged();
+        var coreClassifier = new DpBertClassifier(model, planner);
         using var torchModel = TorchCopy(model, planner);
         torchModel.eval();
         var differences = new List<Difference>();
         int skipped = 0, rows = 0;
-        foreach (var b in golden.RootElement.GetProperty("batches").EnumerateArray())
+        foreach (var batch in batches)
         {
-            var batch = BertBatch.FromRows(SharedFiles.Ints2(b, "input_ids"), SharedFiles.Ints2(b, "token_type_ids"), SharedFiles.Ints2(b, "attention_mask"));
             var expected = coreClassifier.Predict(batch, theta: 0.5);
             using var noGrad = no_grad();
             using var inputs = TorchBatch.From(batch, CPU);
@@ -134,6 +142,6 @@ public class EngineParityTests(ITestOutputHelper output)
             rows += batch.BatchSize;
         }
         Assert.InRange(skipped, 1, rows - 1); // some rows skip the planned layer, others run it
-        output.WriteLine($"planned inference, pooler on {TokenPoolings.Name(pooler)}: identical plans for {rows} rows ({skipped} skipped layers); logits max abs diff {Difference.Max(differences).MaxAbs:E2}");
+        output.WriteLine($"planned inference, pooler on {TokenPoolings.Name(pooler)}, planner on {TokenPoolings.Name(plannerInput)}: identical plans for {rows} rows ({skipped} skipped layers); logits max abs diff {Difference.Max(differences).MaxAbs:E2}");
     }
 }

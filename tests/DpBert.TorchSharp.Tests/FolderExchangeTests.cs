@@ -37,7 +37,6 @@ public class FolderExchangeTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(global::DpBert.Bert.TokenPooling.Mean, false, "planner_input mean")]
     [InlineData(global::DpBert.Bert.TokenPooling.Cls, true, "depth_heads")]
     public void A_dpbert_folder_the_torchsharp_engine_cannot_run_is_refused_naming_the_setting(global::DpBert.Bert.TokenPooling input, bool depthHeads, string setting)
     {

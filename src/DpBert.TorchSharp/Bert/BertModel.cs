@@ -33,8 +33,7 @@ public sealed class BertEncoder : nn.Module<Tensor, Tensor, Tensor>
 
 /// <summary>
 /// Hugging Face's <c>BertPooler</c>, <c>tanh(dense(h[:, 0]))</c>, or with <see cref="CoreConfig.PoolerInput"/> mean
-/// <c>tanh(dense(mean of the real tokens' h))</c> as the core engine computes it (the rows whose attention mask is not 0,
-/// their sum times the reciprocal of their count, at least 1).
+/// <c>tanh(dense(mean of the real tokens' h))</c> (<see cref="TokenSummary"/>).
 /// </summary>
 public sealed class BertPooler : nn.Module<Tensor, Tensor, Tensor>
 {
@@ -53,15 +52,7 @@ public sealed class BertPooler : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hidden, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        return tanh(dense.forward(Summary(hidden, attentionMask))).MoveToOuterDisposeScope();
-    }
-
-    private Tensor Summary(Tensor hidden, Tensor attentionMask)
-    {
-        if (_input == DpBert.Bert.TokenPooling.Cls) return hidden[.., 0];
-        var real = attentionMask.ne(0).to(hidden.dtype);                                       // (B, S)
-        var sum = (hidden * real.unsqueeze(-1)).sum(1);                                         // (B, H)
-        return sum * real.sum(1, keepdim: true).clamp_min(1).reciprocal();
+        return tanh(dense.forward(TokenSummary.Of(hidden, attentionMask, _input))).MoveToOuterDisposeScope();
     }
 }
 

@@ -66,12 +66,10 @@ public static class TorchModelFolder
     public static (DpBertForSequenceClassification Model, BertTokenizer Tokenizer) LoadDpBert(string folder, string device = "cpu", ScalarType dtype = ScalarType.Float32)
     {
         var (backbone, classifier) = DpBertFolder.Load(folder);
-        if (classifier.Planner.Input != DpBert.Bert.TokenPooling.Cls)
-            throw new NotSupportedException($"{folder}: the TorchSharp engine runs planners that read [CLS]; this one reads the mean of the tokens (planner_input mean): use the core engine");
         if (classifier.Planner.DepthHeads is not null)
             throw new NotSupportedException($"{folder}: the TorchSharp engine runs plans that share the model's head; this planner has a head per plan length (depth_heads): use the core engine");
         var target = TorchSharpRuntime.Initialize(device);
-        var model = new DpBertForSequenceClassification(new BertForSequenceClassification(backbone.Config), new Planning.PlanningModule(backbone.Config, classifier.Planner.AlwaysRunLayers));
+        var model = new DpBertForSequenceClassification(new BertForSequenceClassification(backbone.Config), new Planning.PlanningModule(backbone.Config, classifier.Planner.AlwaysRunLayers, classifier.Planner.Input));
         ParameterTransfer.CopyFrom(model, backbone.Model.Parameters, classifier.Planner.Parameters);
         model.to(target, dtype);
         return (model, backbone.Tokenizer);
@@ -81,7 +79,7 @@ public static class TorchModelFolder
     public static (CoreClassifier Backbone, CorePlanner Planner) ToCore(DpBertForSequenceClassification model)
     {
         var backbone = CoreClassifier.CreateEmpty(model.Config);
-        var planner = new CorePlanner(model.Config, model.Planner.AlwaysRunLayers);
+        var planner = new CorePlanner(model.Config, model.Planner.AlwaysRunLayers, model.Planner.Input);
         ParameterTransfer.CopyTo(model, backbone.Parameters, planner.Parameters);
         return (backbone, planner);
     }

@@ -90,7 +90,7 @@ public sealed class DpBertForSequenceClassification : nn.Module<Tensor, Tensor, 
         var hidden = bert.Embeddings.forward(inputIds, tokenTypeIds);
         var mask = BertModel.AdditiveMask(attentionMask, hidden.dtype);
         for (int l = 0; l < k; l++) hidden = bert.Layers[l].forward(hidden, mask);
-        var planLogits = PlanningModule.HostLogits(planner.forward(hidden));
+        var planLogits = PlanningModule.HostLogits(planner.forward(hidden, attentionMask));
         var plans = planner.Plans(planLogits, b, theta);
         for (int l = k; l < layers; l++)
         {
@@ -118,7 +118,7 @@ public sealed class DpBertForSequenceClassification : nn.Module<Tensor, Tensor, 
         var hidden = bert.Embeddings.forward(inputIds, tokenTypeIds);
         var mask = BertModel.AdditiveMask(attentionMask, hidden.dtype);
         for (int l = 0; l < k; l++) hidden = bert.Layers[l].forward(hidden, mask);
-        var (gates, soft) = GumbelSigmoidGate.Sample(planner.forward(hidden), logisticNoise, temperature, hard);
+        var (gates, soft) = GumbelSigmoidGate.Sample(planner.forward(hidden, attentionMask), logisticNoise, temperature, hard);
         for (int l = k; l < layers; l++)
         {
             var z = gates[.., l - k].view(b, 1, 1);

@@ -9,22 +9,27 @@ namespace DpBert.TorchSharp.Planning;
 
 /// <summary>
 /// DPBERT's planner as a TorchSharp module, the same architecture and parameter names as the core engine's
-/// <see cref="DpBert.Planning.PlanningModule"/>: the [CLS] hidden state after the first k layers goes through
+/// <see cref="DpBert.Planning.PlanningModule"/>: the [CLS] hidden state after the first k layers, or the mean of the real
+/// tokens' states (<see cref="Input"/>, <see cref="Bert.TokenSummary"/>), goes through
 /// <c>hidden</c> (H to H/4), exact GELU and <c>output</c> (H/4 to L - k), one logit per planned layer. Inside
 /// <see cref="DpBertForSequenceClassification"/> its keys are <c>planner.hidden.*</c> and <c>planner.output.*</c>.
 /// </summary>
-public sealed class PlanningModule : nn.Module<Tensor, Tensor>
+public sealed class PlanningModule : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear hidden, output;
     private readonly CoreConfig _config;
 
-    /// <summary>A planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers.</summary>
+    /// <summary>
+    /// A planner for <paramref name="config"/> that always runs the first <paramref name="alwaysRunLayers"/> layers and then
+    /// reads <paramref name="input"/>.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">k is not in [1, L) (the core engine's rule).</exception>
-    public PlanningModule(CoreConfig config, int alwaysRunLayers = 1) : base(nameof(PlanningModule))
+    public PlanningModule(CoreConfig config, int alwaysRunLayers = 1, DpBert.Bert.TokenPooling input = DpBert.Bert.TokenPooling.Cls) : base(nameof(PlanningModule))
     {
         DpBert.Planning.PlanningModule.CheckAlwaysRunLayers(alwaysRunLayers, config.NumHiddenLayers);
         _config = config;
         AlwaysRunLayers = alwaysRunLayers;
+        Input = input;
         PlannedLayers = config.NumHiddenLayers - alwaysRunLayers;
         int inner = Math.Max(1, config.HiddenSize / 4);
         hidden = nn.Linear(config.HiddenSize, inner);
@@ -36,26 +41,30 @@ public sealed class PlanningModule : nn.Module<Tensor, Tensor>
     public int AlwaysRunLayers { get; }
     /// <summary>Layers the planner decides about (L - k).</summary>
     public int PlannedLayers { get; }
+    /// <summary>What the planner reads after the always-run layers: [CLS] or the mean of the real tokens.</summary>
+    public DpBert.Bert.TokenPooling Input { get; }
 
     /// <summary>
     /// Initialises the planner with exactly the values the core engine's stage two starts from
     /// (<see cref="DpBert.Planning.PlannerTrainer.CreatePlanner(CoreConfig, PlannerTrainingOptions)"/>: weights from N(0, 0.02)
     /// drawn with the options' seed, output bias <c>logit((1 + rho) / 2)</c>), so both engines start stage two alike.
     /// </summary>
-    /// <exception cref="ArgumentException">The options' always-run layers differ from this planner's.</exception>
+    /// <exception cref="ArgumentException">The options' always-run layers or planner input differ from this planner's.</exception>
     public void Initialize(PlannerTrainingOptions options)
     {
         if (options.AlwaysRunLayers != AlwaysRunLayers)
             throw new ArgumentException($"the options' always-run layers ({options.AlwaysRunLayers}) differ from this planner's ({AlwaysRunLayers})", nameof(options));
+        if (options.Input != Input)
+            throw new ArgumentException($"the options' planner input ({DpBert.Bert.TokenPoolings.Name(options.Input)}) differs from this planner's ({DpBert.Bert.TokenPoolings.Name(Input)})", nameof(options));
         var initial = PlannerTrainer.CreatePlanner(_config, options);
         Interop.ParameterTransfer.CopyFrom(this, "planner.", initial.Parameters);
     }
 
-    /// <summary>Plan logits (B, L - k) from the hidden states after layer k (B, S, H).</summary>
-    public override Tensor forward(Tensor hiddenStates)
+    /// <summary>Plan logits (B, L - k) from the hidden states after layer k (B, S, H) and the attention mask (B, S) (read for the mean only).</summary>
+    public override Tensor forward(Tensor hiddenStates, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        return output.forward(nn.functional.gelu(hidden.forward(hiddenStates[.., 0]))).MoveToOuterDisposeScope();
+        return output.forward(nn.functional.gelu(hidden.forward(Bert.TokenSummary.Of(hiddenStates, attentionMask, Input)))).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -33,8 +33,6 @@ public sealed class TorchSharpPlannerTrainer
     public TorchSharpPlannerTrainer(TorchBert backbone, BertTokenizer tokenizer, PlannerTrainingOptions options)
     {
         options.Validate();
-        if (options.Input != DpBert.Bert.TokenPooling.Cls)
-            throw new NotSupportedException("--planner-input mean: the TorchSharp engine trains planners that read [CLS]; use the core engine");
         if (options.Estimator != GateEstimator.StraightThrough) throw new NotSupportedException("--gate-estimator reinforce: the TorchSharp engine trains straight-through gates only; use the core engine");
         if (options.LayerCost > 0) throw new NotSupportedException("--layer-cost: the TorchSharp engine trains with the budget penalty only; use the core engine");
         if (options.OracleWeight > 0) throw new NotSupportedException("--oracle-weight: the TorchSharp engine does not train on oracle targets; use the core engine");
@@ -58,7 +56,7 @@ public sealed class TorchSharpPlannerTrainer
         var config = _backbone.Config;
         var device = _backbone.Device();
         var dtype = _backbone.DType;
-        var planner = new TorchPlanner(config, o.AlwaysRunLayers);
+        var planner = new TorchPlanner(config, o.AlwaysRunLayers, o.Input);
         planner.Initialize(o);
         planner.to(device, dtype);
         var model = new DpBertForSequenceClassification(_backbone, planner);
