@@ -121,7 +121,8 @@ public class EngineParityTests(ITestOutputHelper output)
         var batches = golden.RootElement.GetProperty("batches").EnumerateArray()
             .Select(b => BertBatch.FromRows(SharedFiles.Ints2(b, "input_ids"), SharedFiles.Ints2(b, "token_type_ids"), SharedFiles.Ints2(b, "attention_mask"))).ToList();
         // Centre the planned layer's logit on these rows (a shift of its bias by the median), so some rows run it and others skip it.
-        var logits = batches.SelectMany(b => new DpBertClassifier(model, planner).Predict(b, theta: 0.5)).Select(p => Math.Log(p.LayerProbabilities[0] / (1 - p.LayerProbabilities[0]))).Order().ToArray();
+        var uncentred = new DpBertClassifier(model, planner);
+        var logits = batches.SelectMany(b => uncentred.Predict(b, theta: 0.5)).Select(p => Math.Log(p.LayerProbabilities[0] / (1 - p.LayerProbabilities[0]))).Order().ToArray();
         planner.Parameters.Span("planner.output.bias")[0] -= (float)((logits[(logits.Length - 1) / 2] + logits[logits.Length / 2]) / 2);
         planner.Parameters.MarkChanged();
         var coreClassifier = new DpBertClassifier(model, planner);
