@@ -22,7 +22,7 @@ internal sealed class EvaluationFlags
     public Option<string?> DataDir { get; } = new("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
     public Option<int?> MaxEval { get; } = new("--max-eval-samples") { Description = "Evaluate on the first N rows only." };
     public Option<string?> Split { get; } = new("--split") { Description = "dev (default), heldout (with --held-out N: choose knobs there, report dev) or train." };
-    public Option<int> HeldOut { get; } = new("--held-out") { Description = "Training rows set aside by finetune, plan and exits (fixed seed).", DefaultValueFactory = _ => 0 };
+    public HeldOutFlags HeldOut { get; } = new("Training rows set aside by finetune, plan and exits (fixed seed).");
     public Option<int> MaxSeq { get; } = new("--max-seq-length") { Description = "Truncation length in tokens.", DefaultValueFactory = _ => 128 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Batch size of the throughput measurement.", DefaultValueFactory = _ => 32 };
     public Option<int> Warmup { get; } = new("--warmup") { Description = "Inputs run before timing starts.", DefaultValueFactory = _ => 16 };
@@ -34,8 +34,9 @@ internal sealed class EvaluationFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, Static, Oracle, DataDir, MaxEval, Split, HeldOut, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
+        foreach (var o in new Option[] { Task, Model, Methods, DpBert, DeeBert, Pabee, Static, Oracle, DataDir, MaxEval, Split, MaxSeq, BatchSize, Warmup, WarmupMs, Batch1Inputs, Rounds, Output })
             command.Options.Add(o);
+        HeldOut.AddTo(command);
         Precision.AddTo(command);
     }
 
@@ -58,7 +59,7 @@ internal sealed class EvaluationFlags
         var (full, classifiers) = MethodCatalog.Load(modelDir, methods, m => folders.GetValueOrDefault(m));
         PrecisionFlag.Apply(precision, classifiers.Select(c => c.Model).Append(full.Model));
         var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false,
-            heldOut: parse.GetValue(HeldOut), evalSplit: parse.GetValue(Split) ?? task.EvaluationSplits[0]);
+            heldOut: HeldOut.Read(parse), evalSplit: parse.GetValue(Split) ?? task.EvaluationSplits[0]);
         stderr.WriteLine($"{task.Name} {sets.EvalSplit}: {sets.Eval.Count:N0} inputs; methods {string.Join(", ", methods.Select(m => m.Name))}; threads {Environment.ProcessorCount}");
         MetricFunction metrics = (d, p) => FinetuneCommand.Metrics(task, sets.EvalSplit, d, p);
         // Results of another precision go beside the fp32 ones, not over them.

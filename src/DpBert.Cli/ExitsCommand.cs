@@ -28,13 +28,14 @@ internal static class ExitsCommand
         var seed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => d.Seed };
         var maxTrain = new Option<int?>("--max-train-samples") { Description = "Use only the first N training rows." };
         var maxEval = new Option<int?>("--max-eval-samples") { Description = "Score each exit head on the first N evaluation rows only." };
-        var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed), as plan and finetune do, so every method trains on the same rows.", DefaultValueFactory = _ => 0 };
+        var heldOut = new HeldOutFlags("Set N training rows aside (fixed seed), as plan and finetune do, so every method trains on the same rows.");
         var headInput = new Option<string>("--head-input") { Description = "What the exit heads read after their layer: cls ([CLS]) or mean (the mean of the real tokens). DeeBERT's last exit, the model's own head, reads what the model's pooler reads.", DefaultValueFactory = _ => "cls" };
         headInput.AcceptOnlyFromAmong("cls", "mean");
         var command = new Command("exits", "Train DeeBERT or PABEE exit heads on a fine-tuned model (early-exit baselines).")
         {
-            method, task, model, output, dataDir, headLr, backboneLr, epochs, maxSteps, batch, maxSeq, seed, maxTrain, maxEval, heldOut, headInput,
+            method, task, model, output, dataDir, headLr, backboneLr, epochs, maxSteps, batch, maxSeq, seed, maxTrain, maxEval, headInput,
         };
+        heldOut.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -52,7 +53,7 @@ internal static class ExitsCommand
             string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, EarlyExitFolder.MethodName(kind));
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
             var trainer = new ExitHeadTrainer(loaded.Model, loaded.Tokenizer, kind, options);
-            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval), heldOut: parse.GetValue(heldOut));
+            var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval), heldOut: heldOut.Read(parse));
             stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows; {EarlyExitFolder.MethodName(kind)} heads on {modelDir}; {trainer.TotalSteps(data.Train.Count):N0} steps; output in {outputDir}");
             var printer = new TrainingProgressPrinter(stderr);
             EarlyExitClassifier classifier;

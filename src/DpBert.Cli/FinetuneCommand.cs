@@ -20,11 +20,12 @@ internal static class FinetuneCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder (glue_data layout); default: $GLUE_DIR, then data/glue." };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary for presets (default: shared/vocab/bert-base-uncased/vocab.txt beside the clone)." };
         var resume = new Option<string?>("--resume-from-checkpoint") { Description = "Continue a run from its checkpoint/ folder exactly." };
-        var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and pick the best checkpoint on them; the dev set is only reported.", DefaultValueFactory = _ => 0 };
+        var heldOut = new HeldOutFlags("Set N training rows aside (fixed seed) and pick the best checkpoint on them; the dev set is only reported.");
         var poolerInput = new Option<string?>("--pooler-input") { Description = "What the classifier's pooler reads: cls (the [CLS] row, as Hugging Face) or mean (the mean of the real tokens, as sentence-transformers pools all-MiniLM-L6-v2); default: the model's config.json, else cls." };
         var o = new TrainingOptionFlags();
-        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume, heldOut, poolerInput };
+        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume, poolerInput };
         o.AddTo(command);
+        heldOut.AddTo(command);
         var engine = new EngineFlags();
         engine.AddTo(command);
         command.SetAction(parse =>
@@ -38,12 +39,12 @@ internal static class FinetuneCommand
             if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");
             string outputDir = parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name);
             string? data = parse.GetValue(dataDir);
-            int held = parse.GetValue(heldOut);
-            string trainSplit = "train", evalSplit = held > 0 ? GlueSets.HeldOutSplit : glueTask.EvaluationSplits[0];
+            var held = heldOut.Read(parse);
+            string trainSplit = "train", evalSplit = held.Count > 0 ? GlueSets.HeldOutSplit : glueTask.EvaluationSplits[0];
             GlueDataset train, eval;
-            if (held > 0)
+            if (held.Count > 0)
             {
-                (train, eval) = GlueDataset.Load(glueTask, trainSplit, data).SplitHeldOut(held);
+                (train, eval) = held.Split(GlueDataset.Load(glueTask, trainSplit, data));
                 train = train.FirstRows(options.MaxTrainSamples ?? int.MaxValue);
             }
             else
@@ -81,7 +82,7 @@ internal static class FinetuneCommand
             var extra = new List<(string Split, IReadOnlyDictionary<string, double> Metrics)>();
             if (!result.Cancelled)
             {
-                foreach (string split in glueTask.EvaluationSplits.Skip(held > 0 ? 0 : 1))
+                foreach (string split in glueTask.EvaluationSplits.Skip(held.Count > 0 ? 0 : 1))
                 {
                     var other = new EncodedDataset(ToExamples(GlueDataset.Load(glueTask, split, data, options.MaxEvalSamples)), init.Tokenizer, options.MaxSeqLength);
                     var final = Checkpoints.ModelFolder.LoadSequenceClassifier(outputDir);

@@ -16,18 +16,19 @@ internal sealed record GlueSets(EncodedDataset Train, EncodedDataset Eval, strin
     /// <summary>
     /// Loads and encodes the training set (unless <paramref name="withTrain"/> is false) and an evaluation split:
     /// <paramref name="evalSplit"/> when given (<c>dev</c>, <c>heldout</c>, <c>train</c>, ...), else the held-out rows when
-    /// <paramref name="heldOut"/> &gt; 0 (so training never looks at the dev set), else the task's first evaluation split.
+    /// <paramref name="heldOut"/> sets rows aside (so training never looks at the dev set), else the task's first evaluation split.
     /// </summary>
     public static GlueSets Load(GlueTask task, BertTokenizer tokenizer, string? dataDir, int maxSeqLength, int? maxTrain, int? maxEval,
-        bool withTrain = true, int heldOut = 0, string? evalSplit = null)
+        bool withTrain = true, HeldOutChoice? heldOut = null, string? evalSplit = null)
     {
-        string split = evalSplit ?? (heldOut > 0 ? HeldOutSplit : task.EvaluationSplits[0]);
-        if (split == HeldOutSplit && heldOut <= 0) throw new CliInputException("--split heldout needs --held-out N (the number of training rows set aside)");
+        heldOut ??= HeldOutChoice.None;
+        string split = evalSplit ?? (heldOut.Count > 0 ? HeldOutSplit : task.EvaluationSplits[0]);
+        if (split == HeldOutSplit && heldOut.Count <= 0) throw new CliInputException("--split heldout needs --held-out N (the number of training rows set aside)");
         GlueDataset? trainRows = null, heldOutRows = null;
         if (withTrain || split is HeldOutSplit or "train")
         {
             var all = GlueDataset.Load(task, "train", dataDir);
-            (trainRows, heldOutRows) = heldOut > 0 ? all.SplitHeldOut(heldOut) : (all, null);
+            (trainRows, heldOutRows) = heldOut.Count > 0 ? heldOut.Split(all) : (all, null);
         }
         var evalRows = split switch
         {

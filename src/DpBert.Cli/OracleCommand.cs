@@ -22,7 +22,7 @@ internal static class OracleCommand
         var model = new Option<string>("--model") { Description = "Folder of the model fine-tuned at full depth.", Required = true };
         var k = new Option<int>("--always-run-layers") { Description = "Layers every plan runs (k).", DefaultValueFactory = _ => 1 };
         var split = new Option<string?>("--split") { Description = "dev (default), heldout (with --held-out N) or train." };
-        var heldOut = new Option<int>("--held-out") { Description = "Training rows set aside (fixed seed), as in finetune, plan and exits.", DefaultValueFactory = _ => 0 };
+        var heldOut = new HeldOutFlags("Training rows set aside (fixed seed), as in finetune, plan and exits.");
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
         var maxEval = new Option<int?>("--max-eval-samples") { Description = "Only the first N rows of the split." };
         var maxSeq = new Option<int>("--max-seq-length") { Description = "Truncation length in tokens (use the evaluation's).", DefaultValueFactory = _ => 128 };
@@ -32,8 +32,9 @@ internal static class OracleCommand
         var output = new Option<string?>("--output") { Description = "Output folder (default: <model>/oracle)." };
         var command = new Command("oracle", "For each input, the cheapest plan that keeps the full model's prediction: the bound on what a planner can save.")
         {
-            task, model, k, split, heldOut, dataDir, maxEval, maxSeq, batch, tolerance, margin, output,
+            task, model, k, split, dataDir, maxEval, maxSeq, batch, tolerance, margin, output,
         };
+        heldOut.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -42,7 +43,7 @@ internal static class OracleCommand
             string modelDir = parse.GetValue(model)!;
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
             var sets = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), parse.GetValue(maxSeq), null, parse.GetValue(maxEval),
-                withTrain: false, heldOut: parse.GetValue(heldOut), evalSplit: parse.GetValue(split));
+                withTrain: false, heldOut: heldOut.Read(parse), evalSplit: parse.GetValue(split));
             var data = sets.Eval;
             stderr.WriteLine($"{glueTask.Name} {sets.EvalSplit}: {data.Count:N0} inputs; searching the cheapest plan of each ({loaded.Config.NumHiddenLayers} layers, k = {parse.GetValue(k)})");
             var progress = new ProgressLine(stderr, data.Count, "searched");

@@ -46,14 +46,15 @@ internal static class PlanCommand
         estimator.AcceptOnlyFromAmong("straight-through", "reinforce");
         var layerCost = new Option<double>("--layer-cost") { Description = "Cost per input of running all planned layers, added to that input's loss (0 = off; scales with the fraction it runs).", DefaultValueFactory = _ => d.LayerCost };
         var depthHeads = new Option<bool>("--depth-heads") { Description = "A classifier per plan length (copies of the model's head at the start, trained with the planner) instead of one head for every plan." };
-        var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.", DefaultValueFactory = _ => 0 };
+        var heldOut = new HeldOutFlags("Set N training rows aside (fixed seed) and evaluate on them instead of the dev set.");
         var command = new Command("plan", "Train DPBERT's planner jointly with a fine-tuned backbone (stage two).")
         {
             task, model, output, dataDir, rho, lambda, k, distill, tauStart, tauEnd, backboneLr, plannerLr, epochs, maxSteps, batch, maxSeq, theta, seed, maxTrain, maxEval,
-            oracleWeight, oraclePlans, oracleMargin, plannerInput, estimator, layerCost, depthHeads, heldOut,
+            oracleWeight, oraclePlans, oracleMargin, plannerInput, estimator, layerCost, depthHeads,
         };
         var engine = new EngineFlags();
         engine.AddTo(command);
+        heldOut.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -76,7 +77,7 @@ internal static class PlanCommand
             string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert");
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
             var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval),
-                heldOut: parse.GetValue(heldOut));
+                heldOut: heldOut.Read(parse));
             stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows, {data.Eval.Count:N0} evaluation rows ({data.EvalSplit}); backbone {modelDir} ({loaded.Config.NumHiddenLayers} layers)");
             OraclePlans? oracle = null;
             if (options.OracleWeight > 0)

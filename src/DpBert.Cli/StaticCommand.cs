@@ -22,13 +22,14 @@ internal static class StaticCommand
         var depths = new Option<string>("--depths") { Description = "Depths to fine-tune, comma-separated (e.g. 2,3,4).", Required = true };
         var output = new Option<string?>("--output") { Description = "Folder of the depth models (default: <model>/static)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
-        var heldOut = new Option<int>("--held-out") { Description = "Set N training rows aside (fixed seed) and pick each depth's best checkpoint on them.", DefaultValueFactory = _ => 0 };
+        var heldOut = new HeldOutFlags("Set N training rows aside (fixed seed) and pick each depth's best checkpoint on them.");
         var flags = new TrainingOptionFlags();
         var command = new Command("static", "Fine-tune the first m layers of a fine-tuned model at depth m, with their own head (the static-depth baseline).")
         {
-            task, model, depths, output, dataDir, heldOut,
+            task, model, depths, output, dataDir,
         };
         flags.AddTo(command);
+        heldOut.AddTo(command);
         command.SetAction(parse =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -40,7 +41,7 @@ internal static class StaticCommand
             var full = ModelFolder.LoadSequenceClassifier(modelDir);
             var list = ParseDepths(parse.GetValue(depths)!, full.Config.NumHiddenLayers);
             var sets = GlueSets.Load(glueTask, full.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, options.MaxTrainSamples, options.MaxEvalSamples,
-                heldOut: parse.GetValue(heldOut));
+                heldOut: heldOut.Read(parse));
             string folder = parse.GetValue(output) ?? Path.Combine(modelDir, StaticDepthMethod.Instance.DefaultFolderName);
             var c = CultureInfo.InvariantCulture;
             foreach (int depth in list)

@@ -37,16 +37,26 @@ public sealed class GlueDataset : IReadOnlyList<GlueExample>
     /// <summary>
     /// Sets <paramref name="count"/> rows aside, chosen by a shuffle seeded with <paramref name="seed"/> (the same rows
     /// every time), for choosing checkpoints, knobs and operating points without looking at the dev set. Both parts
-    /// keep file order.
+    /// keep file order. With <see cref="HeldOutRows.Whole"/> only rows no longer row contains are set aside, and the rows
+    /// they contain leave the training part (which then has fewer than <c>Count - count</c> rows).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or leaves no training row.</exception>
-    public (GlueDataset Training, GlueDataset HeldOut) SplitHeldOut(int count, int seed = HeldOutSeed)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative, leaves no training row, or
+    /// exceeds the whole rows of the file.</exception>
+    /// <exception cref="ArgumentException"><see cref="HeldOutRows.Whole"/> on a task of sentence pairs.</exception>
+    public (GlueDataset Training, GlueDataset HeldOut) SplitHeldOut(int count, HeldOutRows rows = HeldOutRows.Any, int seed = HeldOutSeed)
     {
         if (count < 0 || count >= Count) throw new ArgumentOutOfRangeException(nameof(count), $"--held-out {count} must be in [0, {Count}) for {FilePath}'s {Count} rows");
         var order = Enumerable.Range(0, Count).ToArray();
         new Random(seed).Shuffle(order);
-        var heldOut = order.Take(count).ToHashSet();
-        return (new GlueDataset(Task, Split, FilePath, _examples.Where((_, i) => !heldOut.Contains(i)).ToList()),
+        HashSet<int> heldOut, dropped;
+        if (rows == HeldOutRows.Whole)
+        {
+            if (Task.IsPairTask) throw new ArgumentException($"--held-out-rows whole is for single-sentence tasks (SST-2, CoLA); {Task.Name} rows are sentence pairs", nameof(rows));
+            (heldOut, dropped) = WholeRowSplit.Split([.. _examples.Select(e => e.TextA)], order, count, FilePath);
+            if (heldOut.Count + dropped.Count >= Count) throw new ArgumentOutOfRangeException(nameof(count), $"--held-out {count} whole rows of {FilePath} contain every other row: no training row is left");
+        }
+        else (heldOut, dropped) = (order.Take(count).ToHashSet(), []);
+        return (new GlueDataset(Task, Split, FilePath, _examples.Where((_, i) => !heldOut.Contains(i) && !dropped.Contains(i)).ToList()),
                 new GlueDataset(Task, Split, FilePath, _examples.Where((_, i) => heldOut.Contains(i)).ToList()));
     }
 

@@ -47,6 +47,13 @@ public class PlanningCommandTests
         // The held-out rows are the same in every command, and never the dev rows.
         (code, _, stderr) = Run(["oracle", .. data, "--split", "heldout"]);
         Assert.Contains("--split heldout needs --held-out N", stderr);
+        // Whole rows: SST-2's sentences, not their phrases.
+        (code, stdout, stderr) = Run(["oracle", .. data, "--split", "heldout", "--held-out", "16", "--held-out-rows", "whole"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("oracle on sst2 heldout (16 inputs):", stdout);
+        (code, _, stderr) = Run(["oracle", .. data, "--split", "heldout", "--held-out", "16", "--held-out-rows", "sentences"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--held-out-rows sentences: expected any or whole", stderr);
     }
 
     [Fact]

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using DpBert.Glue;
+
+namespace DpBert.Cli;
+
+/// <summary>
+/// <c>--held-out N</c> and <c>--held-out-rows any|whole</c>, for every command that trains or evaluates on the training
+/// rows set aside (<c>finetune</c>, <c>plan</c>, <c>exits</c>, <c>static</c>, <c>oracle</c>, <c>evaluate</c>,
+/// <c>tradeoff</c>): the same two values must reach every command of one comparison, so that all of them set the same
+/// rows aside.
+/// </summary>
+internal sealed class HeldOutFlags
+{
+    private readonly Option<int> _count;
+
+    private readonly Option<string> _rows = new("--held-out-rows")
+    {
+        Description = "Which rows --held-out may set aside: any (default) or whole (rows no longer row contains, i.e. SST-2's " +
+            "whole sentences rather than their phrases; the rows they contain leave the training set). Single-sentence tasks only.",
+        DefaultValueFactory = _ => "any",
+    };
+
+    /// <param name="countDescription">What <c>--held-out N</c> does in this command.</param>
+    public HeldOutFlags(string countDescription) =>
+        _count = new Option<int>("--held-out") { Description = countDescription, DefaultValueFactory = _ => 0 };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_count);
+        command.Options.Add(_rows);
+    }
+
+    /// <summary>The rows to set aside: how many (0 = none) and which.</summary>
+    public HeldOutChoice Read(ParseResult parse)
+    {
+        int count = parse.GetValue(_count);
+        if (count < 0) throw new CliInputException($"--held-out {count}: give a number of rows, 0 or more");
+        string rows = parse.GetValue(_rows)!;
+        return rows.ToLowerInvariant() switch
+        {
+            "any" => new HeldOutChoice(count, HeldOutRows.Any),
+            "whole" => new HeldOutChoice(count, HeldOutRows.Whole),
+            _ => throw new CliInputException($"--held-out-rows {rows}: expected any or whole"),
+        };
+    }
+}
+
+/// <summary>The training rows a command sets aside: <paramref name="Count"/> rows (0 = none) of kind <paramref name="Rows"/>.</summary>
+internal sealed record HeldOutChoice(int Count, HeldOutRows Rows)
+{
+    /// <summary>No rows set aside.</summary>
+    public static HeldOutChoice None { get; } = new(0, HeldOutRows.Any);
+
+    /// <summary>Splits <paramref name="all"/>, a task's training file (see <see cref="GlueDataset.SplitHeldOut(int, HeldOutRows, int)"/>).</summary>
+    public (GlueDataset Training, GlueDataset HeldOut) Split(GlueDataset all) => all.SplitHeldOut(Count, Rows);
+}
