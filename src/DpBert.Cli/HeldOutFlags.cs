@@ -24,6 +24,7 @@ internal sealed class HeldOutFlags
     public HeldOutFlags(string countDescription) =>
         _count = new Option<int>("--held-out") { Description = countDescription, DefaultValueFactory = _ => 0 };
 
+    /// <summary>Adds both options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
         command.Options.Add(_count);
@@ -36,12 +37,14 @@ internal sealed class HeldOutFlags
         int count = parse.GetValue(_count);
         if (count < 0) throw new CliInputException($"--held-out {count}: give a number of rows, 0 or more");
         string rows = parse.GetValue(_rows)!;
-        return rows.ToLowerInvariant() switch
+        var kind = rows.ToLowerInvariant() switch
         {
-            "any" => new HeldOutChoice(count, HeldOutRows.Any),
-            "whole" => new HeldOutChoice(count, HeldOutRows.Whole),
+            "any" => HeldOutRows.Any,
+            "whole" => HeldOutRows.Whole,
             _ => throw new CliInputException($"--held-out-rows {rows}: expected any or whole"),
         };
+        if (kind != HeldOutRows.Any && count == 0) throw new CliInputException($"--held-out-rows {rows} needs --held-out N (the number of rows to set aside)");
+        return new HeldOutChoice(count, kind);
     }
 }
 
@@ -51,6 +54,11 @@ internal sealed record HeldOutChoice(int Count, HeldOutRows Rows)
     /// <summary>No rows set aside.</summary>
     public static HeldOutChoice None { get; } = new(0, HeldOutRows.Any);
 
-    /// <summary>Splits <paramref name="all"/>, a task's training file (see <see cref="GlueDataset.SplitHeldOut(int, HeldOutRows, int)"/>).</summary>
-    public (GlueDataset Training, GlueDataset HeldOut) Split(GlueDataset all) => all.SplitHeldOut(Count, Rows);
+    /// <summary>Splits <paramref name="all"/>, a task's training file (see <see cref="GlueDataset.SplitHeldOut(int, int, HeldOutRows)"/>).</summary>
+    /// <exception cref="CliInputException">The file cannot be split so (too few whole rows, or sentence pairs).</exception>
+    public (GlueDataset Training, GlueDataset HeldOut) Split(GlueDataset all)
+    {
+        try { return all.SplitHeldOut(Count, rows: Rows); }
+        catch (ArgumentException e) { throw new CliInputException(e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message); }
+    }
 }

@@ -87,7 +87,7 @@ internal static class PlanCommand
                 {
                     var known = OracleMethod.ReadPlans(file, loaded.Config.NumHiddenLayers);
                     var plans = ids.Select((row, i) => known.TryGetValue(KnownPlansClassifier.Key(row), out var p) ? p
-                        : throw new CliInputException($"{file}: no plan for training row {i} (search them with the same --max-train-samples, --held-out and --max-seq-length)")).ToList();
+                        : throw new CliInputException($"{file}: no plan for training row {i} (search them with the same --max-train-samples, --held-out, --held-out-rows and --max-seq-length)")).ToList();
                     oracle = new OraclePlans(plans, options.AlwaysRunLayers, 0.1, options.OracleMargin);
                 }
                 else

@@ -42,8 +42,11 @@ public sealed class GlueDataset : IReadOnlyList<GlueExample>
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative, leaves no training row, or
     /// exceeds the whole rows of the file.</exception>
+    /// <param name="count">How many rows to set aside.</param>
+    /// <param name="seed">Seeds the shuffle; every command uses the default, <see cref="HeldOutSeed"/>.</param>
+    /// <param name="rows">Which rows may be set aside.</param>
     /// <exception cref="ArgumentException"><see cref="HeldOutRows.Whole"/> on a task of sentence pairs.</exception>
-    public (GlueDataset Training, GlueDataset HeldOut) SplitHeldOut(int count, HeldOutRows rows = HeldOutRows.Any, int seed = HeldOutSeed)
+    public (GlueDataset Training, GlueDataset HeldOut) SplitHeldOut(int count, int seed = HeldOutSeed, HeldOutRows rows = HeldOutRows.Any)
     {
         if (count < 0 || count >= Count) throw new ArgumentOutOfRangeException(nameof(count), $"--held-out {count} must be in [0, {Count}) for {FilePath}'s {Count} rows");
         var order = Enumerable.Range(0, Count).ToArray();

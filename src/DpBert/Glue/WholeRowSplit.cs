@@ -2,7 +2,7 @@ namespace DpBert.Glue;
 
 /// <summary>
 /// The split behind <see cref="HeldOutRows.Whole"/>: rows taken in a given order while they are whole (no longer row
-/// contains them word for word), and the rows the taken ones contain. Rows compare as their whitespace-separated words.
+/// contains them word for word), and the rows the taken ones contain. Rows compare as their words, separated by spaces and tabs.
 /// </summary>
 internal static class WholeRowSplit
 {

@@ -54,6 +54,13 @@ public class PlanningCommandTests
         (code, _, stderr) = Run(["oracle", .. data, "--split", "heldout", "--held-out", "16", "--held-out-rows", "sentences"]);
         Assert.Equal(1, code);
         Assert.Contains("--held-out-rows sentences: expected any or whole", stderr);
+        (code, _, stderr) = Run(["oracle", .. data, "--held-out-rows", "whole"]);
+        Assert.Equal(1, code);
+        Assert.Contains("--held-out-rows whole needs --held-out N", stderr);
+        (code, _, stderr) = Run(["oracle", "--task", "rte", "--model", model, "--data-dir", GlueDir, "--split", "heldout", "--held-out", "10", "--held-out-rows", "whole"]);
+        Assert.Equal(1, code);
+        Assert.Contains("rte rows are sentence pairs", stderr);
+        Assert.DoesNotContain("(Parameter", stderr);
     }
 
     [Fact]

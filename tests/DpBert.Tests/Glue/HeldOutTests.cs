@@ -33,9 +33,13 @@ public class HeldOutTests
     public void Whole_held_out_rows_are_sentences_whose_phrases_leave_the_training_set()
     {
         var all = GlueDataset.Load(GlueTask.Sst2, "train", GlueDir);
-        var (train, heldOut) = all.SplitHeldOut(100, HeldOutRows.Whole);
+        var (train, heldOut) = all.SplitHeldOut(100, rows: HeldOutRows.Whole);
         Assert.Equal(100, heldOut.Count);
-        Assert.Equal(heldOut.Select(e => e.TextA), GlueDataset.Load(GlueTask.Sst2, "train", GlueDir).SplitHeldOut(100, HeldOutRows.Whole).HeldOut.Select(e => e.TextA));
+        // Taken in the seeded order: spread over the file, in file order, and other rows under another seed.
+        var positions = heldOut.Select(e => int.Parse(e.Guid["train-".Length..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(positions.Order(), positions);
+        Assert.True(positions.Max() > all.Count / 2 && positions.Min() < all.Count / 2);
+        Assert.NotEqual(heldOut.Select(e => e.TextA), all.SplitHeldOut(100, seed: 1, rows: HeldOutRows.Whole).HeldOut.Select(e => e.TextA));
 
         // A plain scan of the file, no index: no row is longer than a held-out row and holds it.
         var padded = all.Select(e => Padded(e.TextA)).ToList();
@@ -59,16 +63,16 @@ public class HeldOutTests
             string path = Path.Combine(dir, "train.tsv");
             File.WriteAllText(path, "sentence\tlabel\na fine film \t1\nfine film\t1\na dull plot\t0\ndull\t0\na fine film\t1\n");
             var rows = GlueDataset.LoadFile(GlueTask.Sst2, "train", path);
-            var (train, heldOut) = rows.SplitHeldOut(1, HeldOutRows.Whole);
+            var (train, heldOut) = rows.SplitHeldOut(1, rows: HeldOutRows.Whole);
             // Whichever sentence is held out, its phrases and its copy go with it; the other sentence's rows stay.
             var kept = heldOut[0].TextA.StartsWith("a fine", StringComparison.Ordinal) ? new[] { "a dull plot", "dull" } : ["a fine film ", "fine film", "a fine film"];
             Assert.Equal(kept, train.Select(e => e.TextA));
-            var e = Assert.Throws<ArgumentOutOfRangeException>(() => rows.SplitHeldOut(3, HeldOutRows.Whole));
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => rows.SplitHeldOut(3, rows: HeldOutRows.Whole));
             Assert.Contains("has only 2 rows that no longer row contains", e.Message);
-            Assert.Throws<ArgumentOutOfRangeException>(() => rows.SplitHeldOut(2, HeldOutRows.Whole));
+            Assert.Throws<ArgumentOutOfRangeException>(() => rows.SplitHeldOut(2, rows: HeldOutRows.Whole));
         }
         finally { Directory.Delete(dir, recursive: true); }
-        Assert.Throws<ArgumentException>(() => GlueDataset.Load(GlueTask.Rte, "train", GlueDir).SplitHeldOut(10, HeldOutRows.Whole));
+        Assert.Throws<ArgumentException>(() => GlueDataset.Load(GlueTask.Rte, "train", GlueDir).SplitHeldOut(10, rows: HeldOutRows.Whole));
     }
 
     private static string Padded(string text) => " " + string.Join(' ', text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)) + " ";
