@@ -45,10 +45,13 @@ public sealed class BertSelfAttention
     public void Forward(float[] context, float[] queryKeyValue, ReadOnlySpan<float> x, float[] additiveMask, int batchSize, int seqLen,
         InferencePrecision precision = InferencePrecision.Float32)
     {
-        int tokens = batchSize * seqLen;
-        _queryKeyValue.Forward(queryKeyValue, 3 * _hidden, x, _hidden, tokens, precision, accumulate: false, gelu: false);
+        Project(queryKeyValue, x, batchSize * seqLen, precision);
         RunHeads(context, queryKeyValue, additiveMask, batchSize, seqLen);
     }
+
+    /// <summary>Each token's query, key and value, side by side in <paramref name="queryKeyValue"/> (T, 3H): one GEMM.</summary>
+    internal void Project(float[] queryKeyValue, ReadOnlySpan<float> x, int tokens, InferencePrecision precision) =>
+        _queryKeyValue.Forward(queryKeyValue, 3 * _hidden, x, _hidden, tokens, precision, accumulate: false, gelu: false);
 
     /// <summary>Scores, masked softmax and context for every (sequence, head), from the stacked Q, K, V (B*S, 3H).</summary>
     internal void RunHeads(float[] context, float[] queryKeyValue, float[] additiveMask, int batchSize, int seqLen)
@@ -124,7 +127,7 @@ public sealed class BertSelfAttention
             var pd = _acts.DroppedProbabilities.AsSpan(index * s * s, s * s);
             Gemm.Multiply(p, s, _acts.Query.AsSpan(offset), h, false, _acts.Key.AsSpan(offset), h, true, s, s, d);
             var mask = _mask.AsSpan(b * s, s);
-            for (int i = 0; i < s; i++) Softmax.Forward(p.Slice(i * s, s), _scale, mask);
+            Softmax.ForwardRows(p, s, _scale, mask);
             p.CopyTo(pd);
             Dropout.Forward(pd, _dropout, Dropout.Hash(_seed, (ulong)index));
             Gemm.Multiply(_acts.Context.AsSpan(offset), h, pd, s, false, _acts.Value.AsSpan(offset), h, false, s, d, s);
@@ -177,7 +180,7 @@ public sealed class BertSelfAttention
             // scores = Q_bh (S, d) K_bh^T (d, S)
             Gemm.Multiply(scores, s, _qkv.AsSpan(q), ld, false, _qkv.AsSpan(k), ld, true, s, s, _headSize);
             var mask = _mask.AsSpan(b * s, s);
-            for (int i = 0; i < s; i++) Softmax.Forward(scores.Slice(i * s, s), _scale, mask);
+            Softmax.ForwardRows(scores, s, _scale, mask);
             // context_bh (S, d) = P (S, S) V_bh (S, d)
             Gemm.Multiply(_context.AsSpan(b * s * _hidden + h * _headSize), _hidden, scores, s, false, _qkv.AsSpan(v), ld, false, s, _headSize, s);
         }

@@ -22,7 +22,7 @@ public static class Softmax
         if (row.IsEmpty) return;
         if (width == SimdWidth.V512 && row.Length % 16 == 0)
         {
-            Forward512(row, scale, mask);
+            Forward512(row, row.Length, scale, mask);
             return;
         }
         ScaleAddMask(width, row, scale, mask);
@@ -32,36 +32,77 @@ public static class Softmax
     }
 
     /// <summary>
-    /// Rows of whole 512-bit vectors (attention rows, 64 or 128 keys) in three passes instead of four: scale, mask and
-    /// maximum together, then the shifted exponentials (never positive, clamped at -88, where e^x is exactly 0 as for a
-    /// masked key: <see cref="VectorExp.ExpModerate(Vector512{float})"/>) and their sum, then the normalisation. Each lane keeps its own maximum and sum, folded in a fixed order.
+    /// <see cref="Forward(Span{float}, float, ReadOnlySpan{float})"/> over each of the consecutive rows of <paramref name="n"/>
+    /// floats in <paramref name="rows"/>, all with the same scale and mask (one attention head's score matrix).
+    /// </summary>
+    public static void ForwardRows(Span<float> rows, int n, float scale, ReadOnlySpan<float> mask) => ForwardRows(Simd.Best, rows, n, scale, mask);
+
+    internal static void ForwardRows(SimdWidth width, Span<float> rows, int n, float scale, ReadOnlySpan<float> mask)
+    {
+        if (n <= 0 || rows.Length % n != 0) throw new ArgumentException($"{rows.Length} floats are not whole rows of {n}", nameof(rows));
+        if (!mask.IsEmpty && mask.Length != n) throw new ArgumentException($"mask holds {mask.Length} floats, a row {n}", nameof(mask));
+        int count = rows.Length / n;
+        if (width == SimdWidth.V512 && n % 16 == 0)
+        {
+            for (int r = 0; r < count; r += GroupRows) Forward512(rows.Slice(r * n, Math.Min(GroupRows, count - r) * n), n, scale, mask);
+            return;
+        }
+        for (int r = 0; r < count; r++) Forward(width, rows.Slice(r * n, n), scale, mask);
+    }
+
+    private const int GroupRows = 8;
+
+    /// <summary>
+    /// Up to <see cref="GroupRows"/> rows of whole 512-bit vectors (attention rows, 64 or 128 keys) in three passes instead
+    /// of four: scale, mask and maximum together, then the shifted exponentials (never positive, clamped at -88, where e^x
+    /// is exactly 0 as for a masked key: <see cref="VectorExp.ExpModerate(Vector512{float})"/>) and their sum, then the
+    /// normalisation. Each lane keeps its own maximum and sum, folded in a fixed order. Each pass runs over every row of the
+    /// group before the next starts: one row's passes wait on each other (the maximum, the sum and its reciprocal are
+    /// horizontal), the rows of a group do not, so the processor overlaps them. Measured on Zen 4, one core
+    /// (`attention-tune`, one head's 64 rows of 64): 3.3 us row by row, 2.2 us in groups; 128 rows of 128: 8.9-9.0 and 7.3-7.4 us.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Forward512(Span<float> row, float scale, ReadOnlySpan<float> mask)
+    private static unsafe void Forward512(Span<float> group, int n, float scale, ReadOnlySpan<float> mask)
     {
-        int n = row.Length;
-        fixed (float* x = row) fixed (float* m = mask)
+        int rows = group.Length / n;
+        float* maxima = stackalloc float[GroupRows];
+        float* inverses = stackalloc float[GroupRows];
+        fixed (float* first = group) fixed (float* m = mask)
         {
             var vs = Vector512.Create(scale);
-            var max = Vector512.Create(float.NegativeInfinity);
-            for (int i = 0; i < n; i += 16)
+            for (int r = 0; r < rows; r++)
             {
-                var v = Vector512.Load(x + i) * vs;
-                if (m != null) v += Vector512.Load(m + i);
-                v.Store(x + i);
-                max = Vector512.Max(max, v);
+                float* x = first + r * n;
+                var max = Vector512.Create(float.NegativeInfinity);
+                for (int i = 0; i < n; i += 16)
+                {
+                    var v = Vector512.Load(x + i) * vs;
+                    if (m != null) v += Vector512.Load(m + i);
+                    v.Store(x + i);
+                    max = Vector512.Max(max, v);
+                }
+                maxima[r] = HorizontalMax(max);
             }
-            var vmax = Vector512.Create(HorizontalMax(max));
             var floor = Vector512.Create(VectorExp.ModerateFloor);
-            var sum = Vector512<float>.Zero;
-            for (int i = 0; i < n; i += 16)
+            for (int r = 0; r < rows; r++)
             {
-                var e = VectorExp.ExpModerate(Vector512.Max(Vector512.Load(x + i) - vmax, floor));
-                e.Store(x + i);
-                sum += e;
+                float* x = first + r * n;
+                var vmax = Vector512.Create(maxima[r]);
+                var sum = Vector512<float>.Zero;
+                for (int i = 0; i < n; i += 16)
+                {
+                    var e = VectorExp.ExpModerate(Vector512.Max(Vector512.Load(x + i) - vmax, floor));
+                    e.Store(x + i);
+                    sum += e;
+                }
+                inverses[r] = 1f / Vector512.Sum(sum);
             }
-            var inverse = Vector512.Create(1f / Vector512.Sum(sum));
-            for (int i = 0; i < n; i += 16) (Vector512.Load(x + i) * inverse).Store(x + i);
+            for (int r = 0; r < rows; r++)
+            {
+                float* x = first + r * n;
+                var inverse = Vector512.Create(inverses[r]);
+                for (int i = 0; i < n; i += 16) (Vector512.Load(x + i) * inverse).Store(x + i);
+            }
         }
     }
 

@@ -71,6 +71,37 @@ public class RowKernelTests
 
     [Theory]
     [MemberData(nameof(Widths))]
+    public void Softmax_of_a_score_matrix_matches_reference_row_by_row(SimdWidth width)
+    {
+        // Row counts on both sides of the grouped rows (8), widths that are and are not whole 512-bit vectors.
+        foreach (int n in new[] { 1, 16, 32, 48, 64, 100, 128 })
+        {
+            foreach (int rows in new[] { 1, 7, 8, 9, 16, 21 })
+            {
+                var x = KernelAssert.Random(rows * n, 7000 + rows * n, scale: 10f);
+                var mask = new float[n];
+                for (int i = 0; i < n; i++) mask[i] = i % 7 == 6 ? float.MinValue : 0f;
+                var expected = (float[])x.Clone();
+                for (int r = 0; r < rows; r++) Softmax.ForwardReference(expected.AsSpan(r * n, n), 0.125f, mask);
+                var actual = (float[])x.Clone();
+                Softmax.ForwardRows(width, actual, n, 0.125f, mask);
+                KernelAssert.Close(expected, actual, 1e-7, 1e-5, $"softmax rows {width} n={n} rows={rows}");
+                for (int r = 0; r < rows; r++)
+                    for (int i = 6; i < n; i += 7) Assert.Equal(0f, actual[r * n + i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Softmax_of_a_score_matrix_rejects_partial_rows_and_a_mask_of_another_width()
+    {
+        var x = new float[10];
+        Assert.Contains("whole rows of 4", Assert.Throws<ArgumentException>(() => Softmax.ForwardRows(x, 4, 1f, default)).Message);
+        Assert.Contains("mask holds 3", Assert.Throws<ArgumentException>(() => Softmax.ForwardRows(x, 5, 1f, new float[3])).Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
     public void LayerNorm_matches_reference(SimdWidth width)
     {
         for (int c = 1; c <= 256; c++)
