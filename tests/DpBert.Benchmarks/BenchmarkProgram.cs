@@ -15,7 +15,7 @@ namespace DpBert.Benchmarks;
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
-/// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001]   SST-2: bypassed layers as affine maps (issue 18)
+/// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001] [--max-seq-length 64]   SST-2: bypassed layers as affine maps (issue 18)
 /// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
 ///                          per-operation time of a forward or a training step
 /// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]

@@ -79,7 +79,11 @@ internal static class GemmTuning
     }
 }
 
-/// <summary>Development: one layer's attention (scores, softmax, context) on one thread.</summary>
+/// <summary>
+/// Development: one layer's attention (scores, softmax, context), fastest of many runs on the calling thread's CPU clock
+/// (meaningful with <c>DPBERT_THREADS=1</c>) and on the wall clock, and the median right after the projection that writes
+/// Q, K and V, as in a forward.
+/// </summary>
 internal static class AttentionTuning
 {
     public static void Run()
@@ -127,7 +131,7 @@ internal static class AttentionTuning
             }
             Console.WriteLine($"attention {shape} b{b}x{s} after its projection: {(both - projection) / 3 * 1e3:F3} ms (projection {projection / 3 * 1e3:F3} ms)");
             double flops = 4.0 * b * s * s * h;
-            Console.WriteLine($"attention {shape} b{b}x{s}: {best * 1e3:F3} ms of the calling thread's CPU time, {flops / best / 1e9:F1} GFLOP/s; wall clock {bestWall * 1e3:F3} ms on {ComputePool.Parallelism} threads");
+            Console.WriteLine($"attention {shape} b{b}x{s}: {best * 1e3:F3} ms of the calling thread's CPU time; wall clock {bestWall * 1e3:F3} ms on {ComputePool.Parallelism} threads, {flops / bestWall / 1e9:F1} GFLOP/s");
         }
     }
 }

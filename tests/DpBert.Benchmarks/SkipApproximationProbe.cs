@@ -9,11 +9,12 @@ namespace DpBert.Benchmarks;
 /// Development (issue 18): can a bypassed layer be replaced by something far cheaper than the layer and far closer to it
 /// than the identity? On a frozen fine-tuned model, fits for every layer l an affine map of each token's state,
 /// <c>h_l ≈ h_(l-1) + h_(l-1) A_l + b_l</c> (ridge least squares over the real tokens of <c>--fit</c> training sentences,
-/// solved in closed form), then scores every plan over the layers after <c>--always</c> on SST-2's 872 held-out sentences
+/// solved in closed form; the ridge term is <c>--ridge</c> times the mean of the states' squares, the bias not penalised), then scores every plan over the layers after <c>--always</c> on SST-2's 872 held-out sentences
 /// (<c>--held-out 872 --held-out-rows whole</c>, as the SST-2 comparison sets them aside) twice:
 /// with the bypassed layers as the identity (DPBERT's bypass) and as their affine maps. Reports each plan's agreement with
 /// the full model, and the oracle bound (per input, the fewest layers that keep the full model's prediction) both ways.
-/// An affine map costs 2 H^2 multiply-adds a token, about a twelfth of a layer's 24 H^2 (without attention's share).
+/// Inputs are truncated at <c>--max-seq-length</c> (64, as in the SST-2 comparison). An affine map costs H^2 multiply-adds a
+/// token, a twelfth of a layer's 12 H^2 in its dense weights (attention's scores and context come on top).
 /// </summary>
 internal static class SkipApproximationProbe
 {
@@ -55,8 +56,6 @@ internal static class SkipApproximationProbe
         var rows = heldOut.ToList();
         var full = new List<int>();
         var gold = new List<int>();
-        var predictions = new int[2, plans][];
-        for (int p = 0; p < plans; p++) { predictions[0, p] = []; predictions[1, p] = []; }
         var perPlan = new List<int>[2, plans];
         for (int m = 0; m < 2; m++) for (int p = 0; p < plans; p++) perPlan[m, p] = [];
         foreach (var (batch, _) in Batches(loaded, rows, maxLength))

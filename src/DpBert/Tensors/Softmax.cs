@@ -33,13 +33,17 @@ public static class Softmax
 
     /// <summary>
     /// <see cref="Forward(Span{float}, float, ReadOnlySpan{float})"/> over each of the consecutive rows of <paramref name="n"/>
-    /// floats in <paramref name="rows"/>, all with the same scale and mask (one attention head's score matrix).
+    /// floats in <paramref name="rows"/>, all with the same scale and mask (one attention head's score matrix); the mask is
+    /// empty or <paramref name="n"/> long.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> is not whole rows of <paramref name="n"/>, or the mask has another length.</exception>
     public static void ForwardRows(Span<float> rows, int n, float scale, ReadOnlySpan<float> mask) => ForwardRows(Simd.Best, rows, n, scale, mask);
 
     internal static void ForwardRows(SimdWidth width, Span<float> rows, int n, float scale, ReadOnlySpan<float> mask)
     {
-        if (n <= 0 || rows.Length % n != 0) throw new ArgumentException($"{rows.Length} floats are not whole rows of {n}", nameof(rows));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        if (rows.Length % n != 0) throw new ArgumentException($"{rows.Length} floats are not whole rows of {n}", nameof(rows));
         if (!mask.IsEmpty && mask.Length != n) throw new ArgumentException($"mask holds {mask.Length} floats, a row {n}", nameof(mask));
         int count = rows.Length / n;
         if (width == SimdWidth.V512 && n % 16 == 0)

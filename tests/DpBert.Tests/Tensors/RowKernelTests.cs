@@ -79,6 +79,9 @@ public class RowKernelTests
             foreach (int rows in new[] { 1, 7, 8, 9, 16, 21 })
             {
                 var x = KernelAssert.Random(rows * n, 7000 + rows * n, scale: 10f);
+                // Rows far apart (offsets of 800 before the scale of 1/8): a row shifted by another row's maximum would
+                // overflow or vanish, not merely round differently.
+                for (int r = 0; r < rows; r++) for (int i = 0; i < n; i++) x[r * n + i] += 800f * (r % 3 - 1);
                 var mask = new float[n];
                 for (int i = 0; i < n; i++) mask[i] = i % 7 == 6 ? float.MinValue : 0f;
                 var expected = (float[])x.Clone();
@@ -92,12 +95,28 @@ public class RowKernelTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Softmax_of_a_score_matrix_is_uniform_where_every_key_is_masked_and_accepts_no_rows(SimdWidth width)
+    {
+        // Every key masked (a sequence of padding only): Hugging Face's softmax of equal scores, 1/n each.
+        foreach (int n in new[] { 16, 20, 64 })
+        {
+            var x = KernelAssert.Random(9 * n, 8000 + n, scale: 10f);
+            var mask = Enumerable.Repeat(float.MinValue, n).ToArray();
+            Softmax.ForwardRows(width, x, n, 0.125f, mask);
+            Assert.All(x, p => Assert.Equal(1f / n, p, 1e-7f));
+        }
+        Softmax.ForwardRows(width, Span<float>.Empty, 64, 0.125f, default);
+    }
+
     [Fact]
-    public void Softmax_of_a_score_matrix_rejects_partial_rows_and_a_mask_of_another_width()
+    public void Softmax_of_a_score_matrix_rejects_partial_rows_a_mask_of_another_width_and_empty_rows()
     {
         var x = new float[10];
         Assert.Contains("whole rows of 4", Assert.Throws<ArgumentException>(() => Softmax.ForwardRows(x, 4, 1f, default)).Message);
         Assert.Contains("mask holds 3", Assert.Throws<ArgumentException>(() => Softmax.ForwardRows(x, 5, 1f, new float[3])).Message);
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => Softmax.ForwardRows(x, 0, 1f, default)).ParamName);
     }
 
     [Theory]
