@@ -15,7 +15,7 @@ namespace DpBert.Benchmarks;
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
-/// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001] [--max-seq-length 64]   SST-2: bypassed layers as affine maps (issue 18)
+/// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001] [--max-seq-length 64] [--second affine|attention]   SST-2: bypassed layers as the identity against affine maps or attention alone (issue 18)
 /// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
 ///                          per-operation time of a forward or a training step
 /// engines [--rounds 3] [--seconds 3] [--only forward-base] [--torch-threads 1,2] [--warmup 2]
@@ -48,7 +48,8 @@ internal static class BenchmarkProgram
             case "oracle-probe": OracleProbe.Run(options.Get("model", ""), options.Get("plans", ""), options.GetInt("depth-above", 2), options.GetInt("layer", 1)); break;
             case "skip-probe":
                 SkipApproximationProbe.Run(options.Get("model", ""), options.GetInt("fit", 2000), options.GetInt("always", 2),
-                    options.GetInt("max-seq-length", 64), double.Parse(options.Get("ridge", "0.001"), System.Globalization.CultureInfo.InvariantCulture));
+                    options.GetInt("max-seq-length", 64), double.Parse(options.Get("ridge", "0.001"), System.Globalization.CultureInfo.InvariantCulture),
+                    options.Get("second", "affine"));
                 break;
             case "profile":
                 ProfileBenchmark.Run(options.Get("shape", "base"), options.GetInt("batch", 1), options.GetInt("seq", 128), options.GetInt("train", 0) != 0, options.GetInt("passes", 10),

@@ -18,8 +18,9 @@ namespace DpBert.Benchmarks;
 /// </summary>
 internal static class SkipApproximationProbe
 {
-    public static void Run(string modelFolder, int fitCount, int always, int maxLength, double ridge)
+    public static void Run(string modelFolder, int fitCount, int always, int maxLength, double ridge, string second)
     {
+        if (second is not ("affine" or "attention")) throw new ArgumentException($"--second {second}: use affine or attention");
         var loaded = ModelFolder.LoadSequenceClassifier(modelFolder);
         var model = loaded.Model;
         int layers = loaded.Config.NumHiddenLayers, h = loaded.Config.HiddenSize;
@@ -32,7 +33,7 @@ internal static class SkipApproximationProbe
         var xty = new double[layers][];
         for (int l = 0; l < layers; l++) { xtx[l] = new double[(h + 1) * (h + 1)]; xty[l] = new double[(h + 1) * h]; }
         long tokensSeen = 0;
-        foreach (var (batch, lengths) in Batches(loaded, fitRows, maxLength))
+        foreach (var (batch, lengths) in second == "affine" ? Batches(loaded, fitRows, maxLength) : [])
         {
             var recorder = new HiddenStateRecorder();
             model.Forward(batch, recorder);
@@ -48,8 +49,15 @@ internal static class SkipApproximationProbe
             }
         }
         var maps = new AffineMap[layers];
-        for (int l = 0; l < layers; l++) maps[l] = AffineMap.Solve(xtx[l], xty[l], h, ridge);
-        Console.WriteLine($"# {modelFolder}: affine maps fitted on {fitCount} training sentences ({tokensSeen} tokens), ridge {ridge}, {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+        for (int l = 0; l < layers && tokensSeen > 0; l++) maps[l] = AffineMap.Solve(xtx[l], xty[l], h, ridge);
+        if (tokensSeen > 0) Console.WriteLine($"# {modelFolder}: affine maps fitted on {fitCount} training sentences ({tokensSeen} tokens), ridge {ridge}, {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+        // The second way to bypass: the layer's affine map, or its attention block alone (its feed-forward block bypassed).
+        Func<bool[], IEncoderPolicy> secondWay = second == "affine"
+            ? plan => new ApproximatedBypass(plan, maps, null, model.Bert)
+            : plan => new ApproximatedBypass(plan, null, model.Bert.Layers, model.Bert);
+        // What a bypassed layer costs the second way, in layers: an affine map H^2 of a layer's 12 H^2 multiply-adds, an
+        // attention block its 4 H^2 (Q, K, V and the output projection; the scores and context come on top).
+        double secondCost = second == "affine" ? 1.0 / 12 : 1.0 / 3;
 
         // Every plan that runs the first `always` layers, on the held-out sentences, both ways.
         int free = layers - always, plans = 1 << free;
@@ -64,15 +72,15 @@ internal static class SkipApproximationProbe
             for (int p = 0; p < plans; p++)
             {
                 var plan = PlanOf(p, always, layers);
-                perPlan[0, p].AddRange(Argmax(model.Forward(batch, new ApproximatedBypass(plan, null, model.Bert)), batch.BatchSize));
-                perPlan[1, p].AddRange(Argmax(model.Forward(batch, new ApproximatedBypass(plan, maps, model.Bert)), batch.BatchSize));
+                perPlan[0, p].AddRange(Argmax(model.Forward(batch, new ApproximatedBypass(plan, null, null, model.Bert)), batch.BatchSize));
+                perPlan[1, p].AddRange(Argmax(model.Forward(batch, secondWay(plan)), batch.BatchSize));
             }
         }
         gold.AddRange(rows.Select(r => r.Label ?? -1));
         int n = rows.Count;
         double fullAccuracy = full.Zip(gold).Count(x => x.First == x.Second) / (double)n;
         Console.WriteLine($"# {n} held-out sentences; full model {fullAccuracy:P2}; plans run layers 1-{always} and any of {always + 1}-{layers}");
-        Console.WriteLine("| plan | layers | identity: agrees with full | identity: accuracy | affine: agrees with full | affine: accuracy |");
+        Console.WriteLine($"| plan | layers | identity: agrees with full | identity: accuracy | {second}: agrees with full | {second}: accuracy |");
         Console.WriteLine("|---|---|---|---|---|---|");
         for (int p = plans - 1; p >= 0; p--)
         {
@@ -83,21 +91,25 @@ internal static class SkipApproximationProbe
         }
         for (int m = 0; m < 2; m++)
         {
-            double layersSum = 0, affineSum = 0;
+            double layersSum = 0, secondSum = 0, costSum = 0;
             for (int i = 0; i < n; i++)
             {
+                // The cheapest plan that keeps the full model's prediction, its cost in layers.
                 int best = layers, bypassed = 0;
+                double bestCost = layers;
                 for (int p = 0; p < plans; p++)
                 {
                     int run = always + System.Numerics.BitOperations.PopCount((uint)p);
-                    if (perPlan[m, p][i] == full[i] && run < best) { best = run; bypassed = layers - run; }
+                    double cost = run + (m == 0 ? 0 : (layers - run) * secondCost);
+                    if (perPlan[m, p][i] == full[i] && cost < bestCost) { bestCost = cost; best = run; bypassed = layers - run; }
                 }
                 layersSum += best;
-                affineSum += bypassed;
+                secondSum += bypassed;
+                costSum += bestCost;
             }
             string line = m == 0
                 ? string.Create(CultureInfo.InvariantCulture, $"oracle, identity bypass: {layersSum / n:F2} layers a sentence")
-                : string.Create(CultureInfo.InvariantCulture, $"oracle, affine bypass: {layersSum / n:F2} layers a sentence, plus {affineSum / n:F2} affine maps");
+                : string.Create(CultureInfo.InvariantCulture, $"oracle, {second} bypass: {layersSum / n:F2} whole layers a sentence, plus {secondSum / n:F2} bypassed the {second} way ({costSum / n:F2} layers of cost)");
             Console.WriteLine(line);
         }
         Console.WriteLine($"# {(DateTime.UtcNow - started).TotalSeconds:F0} s in all");
@@ -195,8 +207,11 @@ internal static class SkipApproximationProbe
         }
     }
 
-    /// <summary>A fixed plan; a bypassed layer is the identity, or its affine map when <c>maps</c> is given.</summary>
-    private sealed class ApproximatedBypass(bool[] plan, AffineMap[]? maps, BertModel bert) : IEncoderPolicy
+    /// <summary>
+    /// A fixed plan; a bypassed layer is the identity, its affine map when <c>maps</c> is given, or its attention block
+    /// alone when <c>attentionOf</c> is.
+    /// </summary>
+    private sealed class ApproximatedBypass(bool[] plan, AffineMap[]? maps, IReadOnlyList<BertLayer>? attentionOf, BertModel bert) : IEncoderPolicy
     {
         public void AtBoundary(EncoderState state)
         {
@@ -206,7 +221,13 @@ internal static class SkipApproximationProbe
                 for (int r = 0; r < state.BatchSize; r++) for (int k = 0; k < plan.Length; k++) state.SetRuns(r, k, plan[k]);
                 return;
             }
-            if (maps is null || plan[l - 1]) return;
+            if (plan[l - 1]) return;
+            if (attentionOf is not null)
+            {
+                attentionOf[l - 1].ForwardAttentionBlock(bert.Activations, state.BatchSize, state.SequenceLength, InferencePrecision.Float32);
+                return;
+            }
+            if (maps is null) return;
             int tokens = state.BatchSize * state.SequenceLength, hidden = state.HiddenSize;
             var all = bert.Activations.Hidden;
             for (int t = 0; t < tokens; t++) maps[l - 1].Apply(all.AsSpan(t * hidden, hidden));

@@ -48,6 +48,13 @@ public sealed class BertLayer
     /// </summary>
     public void Forward(BertActivations ws, int batchSize, int seqLen, InferencePrecision precision = InferencePrecision.Float32)
     {
+        ForwardAttentionBlock(ws, batchSize, seqLen, precision);
+        ForwardFeedForwardBlock(ws, batchSize, seqLen, precision);
+    }
+
+    /// <summary>The first half of <see cref="Forward"/>: <c>x1 = LN(x + Attention(x) Wo + bo)</c>, in place.</summary>
+    internal void ForwardAttentionBlock(BertActivations ws, int batchSize, int seqLen, InferencePrecision precision)
+    {
         int tokens = batchSize * seqLen, h = _config.HiddenSize;
         var x = ws.Hidden.AsSpan(0, tokens * h);
         SelfAttention.Forward(ws.Context, ws.QueryKeyValue, x, ws.AdditiveMask, batchSize, seqLen, precision);
@@ -55,6 +62,13 @@ public sealed class BertLayer
         AttentionOutput.Forward(x, ws.Context, tokens, precision, accumulate: true, gelu: false);
         using (OpProfile.Measure("layernorm"))
             RowKernels.LayerNorm(ws.Hidden, _p.Data, (int)_attentionLnWeight.Offset, (int)_attentionLnBias.Offset, tokens, h, _config.LayerNormEps);
+    }
+
+    /// <summary>The second half of <see cref="Forward"/>: <c>y = LN(x1 + GELU(x1 Wi + bi) Wo2 + bo2)</c>, in place.</summary>
+    internal void ForwardFeedForwardBlock(BertActivations ws, int batchSize, int seqLen, InferencePrecision precision)
+    {
+        int tokens = batchSize * seqLen, h = _config.HiddenSize;
+        var x = ws.Hidden.AsSpan(0, tokens * h);
         // GELU(x Wi^T + bi), applied to each tile as the GEMM finishes it
         var inter = ws.Intermediate.AsSpan(0, tokens * _config.IntermediateSize);
         Intermediate.Forward(inter, x, tokens, precision, accumulate: false, gelu: true);
