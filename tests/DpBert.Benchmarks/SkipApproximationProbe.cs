@@ -9,7 +9,7 @@ namespace DpBert.Benchmarks;
 /// Development (issue 18): can a bypassed layer be replaced by something far cheaper than the layer and far closer to it
 /// than the identity? On a frozen fine-tuned model, fits for every layer l an affine map of each token's state,
 /// <c>h_l ≈ h_(l-1) + h_(l-1) A_l + b_l</c> (ridge least squares over the real tokens of <c>--fit</c> training sentences,
-/// solved in closed form; the ridge term is <c>--ridge</c> times the mean of the states' squares, the bias not penalised), then scores every plan over the layers after <c>--always</c> on SST-2's 872 held-out sentences
+/// solved in closed form; the ridge term is <c>--ridge</c> times the mean diagonal of X^T X, the bias not penalised), then scores every plan over the layers after <c>--always</c> on SST-2's 872 held-out sentences
 /// (<c>--held-out 872 --held-out-rows whole</c>, as the SST-2 comparison sets them aside) twice:
 /// with the bypassed layers as the identity (DPBERT's bypass) and as their affine maps. Reports each plan's agreement with
 /// the full model, and the oracle bound (per input, the fewest layers that keep the full model's prediction) both ways.
@@ -50,7 +50,7 @@ internal static class SkipApproximationProbe
         }
         var maps = new AffineMap[layers];
         for (int l = 0; l < layers && tokensSeen > 0; l++) maps[l] = AffineMap.Solve(xtx[l], xty[l], h, ridge);
-        if (tokensSeen > 0) Console.WriteLine($"# {modelFolder}: affine maps fitted on {fitCount} training sentences ({tokensSeen} tokens), ridge {ridge}, {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+        if (tokensSeen > 0) Console.WriteLine($"# {modelFolder}: affine maps fitted on {fitCount} training rows ({tokensSeen} tokens), ridge {ridge}, {(DateTime.UtcNow - started).TotalSeconds:F0} s");
         // The second way to bypass: the layer's affine map, or its attention block alone (its feed-forward block bypassed).
         Func<bool[], IEncoderPolicy> secondWay = second == "affine"
             ? plan => new ApproximatedBypass(plan, maps, null, model.Bert)
