@@ -18,15 +18,6 @@ public class GoldenExportTests
         return data;
     }
 
-    [Fact]
-    public void A_planner_with_a_head_per_plan_length_is_refused_with_the_reason()
-    {
-        var golden = SharedFiles.LoadGoldenModel();
-        var planner = new PlanningModule(golden.Config, 1, TokenPooling.Cls, depthHeads: true);
-        var e = Assert.Throws<ArgumentException>(() => BertOnnxExporter.BuildDpBert(golden.Model, planner));
-        Assert.Contains("depth_heads", e.Message);
-    }
-
     [Theory]
     [MemberData(nameof(Settings))]
     public void Full_and_dpbert_graphs_on_onnx_runtime_give_the_hugging_face_logits(int opset, GraphOptimizationLevel level)

@@ -8,7 +8,8 @@ namespace DpBert.OnnxExport.Tests;
 /// Every reader of the hidden states reads its own input in the exported graphs: a random 3-layer classifier whose pooler
 /// reads [CLS] or the mean of the real tokens, with a planner and DeeBERT and PABEE heads that read the other one or the same,
 /// gives the core engine's logits and plans on ONNX Runtime. The batch holds rows of every length and one row that is all
-/// padding (its mean is over no token: the count is taken as 1).
+/// padding (its mean is over no token: the count is taken as 1). A planner with a head per plan length gives each row the
+/// logits of its length's head there too.
 /// </summary>
 public class MixedReadersExportTests
 {
@@ -72,6 +73,32 @@ public class MixedReadersExportTests
             }
             Assert.True(early > 0, $"{name}: no row exited early");
         }
+    }
+
+    [Theory]
+    [InlineData(TokenPooling.Cls, TokenPooling.Mean)]
+    [InlineData(TokenPooling.Mean, TokenPooling.Cls)]
+    public void A_planner_with_a_head_per_plan_length_classifies_each_row_with_its_lengths_head_on_onnx_runtime(TokenPooling pooler, TokenPooling reads)
+    {
+        using var temp = new TempFolder();
+        var model = BertForSequenceClassification.CreateEmpty(Config.WithPoolerInput(pooler));
+        RegressionExportTests.Randomize(model.Parameters, 1, 1.5f);
+        var planner = new PlanningModule(Config, 1, reads, depthHeads: true);
+        // Distinct heads (random, each far from the others), so a row classified by the wrong head's weights is caught.
+        RegressionExportTests.Randomize(planner.Parameters, 4, 4f);
+        var dpbert = new DpBertClassifier(model, planner);
+        var batch = Batch();
+        using var ort = new OrtModel(BertOnnxExporter.Save(BertOnnxExporter.BuildDpBert(model, planner), temp.File("dpbert-depth-heads.onnx")).Path);
+        var lengths = new HashSet<int>();
+        foreach (float theta in new[] { 0.02f, 0.3f, 0.5f, 0.7f, 0.98f })
+        {
+            var expected = dpbert.Predict(batch, theta);
+            var (logits, flags) = ort.Run(batch, theta);
+            Assert.Equal(expected.Select(p => p.Plan), DpBertParityTests.Plans(flags!, batch.BatchSize, 3));
+            Assert.True(DpBertParityTests.MaxAbsDiff(expected.SelectMany(p => p.Logits).ToArray(), logits) < 1e-4, $"theta {theta}");
+            lengths.UnionWith(expected.Select(p => p.Plan.ExecutedCount));
+        }
+        Assert.True(lengths.Count == 3, $"plans of {string.Join(", ", lengths)} layers only: every head (lengths 1, 2, 3) must be exercised");
     }
 
     /// <summary>A DeeBERT threshold between the middle two entropies of the first exit, and 0 (no early exit).</summary>

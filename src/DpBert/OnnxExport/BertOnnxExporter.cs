@@ -15,7 +15,8 @@ namespace DpBert.OnnxExport;
 /// (int64, (batch, sequence), both axes dynamic); output <c>logits</c> (batch, num_labels).
 /// <para>
 /// The DPBERT graph runs the embeddings and the always-run layers on every row, then the planner, then each planned layer
-/// only on the rows whose plan selects it (<c>NonZero</c> → <c>GatherND</c> → layer → <c>ScatterND</c>), then the head.
+/// only on the rows whose plan selects it (<c>NonZero</c> → <c>GatherND</c> → layer → <c>ScatterND</c>), then the head (with
+/// the planner's depth heads, each row's head is the one of its plan's length).
 /// It has a fourth input, <c>theta</c> (float scalar, defaulting to the exported value), and two more outputs:
 /// <c>plan</c> (batch, L) booleans, true where the layer ran, and <c>layer_probabilities</c> (batch, L - k).
 /// </para>
@@ -82,7 +83,10 @@ public static class BertOnnxExporter
             string selected = PlannerGraph.Column(g, runs, l - k, l);
             hidden = RowSubsetGraph.Add(g, $"/encoder/layer.{l}/rows", hidden, mask, selected, (x, m) => LayerGraph.Add(g, x, m, p, config, layer)).Hidden;
         }
-        g.Output(HeadGraph.Add(g, hidden, config.PoolerInput, realTokens.Mask, p), "logits", DataType.Float, "batch", config.NumLabels);
+        string logits = planner.DepthHeads is { } heads
+            ? DepthHeadsGraph.Add(g, HeadGraph.Pooled(g, "/pooler", hidden, config.PoolerInput, realTokens.Mask, p, "bert.pooler.dense"), runs, heads, planner.Parameters)
+            : HeadGraph.Add(g, hidden, config.PoolerInput, realTokens.Mask, p);
+        g.Output(logits, "logits", DataType.Float, "batch", config.NumLabels);
         g.Output(PlannerGraph.FullPlan(g, runs, inputIds, k), "plan", DataType.Bool, "batch", layers);
         g.Output(probabilities, "layer_probabilities", DataType.Float, "batch", layers - k);
         return Model(g, options, config, new()
@@ -185,8 +189,6 @@ public static class BertOnnxExporter
     /// <summary>Throws when <paramref name="planner"/> was made for another backbone, saying what differs.</summary>
     private static void CheckPlannerMatches(BertConfig config, PlanningModule planner)
     {
-        if (planner.DepthHeads is not null)
-            throw new ArgumentException("the exporter writes plans that share the model's head; this planner has a head per plan length (depth_heads), which the graph does not compute yet");
         int covered = planner.AlwaysRunLayers + planner.PlannedLayers;
         if (covered != config.NumHiddenLayers)
             throw new ArgumentException($"the planner does not match the backbone: it plans {planner.PlannedLayers} layers after {planner.AlwaysRunLayers} always-run layers ({covered} in all), the backbone has {config.NumHiddenLayers}");
