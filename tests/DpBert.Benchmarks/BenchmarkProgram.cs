@@ -15,6 +15,7 @@ namespace DpBert.Benchmarks;
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
+/// plan-bound --model DIR --deebert DIR [--always 2] [--fit 4000] [--min-words 0] [--read-layer k] [--max-seq-length 64]   SST-2: a plan-success predictor per plan on the frozen model against DeeBERT (issue 18)
 /// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001] [--max-seq-length 64] [--second affine|attention]   SST-2: bypassed layers as the identity against affine maps or attention alone (issue 18)
 /// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
 ///                          per-operation time of a forward or a training step
@@ -46,6 +47,10 @@ internal static class BenchmarkProgram
             case "elementwise-tune": ElementwiseTuning.Run(); SoftmaxTuning.Run(); break;
             case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;
             case "oracle-probe": OracleProbe.Run(options.Get("model", ""), options.Get("plans", ""), options.GetInt("depth-above", 2), options.GetInt("layer", 1)); break;
+            case "plan-bound":
+                PlanPredictabilityProbe.Run(options.Get("model", ""), options.Get("deebert", ""), options.GetInt("always", 2), options.GetInt("fit", 4000),
+                    options.GetInt("min-words", 0), options.GetInt("max-seq-length", 64), options.GetInt("read-layer", 0));
+                break;
             case "skip-probe":
                 SkipApproximationProbe.Run(options.Get("model", ""), options.GetInt("fit", 2000), options.GetInt("always", 2),
                     options.GetInt("max-seq-length", 64), double.Parse(options.Get("ridge", "0.001"), System.Globalization.CultureInfo.InvariantCulture),

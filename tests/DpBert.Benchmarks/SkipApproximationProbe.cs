@@ -118,7 +118,8 @@ internal static class SkipApproximationProbe
     private static bool[] PlanOf(int p, int always, int layers) =>
         Enumerable.Range(0, layers).Select(l => l < always || (p >> (l - always) & 1) == 1).ToArray();
 
-    private static IEnumerable<int> Argmax(float[] logits, int batch)
+    /// <summary>Each row's class (the first of equal scores).</summary>
+    internal static IEnumerable<int> Argmax(float[] logits, int batch)
     {
         int labels = logits.Length / batch;
         for (int b = 0; b < batch; b++)
@@ -130,7 +131,8 @@ internal static class SkipApproximationProbe
         }
     }
 
-    private static IEnumerable<(BertBatch Batch, int[] Lengths)> Batches(LoadedModel loaded, IReadOnlyList<GlueExample> rows, int maxLength)
+    /// <summary>Single sentences in batches of 32, truncated at <paramref name="maxLength"/>, with each row's length in tokens.</summary>
+    internal static IEnumerable<(BertBatch Batch, int[] Lengths)> Batches(LoadedModel loaded, IReadOnlyList<GlueExample> rows, int maxLength)
     {
         for (int start = 0; start < rows.Count; start += 32)
         {
