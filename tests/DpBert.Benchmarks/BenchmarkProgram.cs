@@ -15,7 +15,7 @@ namespace DpBert.Benchmarks;
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
-/// plan-bound --model DIR --deebert DIR [--always 2] [--fit 4000] [--min-words 0] [--read-layer k] [--max-seq-length 64]   SST-2: a plan-success predictor per plan on the frozen model against DeeBERT (issue 18)
+/// plan-bound --model DIR --deebert DIR [--always 2] [--fit 4000] [--min-words 0] [--read-layer k] [--max-seq-length 64] [--task sst2] [--held-out 872] [--held-out-rows whole|any]   a classifier: a plan-success predictor per plan on the frozen model against DeeBERT (issue 18)
 /// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001] [--max-seq-length 64] [--second affine|attention]   SST-2: bypassed layers as the identity against affine maps or attention alone (issue 18)
 /// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
 ///                          per-operation time of a forward or a training step
@@ -49,7 +49,14 @@ internal static class BenchmarkProgram
             case "oracle-probe": OracleProbe.Run(options.Get("model", ""), options.Get("plans", ""), options.GetInt("depth-above", 2), options.GetInt("layer", 1)); break;
             case "plan-bound":
                 PlanPredictabilityProbe.Run(options.Get("model", ""), options.Get("deebert", ""), options.GetInt("always", 2), options.GetInt("fit", 4000),
-                    options.GetInt("min-words", 0), options.GetInt("max-seq-length", 64), options.GetInt("read-layer", 0));
+                    options.GetInt("min-words", 0), options.GetInt("max-seq-length", 64), options.GetInt("read-layer", 0),
+                    options.Get("task", "sst2"), options.GetInt("held-out", 872),
+                    options.Get("held-out-rows", "whole") switch
+                    {
+                        "any" => DpBert.Glue.HeldOutRows.Any,
+                        "whole" => DpBert.Glue.HeldOutRows.Whole,
+                        var other => throw new ArgumentException($"--held-out-rows {other}: use whole or any"),
+                    });
                 break;
             case "skip-probe":
                 SkipApproximationProbe.Run(options.Get("model", ""), options.GetInt("fit", 2000), options.GetInt("always", 2),

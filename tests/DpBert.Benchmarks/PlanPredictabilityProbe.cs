@@ -10,24 +10,26 @@ namespace DpBert.Benchmarks;
 
 /// <summary>
 /// Development (issue 18): how far could any planner that reads what DPBERT's planner reads get on a frozen model, and is
-/// that ahead of early exit? On a fine-tuned SST-2 model (not retrained: the full model is the reference), for every plan
-/// that runs the first <c>--always</c> layers (k) and any of the rest, a separate logistic regression (ML.NET L-BFGS,
+/// that ahead of early exit? On a fine-tuned classifier, not retrained (the full model is the reference; SST-2 by default,
+/// <c>--task</c>, <c>--held-out</c> and <c>--held-out-rows</c> as the comparisons set them, e.g. <c>--task mrpc
+/// --held-out 400 --held-out-rows any</c>), for every plan that runs the first <c>--always</c> layers (k) and any of the rest, a separate logistic regression (ML.NET L-BFGS,
 /// standardised features, L2 1.0) learns from the mean of the real tokens' states after layer k whether that plan keeps the
 /// full model's prediction. It learns on <c>--fit</c> training rows (evenly spaced among those of at least <c>--min-words</c>
-/// words: most training rows are short phrases, the held-out sentences average 19 words; the held-out sentences excluded)
-/// and predicts on the held-out sentences (<c>--held-out 872 --held-out-rows whole</c>, as the SST-2 comparison sets them
-/// aside). The rule at threshold θ: each sentence takes the cheapest plan whose predicted probability of keeping the
+/// words: most SST-2 training rows are short phrases, its held-out sentences average 19 words; the held-out rows excluded)
+/// and predicts on the held-out rows (by default SST-2's <c>--held-out 872 --held-out-rows whole</c>, as the SST-2
+/// comparison sets them aside). The rule at threshold θ: each input takes the cheapest plan whose predicted probability of keeping the
 /// prediction is at least θ (the full plan always qualifies). This is the planner DPBERT's training aims at, with each
 /// plan's success predicted by its own model rather than by independent per-layer gates, and without a backbone retrained
-/// to tolerate skipping. Beside it, the per-sentence oracle (the cheapest plan that keeps the prediction, known in
+/// to tolerate skipping. Beside it, the per-input oracle (the cheapest plan that keeps the prediction, known in
 /// advance) and DeeBERT's exits (<c>--deebert</c>, a folder of <c>dpbert exits --method deebert</c> on the same model) on
-/// the same sentences, all in layers run (the cost the latency follows, less the embeddings, head and planner).
+/// the same rows, all in layers run (the cost the latency follows, less the embeddings, head and planner).
 /// <c>--read-layer m</c> (default k) reads the features after layer m instead: with m = L the predictor knows what the
 /// whole model knows, which no planner can, and so separates what layer k does not tell from what no state tells.
 /// </summary>
 internal static class PlanPredictabilityProbe
 {
-    public static void Run(string modelFolder, string deebertFolder, int always, int fitCount, int minWords, int maxLength, int readLayer = 0)
+    public static void Run(string modelFolder, string deebertFolder, int always, int fitCount, int minWords, int maxLength, int readLayer = 0,
+        string task = "sst2", int heldOutCount = 872, HeldOutRows heldOutRows = HeldOutRows.Whole)
     {
         var started = DateTime.UtcNow;
         var loaded = ModelFolder.LoadSequenceClassifier(modelFolder);
@@ -36,15 +38,16 @@ internal static class PlanPredictabilityProbe
         if (always < 1 || always >= layers) throw new ArgumentException($"--always {always} is not in [1, {layers})");
         if (readLayer == 0) readLayer = always;
         if (readLayer < 1 || readLayer > layers) throw new ArgumentException($"--read-layer {readLayer} is not in [1, {layers}]");
-        var (training, heldOut) = GlueDataset.Load("sst2", "train").SplitHeldOut(872, rows: HeldOutRows.Whole);
+        var (training, heldOut) = GlueDataset.Load(task, "train").SplitHeldOut(heldOutCount, rows: heldOutRows);
+        if (loaded.Config.NumLabels < 2) throw new ArgumentException($"{modelFolder}: a regression model; the probe compares predicted classes");
         var pool = training.Where(r => r.TextA.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= minWords).ToList();
         if (pool.Count < fitCount) throw new ArgumentException($"--fit {fitCount}: only {pool.Count} training rows have at least {minWords} words");
         var fitRows = Enumerable.Range(0, fitCount).Select(i => pool[(int)((long)i * pool.Count / fitCount)]).ToList();
         var fit = Measure(loaded, fitRows, always, readLayer, plans, maxLength);
         var test = Measure(loaded, heldOut.ToList(), always, readLayer, plans, maxLength);
-        Console.WriteLine($"# {modelFolder}: k = {always}, features from layer {readLayer}; {plans} plans measured on {fitRows.Count} training rows of {minWords}+ words and {test.Full.Length} held-out sentences, {(DateTime.UtcNow - started).TotalSeconds:F0} s");
+        Console.WriteLine($"# {modelFolder} ({task}): k = {always}, features from layer {readLayer}; {plans} plans measured on {fitRows.Count} training rows of {minWords}+ words and {test.Full.Length} held-out rows, {(DateTime.UtcNow - started).TotalSeconds:F0} s");
 
-        // Each plan's probability of keeping the prediction, learned on the training rows, predicted for the held-out sentences.
+        // Each plan's probability of keeping the prediction, learned on the training rows, predicted for the held-out rows.
         var probability = new double[plans][];
         for (int p = 0; p < plans; p++)
         {
@@ -57,7 +60,7 @@ internal static class PlanPredictabilityProbe
         var gold = heldOut.Select(r => r.Label ?? -1).ToArray();
         int n = gold.Length;
         double fullAccuracy = Enumerable.Range(0, n).Count(i => test.Full[i] == gold[i]) / (double)n;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# full model on the held-out sentences: {fullAccuracy:P2} (6 layers); {(DateTime.UtcNow - started).TotalSeconds:F0} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# full model on the held-out rows: {fullAccuracy:P2} ({layers} layers); {(DateTime.UtcNow - started).TotalSeconds:F0} s"));
         Console.WriteLine("| method | knob | accuracy | of full | agrees with full | mean layers | plans used |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         var order = Enumerable.Range(0, plans).OrderBy(p => System.Numerics.BitOperations.PopCount((uint)p)).ToArray();

@@ -131,13 +131,14 @@ internal static class SkipApproximationProbe
         }
     }
 
-    /// <summary>Single sentences in batches of 32, truncated at <paramref name="maxLength"/>, with each row's length in tokens.</summary>
+    /// <summary>Rows (single sentences or sentence pairs) in batches of 32, truncated at <paramref name="maxLength"/>, with each row's length in tokens.</summary>
     internal static IEnumerable<(BertBatch Batch, int[] Lengths)> Batches(LoadedModel loaded, IReadOnlyList<GlueExample> rows, int maxLength)
     {
         for (int start = 0; start < rows.Count; start += 32)
         {
             var slice = rows.Skip(start).Take(32).ToList();
-            var enc = loaded.Tokenizer.EncodeBatch(slice.Select(r => r.TextA).ToList(), null, maxLength);
+            var pairs = slice.All(r => r.TextB is not null) ? slice.Select(r => r.TextB!).ToList() : null;
+            var enc = loaded.Tokenizer.EncodeBatch(slice.Select(r => r.TextA).ToList(), pairs, maxLength);
             yield return (new BertBatch(enc.InputIds, enc.TokenTypeIds, enc.AttentionMask, enc.BatchSize, enc.SequenceLength), enc.Lengths);
         }
     }
