@@ -15,7 +15,7 @@ namespace DpBert.Benchmarks;
 /// train [--shape mini] [--batch 32] [--seq 64]         one training step (forward, backward, AdamW)
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
-/// plan-bound --model DIR --deebert DIR [--always 2] [--fit 4000] [--min-words 0] [--read-layer k] [--max-seq-length 64] [--task sst2] [--held-out 872] [--held-out-rows whole|any]   a classifier: a plan-success predictor per plan on the frozen model against DeeBERT (issue 18)
+/// plan-bound --model DIR --deebert DIR [--always 2] [--fit 4000] [--min-words 0] [--read-layer k] [--max-seq-length 64] [--task sst2] [--held-out 872] [--held-out-rows whole|any] [--cross-fit 0|N] [--l2 1,10,100,1000]   a classifier: a plan-success predictor per plan on the frozen model against DeeBERT (issue 18); with --cross-fit N it learns on the held-out rows (N folds) and ignores --fit and --min-words
 /// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001] [--max-seq-length 64] [--second affine|attention]   SST-2: bypassed layers as the identity against affine maps or attention alone (issue 18)
 /// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
 ///                          per-operation time of a forward or a training step
@@ -48,15 +48,19 @@ internal static class BenchmarkProgram
             case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;
             case "oracle-probe": OracleProbe.Run(options.Get("model", ""), options.Get("plans", ""), options.GetInt("depth-above", 2), options.GetInt("layer", 1)); break;
             case "plan-bound":
-                PlanPredictabilityProbe.Run(options.Get("model", ""), options.Get("deebert", ""), options.GetInt("always", 2), options.GetInt("fit", 4000),
-                    options.GetInt("min-words", 0), options.GetInt("max-seq-length", 64), options.GetInt("read-layer", 0),
-                    options.Get("task", "sst2"), options.GetInt("held-out", 872),
-                    options.Get("held-out-rows", "whole") switch
+                PlanPredictabilityProbe.Run(new PlanPredictabilityProbe.Options(options.Get("model", ""), options.Get("deebert", ""))
+                {
+                    Always = options.GetInt("always", 2), Fit = options.GetInt("fit", 4000), MinWords = options.GetInt("min-words", 0),
+                    MaxLength = options.GetInt("max-seq-length", 64), ReadLayer = options.GetInt("read-layer", 0), Task = options.Get("task", "sst2"),
+                    HeldOut = options.GetInt("held-out", 872), CrossFit = options.GetInt("cross-fit", 0),
+                    HeldOutRows = options.Get("held-out-rows", "whole") switch
                     {
                         "any" => DpBert.Glue.HeldOutRows.Any,
                         "whole" => DpBert.Glue.HeldOutRows.Whole,
                         var other => throw new ArgumentException($"--held-out-rows {other}: use whole or any"),
-                    });
+                    },
+                    L2 = options.GetFloats("l2", PlanPredictabilityProbe.Options.DefaultL2),
+                });
                 break;
             case "skip-probe":
                 SkipApproximationProbe.Run(options.Get("model", ""), options.GetInt("fit", 2000), options.GetInt("always", 2),
@@ -118,5 +122,8 @@ internal static class BenchmarkProgram
 
         public string Get(string name, string fallback) => values.TryGetValue(name, out var v) ? v : fallback;
         public int GetInt(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        public float[] GetFloats(string name, string fallback) => Get(name, fallback).Split(',')
+            .Select(w => float.TryParse(w, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x : throw new ArgumentException($"--{name} {Get(name, fallback)}: '{w}' is not a number"))
+            .ToArray();
     }
 }

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using DpBert.Bert;
 using DpBert.Checkpoints;
-using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace DpBert.Benchmarks;
 
@@ -11,7 +9,7 @@ namespace DpBert.Benchmarks;
 /// Development (issue 18): how well can a linear model tell, from what the DPBERT planner reads, whether an input needs
 /// more than a given number of layers? Reads oracle plans (<c>dpbert oracle</c>'s or <c>dpbert plan</c>'s
 /// <c>oracle_train_plans.jsonl</c>: token ids and the cheapest plan that keeps the full model's prediction), runs the
-/// model they were searched on, and fits ML.NET's L-BFGS logistic regression (features standardised, L2 1.0) on
+/// model they were searched on, and fits a logistic regression (<see cref="LogisticFit"/>: standardised features, L2 1.0) on
 /// several views of each input, scored by 5-fold cross-validated ROC AUC: the mean of the real tokens' states after
 /// <c>--layer</c> (the mean-input planner's input), the [CLS] state there (the original planner's), the last layer's
 /// mean (what the whole model knows), and two single numbers, the full model's logit margin (for a regression model, its
@@ -72,7 +70,7 @@ internal static class OracleProbe
         Console.WriteLine("|---|---|---|");
         foreach (var name in names)
         {
-            var (auc, accuracy) = CrossValidate(views[name], label);
+            var (auc, accuracy) = LogisticFit.CrossValidate(views[name], label);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {auc:F3} | {accuracy:P1} |"));
         }
     }
@@ -118,23 +116,5 @@ internal static class OracleProbe
         }
         if (rows.Count < 10) throw new InvalidDataException($"{file}: {rows.Count} plans, too few to cross-validate");
         return rows;
-    }
-
-    private sealed class Example
-    {
-        public float[] Features { get; set; } = [];
-        public bool Label { get; set; }
-    }
-
-    private static (double Auc, double Accuracy) CrossValidate(float[][] features, bool[] label)
-    {
-        var ml = new MLContext(seed: 0);
-        var schema = SchemaDefinition.Create(typeof(Example));
-        schema[nameof(Example.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features[0].Length);
-        var data = ml.Data.LoadFromEnumerable(features.Select((f, i) => new Example { Features = f, Label = label[i] }), schema);
-        var pipeline = ml.Transforms.NormalizeMeanVariance(nameof(Example.Features))
-            .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(l2Regularization: 1f));
-        var folds = ml.BinaryClassification.CrossValidate(data, pipeline, numberOfFolds: 5);
-        return (folds.Average(f => f.Metrics.AreaUnderRocCurve), folds.Average(f => f.Metrics.Accuracy));
     }
 }

@@ -90,6 +90,7 @@ public class MixedReadersExportTests
         var batch = Batch();
         using var ort = new OrtModel(BertOnnxExporter.Save(BertOnnxExporter.BuildDpBert(model, planner), temp.File("dpbert-depth-heads.onnx")).Path);
         var lengths = new HashSet<int>();
+        bool mixed = false;   // rows of one batch classified by different heads in the same run
         foreach (float theta in new[] { 0.02f, 0.3f, 0.5f, 0.7f, 0.98f })
         {
             var expected = dpbert.Predict(batch, theta);
@@ -97,7 +98,9 @@ public class MixedReadersExportTests
             Assert.Equal(expected.Select(p => p.Plan), DpBertParityTests.Plans(flags!, batch.BatchSize, 3));
             Assert.True(DpBertParityTests.MaxAbsDiff(expected.SelectMany(p => p.Logits).ToArray(), logits) < 1e-4, $"theta {theta}");
             lengths.UnionWith(expected.Select(p => p.Plan.ExecutedCount));
+            mixed |= expected.Select(p => p.Plan.ExecutedCount).Distinct().Count() > 1;
         }
+        Assert.True(mixed, "at every theta all rows took plans of one length: the per-row choice of head is not exercised");
         Assert.True(lengths.Count == 3, $"plans of {string.Join(", ", lengths)} layers only: every head (lengths 1, 2, 3) must be exercised");
     }
 
