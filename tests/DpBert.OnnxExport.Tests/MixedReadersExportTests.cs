@@ -15,6 +15,14 @@ public class MixedReadersExportTests
 {
     private static readonly BertConfig Config = RegressionExportTests.Config with { NumLabelsValue = 2 };
 
+    /// <summary>A two-class model with random weights whose pooler reads <paramref name="pooler"/>.</summary>
+    private static BertForSequenceClassification RandomModel(TokenPooling pooler)
+    {
+        var model = BertForSequenceClassification.CreateEmpty(Config.WithPoolerInput(pooler));
+        RegressionExportTests.Randomize(model.Parameters, 1, 1.5f);
+        return model;
+    }
+
     private static BertBatch Batch()
     {
         var rng = new Random(8);
@@ -31,8 +39,7 @@ public class MixedReadersExportTests
     public void Pooler_planner_and_exit_heads_each_read_their_own_input(TokenPooling pooler, TokenPooling readers)
     {
         using var temp = new TempFolder();
-        var model = BertForSequenceClassification.CreateEmpty(Config.WithPoolerInput(pooler));
-        RegressionExportTests.Randomize(model.Parameters, 1, 1.5f);
+        var model = RandomModel(pooler);
         var batch = Batch();
         Assert.Contains(batch.AttentionMask.Chunk(9), row => row.All(m => m == 0));
         using (var full = new OrtModel(BertOnnxExporter.Save(BertOnnxExporter.BuildFull(model), temp.File("full.onnx")).Path))
@@ -81,8 +88,7 @@ public class MixedReadersExportTests
     public void A_planner_with_a_head_per_plan_length_classifies_each_row_with_its_lengths_head_on_onnx_runtime(TokenPooling pooler, TokenPooling reads)
     {
         using var temp = new TempFolder();
-        var model = BertForSequenceClassification.CreateEmpty(Config.WithPoolerInput(pooler));
-        RegressionExportTests.Randomize(model.Parameters, 1, 1.5f);
+        var model = RandomModel(pooler);
         var planner = new PlanningModule(Config, 1, reads, depthHeads: true);
         // Distinct heads (random, each far from the others), so a row classified by the wrong head's weights is caught.
         RegressionExportTests.Randomize(planner.Parameters, 4, 4f);
