@@ -63,9 +63,9 @@ internal static class PlanPredictabilityProbe
         int always = o.Always, readLayer = o.ReadLayer, crossFitFolds = o.CrossFit, maxLength = o.MaxLength;
         var started = DateTime.UtcNow;
         var loaded = ModelFolder.LoadSequenceClassifier(modelFolder);
-        var model = loaded.Model;
-        int layers = loaded.Config.NumHiddenLayers, free = layers - always, plans = 1 << free;
+        int layers = loaded.Config.NumHiddenLayers;
         if (always < 1 || always >= layers) throw new ArgumentException($"--always {always} is not in [1, {layers})");
+        int free = layers - always, plans = 1 << free;
         if (readLayer == 0) readLayer = always;
         if (readLayer < 1 || readLayer > layers) throw new ArgumentException($"--read-layer {readLayer} is not in [1, {layers}]");
         if (crossFitFolds == 1 || crossFitFolds < 0) throw new ArgumentException($"--cross-fit {crossFitFolds}: use 0 (fit on training rows) or at least 2 folds");
