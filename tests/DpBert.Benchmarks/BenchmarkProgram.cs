@@ -42,7 +42,14 @@ internal static class BenchmarkProgram
             case "elementwise": ElementwiseBenchmark.Run(); break;
             case "load": CheckpointLoadBenchmark.Run(); break;
             case "peak": FmaPeakBenchmark.Run(); break;
-            case "gemm-tune": GemmTuning.Run(); break;
+            case "gemm-tune":
+                GemmTuning.Run(options.Get("precisions", "all") switch
+                {
+                    "all" => false,
+                    "fp32" => true,
+                    var other => throw new ArgumentException($"--precisions {other}: use all or fp32"),
+                });
+                break;
             case "attention-tune": AttentionTuning.Run(); HeadTuning.Run(); break;
             case "elementwise-tune": ElementwiseTuning.Run(); SoftmaxTuning.Run(); break;
             case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;

@@ -6,18 +6,26 @@ namespace DpBert.Benchmarks;
 /// <summary>
 /// Development comparison of the GEMM paths, fastest of many runs: on one thread (<c>DPBERT_THREADS=1</c>) in thread CPU
 /// time, on more in wall-clock time (the two runs side by side give the GEMMs' scaling over the cores).
+/// <c>--precisions fp32</c> times the fp32 GEMMs alone (the forward shapes, then the training shapes).
 /// </summary>
 internal static class GemmTuning
 {
-    public static void Run()
+    public static void Run(bool fp32Only)
     {
-        (int M, int N, int K)[] shapes = Environment.GetEnvironmentVariable("SKIP_FWD") is null ? [(20, 768, 768), (128, 768, 768), (128, 3072, 768), (128, 768, 3072), (1024, 768, 768), (2048, 256, 256), (128, 256, 1024), (128, 1536, 384), (2048, 1024, 256), (1024, 3072, 768)] : [];
+        (int M, int N, int K)[] shapes = Environment.GetEnvironmentVariable("SKIP_FWD") is null ? [(20, 768, 768), (128, 768, 768), (128, 3072, 768), (128, 768, 3072), (1024, 768, 768), (2048, 256, 256), (128, 256, 1024), (128, 1536, 384), (2048, 1024, 256), (1024, 3072, 768), (1024, 768, 3072)] : [];
         foreach (var (m, n, k) in shapes)
         {
             var x = Random(m * k, 1);
             var w = Random(n * k, 2);
             var c = new float[m * n];
             var packed = PackedMatrix.PackLinearWeight(w, n, k);
+            double flops = 2.0 * m * n * k;
+            if (fp32Only)
+            {
+                double t = Best(() => Gemm.MultiplyPacked(c, n, x, k, packed, m));
+                Console.WriteLine($"{m}x{n}x{k}: fp32 {flops / t / 1e9,6:F1} GFLOP/s");
+                continue;
+            }
             var q = QuantizedMatrix.Quantize(w, k, n, k);
             double f32 = Best(() => Gemm.MultiplyPacked(c, n, x, k, packed, m));
             double i8 = Best(() => QuantizedGemm.Multiply(c, n, x, k, q, m));
@@ -27,7 +35,6 @@ internal static class GemmTuning
             Console.WriteLine($"   with gelu: fp32 fused {f32g / f32:F3}x the time, as a pass after the GEMM {f32s / f32:F3}x; int8 fused {i8g / i8:F3}x");
             var bf = BFloat16Matrix.Pack(w, k, n, k);
             double b16 = Best(() => BFloat16Gemm.Multiply(c, n, x, k, bf, m));
-            double flops = 2.0 * m * n * k;
             string bw = "";
             if (DpBert.Tensors.MachineCode.DotProductTileKernel.Int8.RunsAt(QuantizedGemm.BestWidth))
             {
