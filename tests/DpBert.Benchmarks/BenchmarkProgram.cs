@@ -52,6 +52,7 @@ internal static class BenchmarkProgram
                 break;
             case "attention-tune": AttentionTuning.Run(); HeadTuning.Run(); break;
             case "elementwise-tune": ElementwiseTuning.Run(); SoftmaxTuning.Run(); break;
+            case "sequence-groups": SequenceGroupTuning.Run(options.GetInt("rounds", 20)); break;
             case "precision-tune": PrecisionTuning.Run(options.Get("shape", "minilm"), options.GetInt("batch", 1), options.GetInt("seq", 16)); break;
             case "oracle-probe": OracleProbe.Run(options.Get("model", ""), options.Get("plans", ""), options.GetInt("depth-above", 2), options.GetInt("layer", 1)); break;
             case "plan-bound":

@@ -258,3 +258,43 @@ internal static class SoftmaxTuning
         Console.WriteLine($"softmax one row of 16383 (old path): {Best(() => Softmax.Forward(x.AsSpan(0, 16383), 0.125f, default)) * 1e6:F1} us");
     }
 }
+
+/// <summary>
+/// Development: fp32 forwards with the attention block run by groups of sequences (<see cref="DpBert.Bert.BertLayer.AttentionBySequenceGroups"/>)
+/// and without, interleaved in one process, medians; the logits of the two must be the same bits.
+/// </summary>
+internal static class SequenceGroupTuning
+{
+    public static void Run(int rounds)
+    {
+        // BERT-base is left out: its attention block weighs more than BertLayer.GroupedWeightBytes, so it is never grouped.
+        foreach (var (shape, batch, seq) in new[] { ("mini", 32, 64), ("minilm", 32, 64), ("minilm", 8, 128), ("minilm", 16, 128) })
+        {
+            var model = BertBenchmark.RandomModel(shape, dropout: 0);
+            var input = BertBenchmark.RandomBatch(model.Config, batch, seq, 3);
+            var times = new[] { new List<double>(), new List<double>() };
+            var logits = new float[2][];
+            bool saved = DpBert.Bert.BertLayer.AttentionBySequenceGroups;
+            try
+            {
+                for (int r = 0; r < rounds + 2; r++)
+                {
+                    for (int arm = 0; arm < 2; arm++)
+                    {
+                        DpBert.Bert.BertLayer.AttentionBySequenceGroups = arm == 1;
+                        long t0 = Stopwatch.GetTimestamp();
+                        logits[arm] = model.Forward(input);
+                        double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                        if (r >= 2) times[arm].Add(ms);
+                    }
+                }
+            }
+            finally { DpBert.Bert.BertLayer.AttentionBySequenceGroups = saved; }
+            double Median(List<double> t) => t.Order().ElementAt(t.Count / 2);
+            double whole = Median(times[0]), grouped = Median(times[1]);
+            bool same = logits[0].AsSpan().SequenceEqual(logits[1]);
+            Console.WriteLine($"{shape} b{batch}x{seq}: whole batch {whole:F2} ms, by sequence groups {grouped:F2} ms, grouped / whole {grouped / whole:F3} ({rounds} rounds; logits {(same ? "the same bits" : "DIFFER")})");
+            BenchmarkProgram.Report(new { bench = "sequence-groups", shape, batch, seq, whole_ms = whole, grouped_ms = grouped, ratio = grouped / whole, same_bits = same });
+        }
+    }
+}

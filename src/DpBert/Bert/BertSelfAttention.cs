@@ -49,6 +49,26 @@ public sealed class BertSelfAttention
         RunHeads(context, queryKeyValue, additiveMask, batchSize, seqLen);
     }
 
+    /// <summary>
+    /// Sequences <c>[b0, b1)</c> on the calling thread: their rows' Q, K, V (<paramref name="x"/> holds those rows only),
+    /// then their heads, into the buffers <see cref="PrepareSequences"/> was given. For a caller that splits a batch into
+    /// groups of sequences across the pool itself (<see cref="BertLayer"/>).
+    /// </summary>
+    internal void ForwardSequences(float[] queryKeyValue, ReadOnlySpan<float> x, int b0, int b1, int seqLen, InferencePrecision precision)
+    {
+        int rows = (b1 - b0) * seqLen;
+        _queryKeyValue.Forward(queryKeyValue.AsSpan(b0 * seqLen * 3 * _hidden, rows * 3 * _hidden), 3 * _hidden, x, _hidden, rows, precision, accumulate: false, gelu: false);
+        for (int b = b0; b < b1; b++)
+            for (int head = 0; head < _heads; head++) _work.Execute(b * _heads + head);
+    }
+
+    /// <summary>Readies <see cref="ForwardSequences"/> for calls from parallel tasks: the weights in <paramref name="precision"/> built, the heads' buffers set.</summary>
+    internal void PrepareSequences(float[] context, float[] queryKeyValue, float[] additiveMask, int seqLen, InferencePrecision precision)
+    {
+        _queryKeyValue.Prepare(precision);
+        _work.Set(context, queryKeyValue, additiveMask, seqLen, _heads, _headSize, _hidden);
+    }
+
     /// <summary>Each token's query, key and value, side by side in <paramref name="queryKeyValue"/> (T, 3H): one GEMM.</summary>
     internal void Project(float[] queryKeyValue, ReadOnlySpan<float> x, int tokens, InferencePrecision precision) =>
         _queryKeyValue.Forward(queryKeyValue, 3 * _hidden, x, _hidden, tokens, precision, accumulate: false, gelu: false);

@@ -46,6 +46,9 @@ public sealed class Linear
     public void Forward(Span<float> y, ReadOnlySpan<float> x, int rows, bool accumulate = false, int ldx = 0, int ldy = 0) =>
         Forward(y, x, rows, InferencePrecision.Float32, accumulate, gelu: false, ldx, ldy);
 
+    /// <summary>Builds the weights' form for <paramref name="precision"/> now, so that forwards from parallel tasks only read it.</summary>
+    internal void Prepare(InferencePrecision precision) => _forms.Prepare(precision);
+
     /// <summary>The inference forward in <paramref name="precision"/>, with GELU applied to the output when <paramref name="gelu"/>.</summary>
     internal void Forward(Span<float> y, ReadOnlySpan<float> x, int rows, InferencePrecision precision, bool accumulate, bool gelu, int ldx = 0, int ldy = 0) =>
         _forms.Forward(y, ldy == 0 ? OutFeatures : ldy, x, ldx == 0 ? InFeatures : ldx, rows, precision, accumulate, gelu);

@@ -97,6 +97,18 @@ internal sealed class LinearWeights
         }
     }
 
+    /// <summary>Builds the form <paramref name="precision"/> needs now, so that calls from parallel tasks only read it.</summary>
+    internal void Prepare(InferencePrecision precision)
+    {
+        _ = Bias();
+        switch (precision)
+        {
+            case InferencePrecision.Int8: _ = Int8(); break;
+            case InferencePrecision.BFloat16: _ = BFloat16(); break;
+            default: if (Gemm.Backend == GemmBackend.Managed) _ = Float32(); break;
+        }
+    }
+
     private ReadOnlySpan<float> Bias() => _biases.Length == 1 ? _parameters.Span(_biases[0]) : _stackedBias.Get(this, _parameters.Version);
     private PackedMatrix Float32() => _float32.Get(this, _parameters.Version);
     private QuantizedMatrix Int8() => _int8.Get(this, _parameters.Version);

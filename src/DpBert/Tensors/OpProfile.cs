@@ -21,7 +21,8 @@ internal static class OpProfile
     public static Func<double> Clock { get; set; } = () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
 
     /// <summary>Starts timing <paramref name="op"/>; <paramref name="flops"/> is its arithmetic (0 for memory-bound ops).</summary>
-    public static Scope Measure(string op, double flops = 0) => Enabled ? new Scope(op, flops, Clock()) : default;
+    /// <remarks>Scopes opened inside a parallel task record nothing: the scope around the parallel run counts its time once.</remarks>
+    public static Scope Measure(string op, double flops = 0) => Enabled && !ComputePool.IsInsideParallelWork ? new Scope(op, flops, Clock()) : default;
 
     /// <summary>Clears the totals.</summary>
     public static void Reset()

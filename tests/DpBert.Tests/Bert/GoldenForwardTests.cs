@@ -90,7 +90,15 @@ public class GoldenForwardTests
         Assert.Contains("token_type_ids[0][1] = 2", Assert.Throws<ArgumentException>(() => model.Forward(badType)).Message);
     }
 
-    private static int[][] Ints2(JsonElement e, string name) =>
+    /// <summary>The tiny model's golden batches (inputs, Hugging Face's hidden states and logits).</summary>
+    internal static JsonElement[] GoldenBatches()
+    {
+        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(GoldenFiles.TinyModelFolder, "golden.json")));
+        return golden.RootElement.GetProperty("batches").EnumerateArray().Select(b => b.Clone()).ToArray();
+    }
+
+    /// <summary>A golden batch's <paramref name="name"/> (rows of ints).</summary>
+    internal static int[][] Ints2(JsonElement e, string name) =>
         e.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
 
     private static float[] Flatten(JsonElement e)

@@ -8,7 +8,8 @@ namespace DpBert.Tests.Bert;
 /// <summary>
 /// The int8 and bf16 inference modes on the Hugging Face golden model: the stated accuracy against the fp32 goldens
 /// (kernel-level exactness against the quantised arithmetic in double is in the Tensors tests), rows independent of
-/// their batch, layer skipping, and training untouched.
+/// their batch (also when a large batch runs its attention block by groups of sequences), layer skipping, and training
+/// untouched.
 /// </summary>
 [Collection(GemmBackendScope.Collection)]
 public class InferencePrecisionTests
@@ -27,18 +28,16 @@ public class InferencePrecisionTests
     [MemberData(nameof(Tolerances))]
     public void Golden_outputs_stay_within_the_stated_tolerance_of_hugging_face(InferencePrecision precision, double hiddenTolerance, double logitTolerance)
     {
-        var model = GoldenForwardTests.LoadTinyModel();
-        model.Bert.Precision = precision;
-        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(GoldenFiles.TinyModelFolder, "golden.json")));
+        var model = TinyModel(precision);
         double worstHidden = 0, worstLogit = 0;
-        foreach (var b in golden.RootElement.GetProperty("batches").EnumerateArray())
+        foreach (var b in GoldenForwardTests.GoldenBatches())
         {
-            var batch = BertBatch.FromRows(Ints2(b, "input_ids"), Ints2(b, "token_type_ids"), Ints2(b, "attention_mask"));
+            var batch = BertBatch.FromRows(GoldenForwardTests.Ints2(b, "input_ids"), GoldenForwardTests.Ints2(b, "token_type_ids"), GoldenForwardTests.Ints2(b, "attention_mask"));
             var recorder = new HiddenStateRecorder();
             var logits = model.Forward(batch, recorder);
             var expectedHidden = b.GetProperty("hidden_states").EnumerateArray().ToList();
             var expected = Flatten(expectedHidden[^1]);
-            var mask = Ints2(b, "attention_mask").SelectMany(r => r).ToArray();
+            var mask = GoldenForwardTests.Ints2(b, "attention_mask").SelectMany(r => r).ToArray();
             int h = model.Config.HiddenSize;
             for (int i = 0; i < expected.Length; i++)
                 if (mask[i / h] == 1) worstHidden = Math.Max(worstHidden, Math.Abs(expected[i] - recorder.States[^1][i]));
@@ -50,16 +49,22 @@ public class InferencePrecisionTests
         Assert.True(worstHidden > 0, $"{precision}: bit-identical to fp32, so the mode did not run");
     }
 
+    public static TheoryData<InferencePrecision> Precisions() => new(Enum.GetValues<InferencePrecision>());
+
+    private static BertForSequenceClassification TinyModel(InferencePrecision precision)
+    {
+        var model = GoldenForwardTests.LoadTinyModel();
+        model.Bert.Precision = precision;
+        return model;
+    }
+
     [Theory]
-    [InlineData(InferencePrecision.Float32)]
-    [InlineData(InferencePrecision.Int8)]
-    [InlineData(InferencePrecision.BFloat16)]
+    [MemberData(nameof(Precisions))]
     public void Each_row_gets_what_it_gets_alone_whatever_the_batch_and_the_plans(InferencePrecision precision)
     {
         // Activations are quantised per token, so a row's result cannot depend on the rows beside it, nor on which
         // other rows run a layer (the planned path gathers rows into a sub-batch).
-        var model = GoldenForwardTests.LoadTinyModel();
-        model.Bert.Precision = precision;
+        var model = TinyModel(precision);
         int[][] rows = [[101, 2023, 2003, 1037, 3231, 102], [101, 3592, 102, 0, 0, 0], [101, 1045, 2293, 2023, 3185, 102]];
         int[][] masks = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1]];
         var plans = new[] { LayerPlan.Parse("11"), LayerPlan.Parse("01"), LayerPlan.Parse("10") };
@@ -68,6 +73,44 @@ public class InferencePrecisionTests
         {
             var alone = model.Forward(BertBatch.FromRows([rows[r]], null, [masks[r]]), new FixedPlans(plans[r]));
             Assert.Equal(alone, together.AsSpan(r * 2, 2).ToArray());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Precisions))]
+    public void A_batch_run_by_sequence_groups_gives_each_row_its_own_logits(InferencePrecision precision)
+    {
+        // Large batches of small models run the attention block by groups of sequences (BertLayer.AttentionBySequenceGroups).
+        var model = TinyModel(precision);
+        foreach (var b in GoldenForwardTests.GoldenBatches())
+        {
+            var ids = GoldenForwardTests.Ints2(b, "input_ids");
+            var types = GoldenForwardTests.Ints2(b, "token_type_ids");
+            var masks = GoldenForwardTests.Ints2(b, "attention_mask");
+            var expected = b.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
+            int seq = ids[0].Length, groupSize = Math.Max(1, BertLayer.GroupRows / seq);
+            // Enough sequences for four groups per thread, the golden rows over and over.
+            int rows = 4 * ComputePool.Parallelism * groupSize + 1;
+            int Source(int r) => r % ids.Length;
+            var batch = BertBatch.FromRows(
+                Enumerable.Range(0, rows).Select(r => ids[Source(r)]).ToArray(),
+                Enumerable.Range(0, rows).Select(r => types[Source(r)]).ToArray(),
+                Enumerable.Range(0, rows).Select(r => masks[Source(r)]).ToArray());
+            long before = BertLayer.GroupedRuns;
+            var logits = model.Forward(batch);
+            long grouped = BertLayer.GroupedRuns - before;
+            // At least this forward's layers (tests in other collections may run grouped forwards meanwhile); none on one thread.
+            if (ComputePool.Parallelism > 1) Assert.True(grouped >= model.Config.NumHiddenLayers, $"seq {seq}: {grouped} grouped attention blocks");
+            else Assert.Equal(0, grouped);
+            for (int r = 0; r < rows; r++)
+            {
+                int s = Source(r);
+                var alone = model.Forward(BertBatch.FromRows([ids[s]], [types[s]], [masks[s]]));
+                Assert.Equal(alone, logits.AsSpan(r * 2, 2).ToArray());
+                if (precision == InferencePrecision.Float32)
+                    for (int j = 0; j < 2; j++)
+                        Assert.True(Math.Abs(expected[s][j] - logits[r * 2 + j]) < 1e-5, $"row {r} (golden row {s}, seq {seq}) logit {j}: {logits[r * 2 + j]} against Hugging Face's {expected[s][j]}");
+            }
         }
     }
 
@@ -95,8 +138,6 @@ public class InferencePrecisionTests
         foreach (var p in Enum.GetValues<InferencePrecision>()) Assert.StartsWith(p.Name() + ":", InferencePrecisions.Describe(p));
     }
 
-    private static int[][] Ints2(JsonElement e, string name) =>
-        e.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
 
     private static float[] Flatten(JsonElement e)
     {

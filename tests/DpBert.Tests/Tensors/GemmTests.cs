@@ -138,6 +138,25 @@ public class GemmTests
     }
 
     [Fact]
+    public void Packed_product_with_gelu_adds_gelu_of_the_product_when_accumulating()
+    {
+        foreach (var (m, n, k) in new[] { (7, 40, 24), (70, 104, 300) })
+        {
+            var a = KernelAssert.Random(m * k, m + 1, 2f);
+            var w = KernelAssert.Random(n * k, n + 1, 0.5f);
+            var bias = KernelAssert.Random(n, k + 1);
+            var c0 = KernelAssert.Random(m * n, 9);
+            var expected = new float[m * n];
+            GemmReference.Multiply(expected, n, a, k, false, w, k, true, m, n, k, bias: bias);
+            Gelu.ForwardReference(expected, expected);
+            for (int i = 0; i < expected.Length; i++) expected[i] += c0[i];
+            var actual = (float[])c0.Clone();
+            Gemm.MultiplyPacked(actual, n, a, k, PackedMatrix.PackLinearWeight(w, n, k), m, accumulate: true, bias, gelu: true);
+            KernelAssert.Close(expected, actual, 1e-5 * Math.Sqrt(k), 1e-5, $"C + gelu m={m} n={n} k={k}");
+        }
+    }
+
+    [Fact]
     public void Empty_reduction_writes_bias_or_keeps_c()
     {
         var c = new float[] { 1, 2, 3, 4 };
