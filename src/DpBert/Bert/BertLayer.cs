@@ -55,9 +55,7 @@ public sealed class BertLayer
     /// <summary>The first half of <see cref="Forward"/>: <c>x1 = LN(x + Attention(x) Wo + bo)</c>, in place.</summary>
     internal void ForwardAttentionBlock(BertActivations ws, int batchSize, int seqLen, InferencePrecision precision)
     {
-        int groupSize = Math.Max(1, GroupRows / seqLen), groups = (batchSize + groupSize - 1) / groupSize;
-        if (AttentionBySequenceGroups && 4L * _config.HiddenSize * _config.HiddenSize * sizeof(float) <= GroupedWeightBytes
-            && ComputePool.Parallelism > 1 && !ComputePool.IsInsideParallelWork && groups >= 4 * ComputePool.Parallelism)
+        if (GroupsPay(batchSize, seqLen, out int groupSize, out int groups))
         {
             ForwardAttentionBlockBySequenceGroups(ws, batchSize, seqLen, precision, groupSize, groups);
             return;
@@ -74,9 +72,9 @@ public sealed class BertLayer
     /// <summary>
     /// Whether <see cref="ForwardAttentionBlock"/> may split a batch into groups of whole sequences (about
     /// <see cref="GroupRows"/> rows each), one task per group running the group's Q, K, V GEMM, its heads, its output GEMM
-    /// and its LayerNorm on one thread (default on; the benchmarks turn it off to compare). It does so when there are at
-    /// least four groups per thread and the block's weights are at most <see cref="GroupedWeightBytes"/>, since every group
-    /// reads them again. The results are the same bits either way: every row goes through the same kernels. What changes
+    /// and its LayerNorm on one thread (default on; the benchmarks turn it off to compare). It does so with the managed GEMMs,
+    /// when there are at least four groups per thread and the block's weights are at most <see cref="GroupedWeightBytes"/>,
+    /// since every group reads them again. The results are the same bits either way: every row goes through the same kernels. What changes
     /// is where the Q, K, V and context rows are when they are read again: in the L2 of the core that wrote them, instead
     /// of a buffer of several MB written by both cores through L3. Measured on Zen 5 (benchmarks `sequence-groups`,
     /// interleaved, medians): BERT-mini b32x64 0.954 of the time, MiniLM b32x64 0.949, MiniLM b8x128 0.980, and BERT-base,
@@ -84,23 +82,37 @@ public sealed class BertLayer
     /// </summary>
     internal static bool AttentionBySequenceGroups = true;
 
-    /// <summary>Attention blocks run by sequence groups so far, in this process (tests check the grouped path ran).</summary>
-    internal static long GroupedRuns;
-
     /// <summary>Rows (tokens) per group of sequences, at least one sequence.</summary>
     internal const int GroupRows = 128;
 
-    /// <summary>The attention block's weights (4 H^2 floats) at most for the grouped path: MiniLM's 2.25 MiB and BERT-mini's 1 MiB, not BERT-base's 9 MiB.</summary>
+    /// <summary>
+    /// The attention block's fp32 weights (4 H^2 floats) at most for the grouped path: MiniLM's 2.25 MiB and BERT-mini's
+    /// 1 MiB, not BERT-base's 9 MiB. The same bound holds in int8 and bf16, whose weights are smaller: only fp32 was measured.
+    /// </summary>
     internal const long GroupedWeightBytes = 4L << 20;
 
     private readonly AttentionBlockWork _attentionBlockWork = new();
+
+    /// <summary>Attention blocks this layer has run by sequence groups (tests check that the grouped path ran).</summary>
+    internal long GroupedRuns { get; private set; }
+
+    private bool GroupsPay(int batchSize, int seqLen, out int groupSize, out int groups)
+    {
+        groupSize = Math.Max(1, GroupRows / Math.Max(1, seqLen));
+        groups = (batchSize + groupSize - 1) / groupSize;
+        // Inside a parallel task the GEMMs run on the managed kernels whatever the backend, so only the managed backend
+        // groups: with OpenBLAS the grouped rows would take other kernels than the whole batch (other bits, packing per call).
+        return AttentionBySequenceGroups && seqLen > 0 && Gemm.Backend == GemmBackend.Managed
+            && 4L * _config.HiddenSize * _config.HiddenSize * sizeof(float) <= GroupedWeightBytes
+            && ComputePool.Parallelism > 1 && !ComputePool.IsInsideParallelWork && groups >= 4 * ComputePool.Parallelism;
+    }
 
     private void ForwardAttentionBlockBySequenceGroups(BertActivations ws, int batchSize, int seqLen, InferencePrecision precision, int groupSize, int groups)
     {
         int tokens = batchSize * seqLen, h = _config.HiddenSize;
         double flops = 2.0 * tokens * h * 4 * h + 4.0 * batchSize * seqLen * seqLen * h;
         using var profile = OpProfile.Measure("attention block by sequence groups", flops);
-        Interlocked.Increment(ref GroupedRuns);
+        GroupedRuns++;
         SelfAttention.PrepareSequences(ws.Context, ws.QueryKeyValue, ws.AdditiveMask, seqLen, precision);
         AttentionOutput.Prepare(precision);
         _attentionBlockWork.Set(this, ws, batchSize, seqLen, precision, groupSize);
@@ -123,7 +135,7 @@ public sealed class BertLayer
             int b0 = index * _group, b1 = Math.Min(_batch, b0 + _group), h = _layer._config.HiddenSize;
             int first = b0 * _seqLen, rows = (b1 - b0) * _seqLen;
             var x = _ws.Hidden.AsSpan(first * h, rows * h);
-            _layer.SelfAttention.ForwardSequences(_ws.QueryKeyValue, x, b0, b1, _seqLen, _precision);
+            _layer.SelfAttention.ForwardSequences(x, b0, b1, _precision);
             _layer.AttentionOutput.Forward(x, _ws.Context.AsSpan(first * h, rows * h), rows, _precision, accumulate: true, gelu: false);
             var p = _layer._p;
             Tensors.LayerNorm.Forward(x, default, default, x, p.Span(_layer._attentionLnWeight), p.Span(_layer._attentionLnBias), rows, h, _layer._config.LayerNormEps);

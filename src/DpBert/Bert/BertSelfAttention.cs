@@ -51,18 +51,18 @@ public sealed class BertSelfAttention
 
     /// <summary>
     /// Sequences <c>[b0, b1)</c> on the calling thread: their rows' Q, K, V (<paramref name="x"/> holds those rows only),
-    /// then their heads, into the buffers <see cref="PrepareSequences"/> was given. For a caller that splits a batch into
-    /// groups of sequences across the pool itself (<see cref="BertLayer"/>).
+    /// then their heads, in the buffers and at the length <see cref="PrepareSequences"/> was given. For a caller that
+    /// splits a batch into groups of sequences across the pool itself (<see cref="BertLayer"/>).
     /// </summary>
-    internal void ForwardSequences(float[] queryKeyValue, ReadOnlySpan<float> x, int b0, int b1, int seqLen, InferencePrecision precision)
+    internal void ForwardSequences(ReadOnlySpan<float> x, int b0, int b1, InferencePrecision precision)
     {
-        int rows = (b1 - b0) * seqLen;
-        _queryKeyValue.Forward(queryKeyValue.AsSpan(b0 * seqLen * 3 * _hidden, rows * 3 * _hidden), 3 * _hidden, x, _hidden, rows, precision, accumulate: false, gelu: false);
+        int seqLen = _work.SeqLen, rows = (b1 - b0) * seqLen;
+        _queryKeyValue.Forward(_work.QueryKeyValue.AsSpan(b0 * seqLen * 3 * _hidden, rows * 3 * _hidden), 3 * _hidden, x, _hidden, rows, precision, accumulate: false, gelu: false);
         for (int b = b0; b < b1; b++)
             for (int head = 0; head < _heads; head++) _work.Execute(b * _heads + head);
     }
 
-    /// <summary>Readies <see cref="ForwardSequences"/> for calls from parallel tasks: the weights in <paramref name="precision"/> built, the heads' buffers set.</summary>
+    /// <summary>Readies <see cref="ForwardSequences"/> for calls from parallel tasks: the weights in <paramref name="precision"/> built, the buffers and the sequence length set.</summary>
     internal void PrepareSequences(float[] context, float[] queryKeyValue, float[] additiveMask, int seqLen, InferencePrecision precision)
     {
         _queryKeyValue.Prepare(precision);
@@ -182,6 +182,11 @@ public sealed class BertSelfAttention
         private float[] _context = [], _qkv = [], _mask = [];
         private int _seqLen, _heads, _headSize, _hidden;
         private float _scale;
+
+        /// <summary>The Q, K, V buffer set last (the heads read it).</summary>
+        public float[] QueryKeyValue => _qkv;
+        /// <summary>The sequence length set last.</summary>
+        public int SeqLen => _seqLen;
 
         public void Set(float[] context, float[] queryKeyValue, float[] mask, int seqLen, int heads, int headSize, int hidden)
         {
