@@ -77,8 +77,9 @@ public sealed class BertLayer
     /// since every group reads them again. The results are the same bits either way: every row goes through the same kernels. What changes
     /// is where the Q, K, V and context rows are when they are read again: in the L2 of the core that wrote them, instead
     /// of a buffer of several MB written by both cores through L3. Measured on Zen 5 (benchmarks `sequence-groups`,
-    /// interleaved, medians): BERT-mini b32x64 0.954 of the time, MiniLM b32x64 0.949, MiniLM b8x128 0.980, and BERT-base,
-    /// whose block weighs 9 MiB, 1.009 at b8x128 and 1.003 at b32x128 (a run without the weight bound).
+    /// interleaved, medians, two runs): BERT-mini b32x64 0.954 and 0.977 of the time, MiniLM b32x64 0.949 and 0.960, MiniLM
+    /// b8x128 0.980 and 1.015, and BERT-base, whose block weighs 9 MiB, 1.009 at b8x128 and 1.003 at b32x128 (a run
+    /// without the weight bound).
     /// </summary>
     internal static bool AttentionBySequenceGroups = true;
 
