@@ -72,11 +72,11 @@ public sealed class BertLayer
     /// <summary>
     /// Whether <see cref="ForwardAttentionBlock"/> may split a batch into groups of whole sequences (about
     /// <see cref="GroupRows"/> rows each), one task per group running the group's Q, K, V GEMM, its heads, its output GEMM
-    /// and its LayerNorm on one thread (default on; the benchmarks turn it off to compare). It does so with the managed GEMMs,
-    /// when there are at least four groups per thread and the block's weights are at most <see cref="GroupedWeightBytes"/>,
-    /// since every group reads them again. The results are the same bits either way: every row goes through the same kernels. What changes
-    /// is where the Q, K, V and context rows are when they are read again: in the L2 of the core that wrote them, instead
-    /// of a buffer of several MB written by both cores through L3. Measured on Zen 5 (benchmarks `sequence-groups`,
+    /// and its LayerNorm on one thread (default on; the benchmarks turn it off to compare). It does so with the managed
+    /// GEMMs, when there are at least four groups per thread and the block's weights are at most
+    /// <see cref="GroupedWeightBytes"/>, since every group reads them again. The results are the same bits either way: every
+    /// row goes through the same kernels. What changes is where the Q, K, V and context rows are when they are read again:
+    /// in the L2 of the core that wrote them, instead of a buffer of several MB written by both cores through L3. Measured on Zen 5 (benchmarks `sequence-groups`,
     /// interleaved, medians, two runs): BERT-mini b32x64 0.954 and 0.977 of the time, MiniLM b32x64 0.949 and 0.960, MiniLM
     /// b8x128 0.980 and 1.015, and BERT-base, whose block weighs 9 MiB, 1.009 at b8x128 and 1.003 at b32x128 (a run
     /// without the weight bound).
@@ -142,7 +142,6 @@ public sealed class BertLayer
             Tensors.LayerNorm.Forward(x, default, default, x, p.Span(_layer._attentionLnWeight), p.Span(_layer._attentionLnBias), rows, h, _layer._config.LayerNormEps);
         }
     }
-
 
     /// <summary>The second half of <see cref="Forward"/>: <c>y = LN(x1 + GELU(x1 Wi + bi) Wo2 + bo2)</c>, in place.</summary>
     internal void ForwardFeedForwardBlock(BertActivations ws, int batchSize, int seqLen, InferencePrecision precision)
