@@ -19,6 +19,7 @@ internal sealed class TrainingOptionFlags
     private readonly Option<int?> _warmupSteps = new("--warmup-steps") { Description = "Linear warm-up steps." };
     private readonly Option<double?> _warmupRatio = new("--warmup-ratio") { Description = "Warm-up as a fraction of all steps." };
     private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "AdamW decoupled weight decay.", DefaultValueFactory = _ => Defaults.WeightDecay };
+    private readonly Option<double> _layerLrDecay = new("--layer-lr-decay") { Description = "Layer-wise learning-rate decay d in (0, 1]: encoder layer i of L trains at lr*d^(L-i), the embeddings at lr*d^(L+1), the head at lr (1: off).", DefaultValueFactory = _ => Defaults.LayerLrDecay };
     private readonly Option<double> _beta1 = new("--adam-beta1") { Description = "AdamW beta1.", DefaultValueFactory = _ => Defaults.AdamBeta1 };
     private readonly Option<double> _beta2 = new("--adam-beta2") { Description = "AdamW beta2.", DefaultValueFactory = _ => Defaults.AdamBeta2 };
     private readonly Option<double> _epsilon = new("--adam-epsilon") { Description = "AdamW epsilon.", DefaultValueFactory = _ => Defaults.AdamEpsilon };
@@ -35,7 +36,7 @@ internal sealed class TrainingOptionFlags
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { _maxSeqLength, _learningRate, _epochs, _maxSteps, _batch, _evalBatch, _seed, _maxTrain, _maxEval,
-            _warmupSteps, _warmupRatio, _weightDecay, _beta1, _beta2, _epsilon, _maxGradNorm, _scheduler, _accumulation,
+            _warmupSteps, _warmupRatio, _weightDecay, _layerLrDecay, _beta1, _beta2, _epsilon, _maxGradNorm, _scheduler, _accumulation,
             _hiddenDropout, _attentionDropout, _layerDrop, _noShuffle, _evalSteps, _patience })
             command.Options.Add(option);
     }
@@ -54,6 +55,7 @@ internal sealed class TrainingOptionFlags
         WarmupSteps = p.GetValue(_warmupSteps),
         WarmupRatio = p.GetValue(_warmupRatio),
         WeightDecay = p.GetValue(_weightDecay),
+        LayerLrDecay = p.GetValue(_layerLrDecay),
         AdamBeta1 = p.GetValue(_beta1),
         AdamBeta2 = p.GetValue(_beta2),
         AdamEpsilon = p.GetValue(_epsilon),

@@ -44,7 +44,8 @@ public sealed class TorchSharpTrainer
         if (train.Count == 0) throw new ArgumentException("the training set is empty", nameof(train));
         var o = _options;
         var device = _model.Device();
-        var optimizer = new TorchSharpAdamW(_model.named_parameters(), o.LearningRate, o.WeightDecay, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon);
+        var optimizer = new TorchSharpAdamW(_model.named_parameters(), o.LearningRate, o.WeightDecay, o.AdamBeta1, o.AdamBeta2, o.AdamEpsilon,
+            LayerwiseLearningRate.Scales(_model.Config.NumHiddenLayers, o.LayerLrDecay));
         int total = TotalSteps(train.Count);
         var schedule = LearningRateSchedule.Create(o.LrSchedulerType, total, o.WarmupSteps, o.WarmupRatio);
         Directory.CreateDirectory(outputDir);

@@ -13,12 +13,14 @@ namespace DpBert.Training;
 /// Parameters are grouped as the Hugging Face <c>Trainer</c> groups them (<see cref="WeightDecayGrouping"/>).
 /// A parameter for which <c>trainable</c> returns false is left out entirely, as a parameter with
 /// <c>requires_grad=False</c> is: no decay, no update, its moments stay zero.
-/// The learning-rate schedule is the caller's: pass this step's rate to <see cref="Step(double)"/>.
+/// The learning-rate schedule is the caller's: pass this step's rate to <see cref="Step(double)"/>. A per-parameter
+/// multiplier of that rate (<c>learningRateScale</c>, e.g. <see cref="LayerwiseLearningRate"/>) makes each scale its own
+/// PyTorch parameter group with <c>lr = rate * scale</c>: its weight decay and step size both use the scaled rate.
 /// </remarks>
 public sealed class AdamW
 {
-    // A run of adjacent trainable table entries that share a decay flag (Start, Length into the flat blocks).
-    private readonly record struct Range(int Start, int Length, bool Decay);
+    // A run of adjacent trainable table entries that share a decay flag and a learning-rate scale (Start, Length into the flat blocks).
+    private readonly record struct Range(int Start, int Length, bool Decay, double Scale);
 
     private readonly ParameterSet _parameters;
     private readonly ParameterSet _gradients;
@@ -28,8 +30,9 @@ public sealed class AdamW
     /// <param name="gradients">Their gradients; must have the same table (e.g. from <see cref="ParameterSet.CreateLike"/>).</param>
     /// <param name="options">Hyper-parameters; validated here.</param>
     /// <param name="trainable">Given a parameter key, false to freeze it; null trains every parameter.</param>
-    /// <exception cref="ArgumentException">The tables differ or an option is out of range.</exception>
-    public AdamW(ParameterSet parameters, ParameterSet gradients, AdamWOptions options, Func<string, bool>? trainable = null)
+    /// <param name="learningRateScale">Given a parameter key, the multiplier of the step's learning rate for it (positive and finite); null: 1 for every parameter.</param>
+    /// <exception cref="ArgumentException">The tables differ, an option is out of range, or a scale is not positive and finite.</exception>
+    public AdamW(ParameterSet parameters, ParameterSet gradients, AdamWOptions options, Func<string, bool>? trainable = null, Func<string, double>? learningRateScale = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(gradients);
@@ -41,7 +44,7 @@ public sealed class AdamW
         Options = options;
         FirstMoment = parameters.CreateLike();
         SecondMoment = parameters.CreateLike();
-        var ranges = BuildRanges(parameters, trainable);
+        var ranges = BuildRanges(parameters, trainable, learningRateScale);
         _chunks = Chunks(ranges);
         TrainableCount = ranges.Sum(r => (long)r.Length);
     }
@@ -77,10 +80,8 @@ public sealed class AdamW
             throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "the learning rate must be finite and >= 0");
         using var profile = OpProfile.Measure("adamw");
         StepCount++;
-        var c = AdamWStepCoefficients.For(Options, learningRate, StepCount);
-        float decay = (float)(1 - learningRate * Options.WeightDecay);
         // Element-wise, so splitting the ranges over threads changes no result; it pays once the step is memory-bound.
-        _work.Set(this, width, c, decay);
+        _work.Set(this, width, learningRate);
         ComputePool.Run(_work, _chunks.Length, parallel: TrainableCount >= ParallelElements);
         _parameters.MarkChanged();
     }
@@ -94,23 +95,26 @@ public sealed class AdamW
     {
         private AdamW _optimizer = null!;
         private SimdWidth _width;
-        private AdamWStepCoefficients _c;
-        private float _decay;
+        private double _learningRate;
 
-        public void Set(AdamW optimizer, SimdWidth width, AdamWStepCoefficients c, float decay) => (_optimizer, _width, _c, _decay) = (optimizer, width, c, decay);
+        public void Set(AdamW optimizer, SimdWidth width, double learningRate) => (_optimizer, _width, _learningRate) = (optimizer, width, learningRate);
 
         public override void Execute(int index)
         {
             var r = _optimizer._chunks[index];
+            // The rate of this chunk's parameter group, rounded as PyTorch rounds a group's Python-float scalars.
+            double rate = _learningRate * r.Scale;
+            var c = AdamWStepCoefficients.For(_optimizer.Options, rate, _optimizer.StepCount);
+            float decay = r.Decay ? (float)(1 - rate * _optimizer.Options.WeightDecay) : 1f;
             float[] p = _optimizer._parameters.Data, g = _optimizer._gradients.Data, m = _optimizer.FirstMoment.Data, v = _optimizer.SecondMoment.Data;
             AdamWUpdate.Apply(_width, p.AsSpan(r.Start, r.Length), m.AsSpan(r.Start, r.Length), v.AsSpan(r.Start, r.Length),
-                g.AsSpan(r.Start, r.Length), r.Decay ? _decay : 1f, _c);
+                g.AsSpan(r.Start, r.Length), decay, c);
         }
     }
 
     private static Range[] Chunks(Range[] ranges) =>
         ranges.SelectMany(r => Enumerable.Range(0, (r.Length + ChunkElements - 1) / ChunkElements)
-            .Select(i => new Range(r.Start + i * ChunkElements, Math.Min(ChunkElements, r.Length - i * ChunkElements), r.Decay))).ToArray();
+            .Select(i => new Range(r.Start + i * ChunkElements, Math.Min(ChunkElements, r.Length - i * ChunkElements), r.Decay, r.Scale))).ToArray();
 
     /// <summary>A copy of the step count and both moments, for a checkpoint.</summary>
     public AdamWState ExportState() => new(StepCount, (float[])FirstMoment.Data.Clone(), (float[])SecondMoment.Data.Clone());
@@ -147,18 +151,21 @@ public sealed class AdamW
                     nameof(gradients));
     }
 
-    private static Range[] BuildRanges(ParameterSet parameters, Func<string, bool>? trainable)
+    private static Range[] BuildRanges(ParameterSet parameters, Func<string, bool>? trainable, Func<string, double>? learningRateScale)
     {
         var ranges = new List<Range>();
         foreach (var info in parameters.Parameters)
         {
             if (trainable is not null && !trainable(info.Name)) continue;
             bool decay = WeightDecayGrouping.IsDecayed(info.Name);
+            double scale = learningRateScale?.Invoke(info.Name) ?? 1;
+            if (!(scale > 0) || double.IsInfinity(scale))
+                throw new ArgumentException($"the learning-rate scale of parameter \"{info.Name}\" is {scale}; it must be positive and finite", nameof(learningRateScale));
             int start = (int)info.Offset;
-            if (ranges.Count > 0 && ranges[^1] is var last && last.Decay == decay && last.Start + last.Length == start)
+            if (ranges.Count > 0 && ranges[^1] is var last && last.Decay == decay && last.Scale == scale && last.Start + last.Length == start)
                 ranges[^1] = last with { Length = last.Length + info.Length };
             else
-                ranges.Add(new Range(start, info.Length, decay));
+                ranges.Add(new Range(start, info.Length, decay, scale));
         }
         return [.. ranges];
     }

@@ -6,7 +6,7 @@ namespace DpBert.Training;
 /// <summary>
 /// Fine-tuning a <see cref="BertForSequenceClassification"/> on its task (cross-entropy, or mean squared error for
 /// regression), optionally with random layer drop (<see cref="LayerDropHook"/>, DPBERT's optional stage one).
-/// One parameter group, <c>model</c>.
+/// One parameter group, <c>model</c>, with layer-wise learning rates when <see cref="TrainingOptions.LayerLrDecay"/> is below 1.
 /// </summary>
 public sealed class ClassificationObjective : ITrainingObjective
 {
@@ -15,7 +15,7 @@ public sealed class ClassificationObjective : ITrainingObjective
     private readonly BertTrainingActivations _acts;
     private readonly LayerDropHook? _layerDrop;
 
-    /// <summary>Fine-tunes <paramref name="model"/> with the optimizer settings and layer drop of <paramref name="options"/>.</summary>
+    /// <summary>Fine-tunes <paramref name="model"/> with the optimizer settings, layer-wise rates and layer drop of <paramref name="options"/>.</summary>
     public ClassificationObjective(BertForSequenceClassification model, BertTokenizer tokenizer, TrainingOptions options)
     {
         _model = model;
@@ -23,7 +23,8 @@ public sealed class ClassificationObjective : ITrainingObjective
         _acts = new BertTrainingActivations(model.Config);
         _layerDrop = options.LayerDrop > 0 ? new LayerDropHook(options.LayerDrop) : null;
         Groups = [new ParameterGroup("model", model.Parameters,
-            new AdamWOptions(options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay), Checkpoints.ModelFolder.WeightsFileName)];
+            new AdamWOptions(options.LearningRate, options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay), Checkpoints.ModelFolder.WeightsFileName,
+            LayerwiseLearningRate.Scales(model.Config.NumHiddenLayers, options.LayerLrDecay))];
     }
 
     /// <inheritdoc/>

@@ -28,7 +28,8 @@ public interface ITrainingObjective
 /// <param name="Parameters">The parameters.</param>
 /// <param name="Optimizer">AdamW settings; <see cref="AdamWOptions.LearningRate"/> is the peak the schedule scales.</param>
 /// <param name="FileName">The weights file of the group inside a model folder (read back when resuming).</param>
-public sealed record ParameterGroup(string Name, ParameterSet Parameters, AdamWOptions Optimizer, string FileName);
+/// <param name="LearningRateScale">Given a parameter key, the multiplier of the group's scheduled rate (e.g. <see cref="LayerwiseLearningRate.Scales"/>); null: 1 everywhere.</param>
+public sealed record ParameterGroup(string Name, ParameterSet Parameters, AdamWOptions Optimizer, string FileName, Func<string, double>? LearningRateScale = null);
 
 /// <summary>What one forward and backward pass reports.</summary>
 /// <param name="Loss">The loss that was differentiated.</param>

@@ -149,7 +149,7 @@ public sealed class Trainer
         if (o.EarlyStoppingPatience is not null && mainMetric is null) throw new ArgumentException("early stopping needs a main metric to watch");
         var groups = _objective.Groups;
         var grads = groups.Select(g => g.Parameters.CreateLike()).ToArray();
-        var optimizers = groups.Select((g, i) => new AdamW(g.Parameters, grads[i], g.Optimizer)).ToArray();
+        var optimizers = groups.Select((g, i) => new AdamW(g.Parameters, grads[i], g.Optimizer, learningRateScale: g.LearningRateScale)).ToArray();
         int total = TotalSteps(train.Count);
         var schedule = LearningRateSchedule.Create(o.Schedule, total, o.WarmupSteps, o.WarmupRatio);
         Directory.CreateDirectory(outputDir);

@@ -22,6 +22,12 @@ public sealed record TrainingOptions
     public double? WarmupRatio { get; init; }
     /// <summary><c>--weight-decay</c>: decoupled decay, not applied to biases and LayerNorm weights.</summary>
     public double WeightDecay { get; init; }
+    /// <summary>
+    /// <c>--layer-lr-decay</c>: layer-wise learning-rate decay <c>d</c> in (0, 1] (<see cref="LayerwiseLearningRate"/>):
+    /// encoder layer <c>i</c> of <c>L</c> trains at <c>lr · d^(L - i)</c>, the embeddings at <c>lr · d^(L + 1)</c>, the
+    /// pooler and classifier at <c>lr</c>. 1 (the default) gives every parameter the same rate.
+    /// </summary>
+    public double LayerLrDecay { get; init; } = 1;
     /// <summary><c>--adam-beta1</c>.</summary>
     public double AdamBeta1 { get; init; } = 0.9;
     /// <summary><c>--adam-beta2</c>.</summary>
@@ -90,6 +96,7 @@ public sealed record TrainingOptions
         Require(WarmupSteps is null or >= 0, "--warmup-steps", WarmupSteps, "must not be negative");
         Require(WarmupRatio is null or (>= 0 and <= 1), "--warmup-ratio", WarmupRatio, "must be in [0, 1]");
         Require(WeightDecay >= 0, "--weight-decay", WeightDecay, "must not be negative");
+        Require(LayerLrDecay is > 0 and <= 1, "--layer-lr-decay", LayerLrDecay, "must be in (0, 1]");
         Require(AdamBeta1 is >= 0 and < 1, "--adam-beta1", AdamBeta1, "must be in [0, 1)");
         Require(AdamBeta2 is >= 0 and < 1, "--adam-beta2", AdamBeta2, "must be in [0, 1)");
         Require(AdamEpsilon > 0, "--adam-epsilon", AdamEpsilon, "must be positive");

@@ -33,9 +33,10 @@ public class AdamWTests
 
     /// <summary>
     /// A separate double-precision AdamW in the textbook form (bias-corrected moments m_hat, v_hat;
-    /// p -= lr * m_hat / (sqrt(v_hat) + eps)), which equals PyTorch's step_size / denom arrangement.
+    /// p -= lr * m_hat / (sqrt(v_hat) + eps)), which equals PyTorch's step_size / denom arrangement; element i's rate is
+    /// lr * scale[i] when a scale is given.
     /// </summary>
-    private sealed class TextbookAdamW(double[] p, bool[] decayed, bool[] trainable, double beta1, double beta2, double eps, double wd)
+    private sealed class TextbookAdamW(double[] p, bool[] decayed, bool[] trainable, double beta1, double beta2, double eps, double wd, double[]? scale = null)
     {
         public readonly double[] P = p;
         public readonly double[] M = new double[p.Length];
@@ -48,12 +49,13 @@ public class AdamWTests
             for (int i = 0; i < P.Length; i++)
             {
                 if (!trainable[i]) continue;
-                if (decayed[i]) P[i] -= lr * wd * P[i];
+                double rate = lr * (scale?[i] ?? 1);
+                if (decayed[i]) P[i] -= rate * wd * P[i];
                 M[i] = beta1 * M[i] + (1 - beta1) * g[i];
                 V[i] = beta2 * V[i] + (1 - beta2) * g[i] * (double)g[i];
                 double mHat = M[i] / (1 - Math.Pow(beta1, _t));
                 double vHat = V[i] / (1 - Math.Pow(beta2, _t));
-                P[i] -= lr * mHat / (Math.Sqrt(vHat) + eps);
+                P[i] -= rate * mHat / (Math.Sqrt(vHat) + eps);
             }
         }
     }
@@ -124,6 +126,47 @@ public class AdamWTests
             KernelAssert.Close(ToFloat(reference.V), adam.SecondMoment.Data, 1e-9, 1e-6, $"v after step {s + 1}");
         }
         Assert.Equal(3, p.Version);
+    }
+
+    [Fact]
+    public void Layerwise_rates_match_a_textbook_AdamW_with_each_parameter_at_its_own_rate()
+    {
+        // One encoder layer, decay 0.5: the embeddings train at lr / 4, layer 0 at lr / 2, the classifier at lr;
+        // weight decay uses the same scaled rate (PyTorch: one parameter group per rate).
+        var p = Tiny();
+        var g = p.CreateLike();
+        var options = new AdamWOptions(LearningRate: 0.02, WeightDecay: 0.1);
+        var scales = LayerwiseLearningRate.Scales(numLayers: 1, decay: 0.5)!;
+        var adam = new AdamW(p, g, options, learningRateScale: scales);
+        var scale = new double[p.Data.Length];
+        foreach (var info in p.Parameters)
+            scale.AsSpan((int)info.Offset, info.Length).Fill(info.Name.StartsWith("bert.embeddings.", StringComparison.Ordinal) ? 0.25 : info.Name.StartsWith("bert.encoder.layer.0.", StringComparison.Ordinal) ? 0.5 : 1);
+        var reference = new TextbookAdamW(ToDouble(p.Data), PerElement(p, WeightDecayGrouping.IsDecayed), PerElement(p, _ => true),
+            options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay, scale);
+        double[] rates = [0.02, 0.05, 0.01];
+        for (int s = 0; s < rates.Length; s++)
+        {
+            FillGradients(g, s + 1);
+            adam.Step(rates[s]);
+            reference.Step(g.Data, rates[s]);
+            KernelAssert.Close(ToFloat(reference.P), p.Data, 1e-6, 1e-6, $"parameters after step {s + 1}");
+        }
+        // The first step alone moves each parameter by about its own rate: 0.02 * scale (checked on a fresh optimizer).
+        var fresh = Tiny();
+        float[] before = (float[])fresh.Data.Clone();
+        FillGradients(g, 1);
+        new AdamW(fresh, g, new AdamWOptions(LearningRate: 0.02), learningRateScale: scales).Step();
+        for (int i = 0; i < before.Length; i++)
+            Assert.True(Math.Abs(Math.Abs(fresh.Data[i] - before[i]) - 0.02 * scale[i]) <= 1e-6, $"element {i}: moved {fresh.Data[i] - before[i]}, scale {scale[i]}");
+    }
+
+    [Fact]
+    public void A_learning_rate_scale_that_is_not_positive_and_finite_is_rejected_with_the_key()
+    {
+        var p = Tiny();
+        var error = Assert.Throws<ArgumentException>(() => new AdamW(p, p.CreateLike(), new AdamWOptions(0.01), learningRateScale: name => name == "classifier.bias" ? double.NaN : 1));
+        Assert.Contains("classifier.bias", error.Message);
+        Assert.Throws<ArgumentException>(() => new AdamW(p, p.CreateLike(), new AdamWOptions(0.01), learningRateScale: _ => 0));
     }
 
     [Fact]
