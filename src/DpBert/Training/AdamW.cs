@@ -102,7 +102,7 @@ public sealed class AdamW
         public override void Execute(int index)
         {
             var r = _optimizer._chunks[index];
-            // The rate of this chunk's parameter group, rounded as PyTorch rounds a group's Python-float scalars.
+            // The rate of this chunk's parameter group: the step's rate times its scale, in double, as the coefficients are computed.
             double rate = _learningRate * r.Scale;
             var c = AdamWStepCoefficients.For(_optimizer.Options, rate, _optimizer.StepCount);
             float decay = r.Decay ? (float)(1 - rate * _optimizer.Options.WeightDecay) : 1f;
