@@ -160,16 +160,26 @@ public class RowKernelTests
         }
     }
 
-    [Fact]
-    public void Row_kernels_split_over_threads_match_serial_results()
+    [Theory]
+    [InlineData(3, 384)]     // 1,152 floats: one task
+    [InlineData(47, 384)]    // 18,048: split across the pool
+    [InlineData(129, 384)]   // rows not a multiple of the tasks
+    [InlineData(200, 768)]
+    [InlineData(128, 1536)]
+    public void Row_kernels_split_over_threads_match_serial_results(int rows, int c)
     {
-        const int rows = 200, c = 768;
-        var x = KernelAssert.Random(rows * c, 9, 4f);
+        var x = KernelAssert.Random(rows * c, 9 + rows, 4f);
         var p = KernelAssert.Random(2 * c, 10);
         var serial = (float[])x.Clone();
         var parallel = (float[])x.Clone();
         LayerNorm.Forward(serial, default, default, serial, p.AsSpan(0, c), p.AsSpan(c, c), rows, c, 1e-12f);
         RowKernels.LayerNorm(parallel, p, 0, c, rows, c, 1e-12f);
+        Assert.Equal(serial, parallel);
+
+        serial = (float[])x.Clone();
+        parallel = (float[])x.Clone();
+        Gelu.Forward(serial, serial);
+        RowKernels.Gelu(parallel, c, rows, c);
         Assert.Equal(serial, parallel);
     }
 }
