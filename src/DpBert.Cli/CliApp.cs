@@ -31,6 +31,7 @@ public static class CliApp
             ExitsCommand.Create(),
             OracleCommand.Create(),
             StaticCommand.Create(),
+            AverageCommand.Create(),
             EvaluateCommand.Create(),
             TradeoffCommand.Create(),
             SeedsCommand.Create(),
