@@ -45,6 +45,8 @@ internal static class AverageCommand
             if (parse.GetValue(maxSeq) <= 0) throw new CliInputException($"--max-seq-length {parse.GetValue(maxSeq)}: give a positive number of tokens");
             if (parse.GetValue(batch) <= 0) throw new CliInputException($"--batch-size {parse.GetValue(batch)}: give a positive number of rows");
 
+            OutputPaths.Folder(parse.GetValue(output)!, "--output");
+            foreach (string folder in folders) OutputPaths.NotTheModel(parse.GetValue(output)!, folder);
             var loaded = new List<LoadedModel>();
             foreach (string folder in folders)
             {

@@ -17,7 +17,7 @@ public static class CliApp
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Parses <paramref name="args"/>, runs the command and returns the exit code (0 success, 1 failure, 2 usage).</summary>
+    /// <summary>Parses <paramref name="args"/>, runs the command and returns the exit code (0 success, 1 failure, 2 usage, 130 stopped by Ctrl-C).</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("dpbert: BERT inference in .NET with DPBERT dynamic layer planning.")
@@ -49,12 +49,25 @@ public static class CliApp
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or NotSupportedException or HttpRequestException or CliInputException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException or NotSupportedException or HttpRequestException or FormatException or CliInputException)
         {
             // Expected failures (a missing file, a malformed input, a bad value) get one clear line, no stack trace.
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {OneLine(e)}");
             return 1;
         }
+    }
+
+    /// <summary>The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it), so that <c>finetune &amp;&amp; plan</c> stops there too.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>The message on one line, without .NET's parameter-name suffix and "Actual value was" line.</summary>
+    internal static string OneLine(Exception e)
+    {
+        string message = e.Message;
+        if (e is ArgumentException { ParamName: { } name }) message = message.Replace($" (Parameter '{name}')", "");
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => !line.StartsWith("Actual value was", StringComparison.Ordinal));
+        return string.Join(" ", lines);
     }
 }
 

@@ -55,12 +55,15 @@ internal static class DownloadCommand
         var command = new Command("model", "Download a model's config, tokenizer and weights into the Hugging Face cache; prints its folder.") { id, revision, cacheDir, endpoint };
         command.SetAction(parse =>
         {
+            string repo = parse.GetValue(id)!;
+            if (Directory.Exists(repo))
+                throw new CliInputException($"{repo}: is a local folder; download model takes a Hugging Face model id (a folder is used as it is by --model)");
             var hub = HubOptions.FromEnvironment();
             if (parse.GetValue(cacheDir) is { } cache) hub = hub with { CacheDirectory = Path.GetFullPath(cache) };
             if (parse.GetValue(endpoint) is { } url) hub = hub with { Endpoint = url.TrimEnd('/') };
             var progress = new DownloadProgressLine(parse.InvocationConfiguration.Error);
             string folder;
-            try { folder = ModelSource.ResolveFolder(parse.GetValue(id)!, hub, progress, parse.GetValue(revision)!); }
+            try { folder = ModelSource.ResolveFolder(repo, hub, progress, parse.GetValue(revision)!); }
             finally { progress.Finish(); }
             parse.InvocationConfiguration.Output.WriteLine(folder);
             return 0;

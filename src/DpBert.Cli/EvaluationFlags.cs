@@ -64,7 +64,7 @@ internal sealed class EvaluationFlags
         MetricFunction metrics = (d, p) => FinetuneCommand.Metrics(task, sets.EvalSplit, d, p);
         // Results of another precision go beside the fp32 ones, not over them.
         string defaultOutput = Path.Combine(modelDir, precision == InferencePrecision.Float32 ? "evaluation" : "evaluation-" + precision.Name());
-        return new Context(task, modelDir, parse.GetValue(Output) ?? defaultOutput, sets.Eval, sets.EvalSplit,
+        return new Context(task, modelDir, OutputPaths.Folder(parse.GetValue(Output) ?? defaultOutput, "--output"), sets.Eval, sets.EvalSplit,
             new FullDepthClassifier(full.Model), classifiers, latency, metrics);
     }
 }

@@ -50,7 +50,8 @@ internal static class ExitsCommand
             };
             options.Validate();
             string modelDir = parse.GetValue(model)!;
-            string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, EarlyExitFolder.MethodName(kind));
+            string outputDir = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine(modelDir, EarlyExitFolder.MethodName(kind)), "--output");
+            OutputPaths.NotTheModel(outputDir, modelDir);
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
             var trainer = new ExitHeadTrainer(loaded.Model, loaded.Tokenizer, kind, options);
             var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval), heldOut: heldOut.Read(parse));

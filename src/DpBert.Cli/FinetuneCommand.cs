@@ -39,7 +39,7 @@ internal static class FinetuneCommand
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
             if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");
-            string outputDir = parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name);
+            string outputDir = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name), "--output");
             string? data = parse.GetValue(dataDir);
             var held = heldOut.Read(parse);
             var files = new TaskFiles(glueTask, data, parse.GetValue(trainFile), parse.GetValue(validationFile));
@@ -49,6 +49,7 @@ internal static class FinetuneCommand
             {
                 (train, eval) = held.Split(files.Train(null));
                 train = train.FirstRows(options.MaxTrainSamples ?? int.MaxValue);
+                eval = eval.FirstRows(options.MaxEvalSamples ?? int.MaxValue);
             }
             else
             {
@@ -61,6 +62,15 @@ internal static class FinetuneCommand
             try { init = ModelInitialization.ForSequenceClassification(parse.GetValue(model)!, labelNames, parse.GetValue(vocab) ?? DefaultPaths.UncasedVocabulary(), options, progress: downloads, status: downloads); }
             finally { downloads.Finish(); }
             foreach (string note in init.Notes) stderr.WriteLine(note);
+            int positions = init.Model.Config.MaxPositionEmbeddings;
+            if (options.MaxSeqLength > positions)
+            {
+                // As run_glue.py does (min of max_seq_length and the tokenizer's model_max_length), with a note.
+                stderr.WriteLine($"--max-seq-length {options.MaxSeqLength} is more than the model's {positions} positions (max_position_embeddings): using {positions}");
+                options = options with { MaxSeqLength = positions };
+            }
+            if (parse.GetValue(resume) is null && File.Exists(Path.Combine(outputDir, Checkpoints.ModelFolder.WeightsFileName)))
+                stderr.WriteLine($"note: {outputDir} already holds a model; this run replaces it when it saves its first checkpoint");
             stderr.WriteLine($"{glueTask.Name}: {train.Count:N0} training rows from {train.FilePath}, {eval.Count:N0} evaluation rows from {eval.FilePath}");
             var trainSet = new EncodedDataset(ToExamples(train), init.Tokenizer, options.MaxSeqLength);
             var evalSet = new EncodedDataset(ToExamples(eval), init.Tokenizer, options.MaxSeqLength);
@@ -94,7 +104,7 @@ internal static class FinetuneCommand
             }
             WriteSummary(stdout, glueTask, evalSplit, result, extra);
             if (result.Cancelled) stderr.WriteLine($"stopped early; resume with: --resume-from-checkpoint {Path.Combine(outputDir, "checkpoint")}");
-            return 0;
+            return result.Cancelled ? CliApp.Interrupted : 0;
         });
         return command;
     }

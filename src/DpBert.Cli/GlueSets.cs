@@ -21,8 +21,12 @@ internal sealed record GlueSets(EncodedDataset Train, EncodedDataset Eval, strin
     public static GlueSets Load(GlueTask task, BertTokenizer tokenizer, string? dataDir, int maxSeqLength, int? maxTrain, int? maxEval,
         bool withTrain = true, HeldOutChoice? heldOut = null, string? evalSplit = null)
     {
+        if (maxTrain is < 1) throw new CliInputException($"--max-train-samples {maxTrain}: must be at least 1");
+        if (maxEval is < 1) throw new CliInputException($"--max-eval-samples {maxEval}: must be at least 1");
         heldOut ??= HeldOutChoice.None;
         string split = evalSplit ?? (heldOut.Count > 0 ? HeldOutSplit : task.EvaluationSplits[0]);
+        if (split.StartsWith("test", StringComparison.Ordinal))
+            throw new CliInputException($"--split {split}: GLUE's test files have no labels to score against; use {string.Join(", ", task.EvaluationSplits)}, heldout (with --held-out N) or train");
         if (split == HeldOutSplit && heldOut.Count <= 0) throw new CliInputException("--split heldout needs --held-out N (the number of training rows set aside)");
         GlueDataset? trainRows = null, heldOutRows = null;
         if (withTrain || split is HeldOutSplit or "train")
@@ -37,6 +41,7 @@ internal sealed record GlueSets(EncodedDataset Train, EncodedDataset Eval, strin
             _ => GlueDataset.Load(task, split, dataDir),
         };
         var eval = Encode(evalRows, tokenizer, maxSeqLength, maxEval);
+        if (eval.Count == 0) throw new CliInputException($"{task.Name} {split}: no rows to evaluate on ({evalRows.FilePath})");
         var train = withTrain ? Encode(trainRows!, tokenizer, maxSeqLength, maxTrain) : new EncodedDataset([], tokenizer, maxSeqLength);
         return new GlueSets(train, eval, split);
     }

@@ -59,6 +59,6 @@ internal sealed record HeldOutChoice(int Count, HeldOutRows Rows)
     public (GlueDataset Training, GlueDataset HeldOut) Split(GlueDataset all)
     {
         try { return all.SplitHeldOut(Count, rows: Rows); }
-        catch (ArgumentException e) { throw new CliInputException(e.ParamName is { } name ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message); }
+        catch (ArgumentException e) { throw new CliInputException(CliApp.OneLine(e)); }
     }
 }

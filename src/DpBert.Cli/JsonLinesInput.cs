@@ -48,8 +48,15 @@ internal static class JsonLinesInput
         }
     }
 
-    private static string StringValue(JsonProperty property, string path, int lineNumber) =>
-        property.Value.ValueKind == JsonValueKind.String
-            ? property.Value.GetString()!
-            : throw new CliInputException($"{path}:{lineNumber}: \"{property.Name}\" must be a string, got {property.Value.ValueKind}");
+    private static string StringValue(JsonProperty property, string path, int lineNumber)
+    {
+        if (property.Value.ValueKind != JsonValueKind.String)
+            throw new CliInputException($"{path}:{lineNumber}: \"{property.Name}\" must be a string, got {property.Value.ValueKind}");
+        try { return property.Value.GetString()!; }
+        catch (InvalidOperationException e)
+        {
+            // A lone surrogate escape (e.g. "\ud800") is valid JSON syntax but not a UTF-16 string.
+            throw new CliInputException($"{path}:{lineNumber}: \"{property.Name}\" is not valid UTF-16 text ({e.Message})");
+        }
+    }
 }

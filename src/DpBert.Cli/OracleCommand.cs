@@ -40,7 +40,11 @@ internal static class OracleCommand
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var glueTask = GlueTask.FromName(parse.GetValue(task)!);
+            if (parse.GetValue(batch) < 1) throw new CliInputException($"--batch-size {parse.GetValue(batch)}: must be at least 1");
+            if (parse.GetValue(maxSeq) < 2) throw new CliInputException($"--max-seq-length {parse.GetValue(maxSeq)}: must be at least 2 ([CLS] and [SEP])");
+            if (!(parse.GetValue(margin) >= 0) || double.IsInfinity(parse.GetValue(margin))) throw new CliInputException($"--margin {parse.GetValue(margin)}: must be a finite number >= 0");
             string modelDir = parse.GetValue(model)!;
+            string folder = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine(modelDir, OracleMethod.Instance.DefaultFolderName), "--output");
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
             var sets = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), parse.GetValue(maxSeq), null, parse.GetValue(maxEval),
                 withTrain: false, heldOut: heldOut.Read(parse), evalSplit: parse.GetValue(split));
@@ -49,10 +53,9 @@ internal static class OracleCommand
             var progress = new ProgressLine(stderr, data.Count, "searched");
             OraclePlans oracle;
             try { oracle = OraclePlans.Search(loaded.Model, data, parse.GetValue(k), parse.GetValue(batch), parse.GetValue(tolerance), progress, parse.GetValue(margin)); }
-            catch (ArgumentOutOfRangeException e) { throw new CliInputException($"--margin: {e.Message}"); }
+            catch (ArgumentOutOfRangeException e) { throw new CliInputException(CliApp.OneLine(e)); }
             finally { progress.Finish(); }
 
-            string folder = parse.GetValue(output) ?? Path.Combine(modelDir, OracleMethod.Instance.DefaultFolderName);
             Directory.CreateDirectory(folder);
             OracleMethod.WritePlans(Path.Combine(folder, OracleMethod.PlansFileName), Enumerable.Range(0, data.Count).Select(i => data.TokenIds(i).ToArray()).ToList(), oracle.Plans);
             var confidence = FullConfidence(loaded, data, parse.GetValue(batch));

@@ -74,7 +74,8 @@ internal static class PlanCommand
             var (torchSharp, device) = engine.Read(parse);
             if (torchSharp) RefuseOnTorchSharp(options);
             string modelDir = parse.GetValue(model)!;
-            string outputDir = parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert");
+            string outputDir = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert"), "--output");
+            OutputPaths.NotTheModel(outputDir, modelDir);
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
             var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval),
                 heldOut: heldOut.Read(parse));
@@ -122,11 +123,12 @@ internal static class PlanCommand
             finally { Console.CancelKeyPress -= onCancel; printer.EndBar(); }
             var c = CultureInfo.InvariantCulture;
             stdout.WriteLine();
-            stdout.WriteLine($"{glueTask.Name} planner trained: {result.Steps} steps, training time {result.TrainingTime:hh\\:mm\\:ss}");
+            bool stopped = cancel.IsCancellationRequested;
+            stdout.WriteLine($"{glueTask.Name} planner {(stopped ? "stopped" : "trained")}: {result.Steps} steps, training time {result.TrainingTime:hh\\:mm\\:ss}");
             if (result.FinalMetrics is { } m)
                 stdout.WriteLine($"{data.EvalSplit} at theta {options.EvalTheta.ToString(c)}: {string.Join("  ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("F4", c)}"))}");
             stdout.WriteLine($"dpbert model: {result.OutputDir}");
-            return 0;
+            return stopped ? CliApp.Interrupted : 0;
         });
         return command;
     }

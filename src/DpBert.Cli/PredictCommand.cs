@@ -53,30 +53,41 @@ internal static class PredictCommand
             {
                 var inputs = JsonLinesInput.Read(inputPath);
                 var progress = new ProgressLine(error, inputs.Count, "classified");
-                foreach (var p in classifier.Predict(inputs, batch, progress)) output.WriteLine(ToJson(p));
+                foreach (var p in classifier.Predict(inputs, batch, progress)) output.WriteLine(ToJson(p, classifier.Model.IsRegression));
                 progress.Finish();
                 return 0;
             }
             var prediction = classifier.Predict(texts[0], texts.Length > 1 ? texts[1] : null);
-            if (parse.GetValue(json)) output.WriteLine(ToJson(prediction));
+            if (parse.GetValue(json)) output.WriteLine(ToJson(prediction, classifier.Model.IsRegression));
             else WriteHuman(output, classifier, prediction, loadMs);
             return 0;
         });
         return command;
     }
 
-    private static string ToJson(Prediction p) => JsonSerializer.Serialize(new
-    {
-        text = p.Input.Text,
-        text_pair = p.Input.TextPair,
-        label = p.Label,
-        label_id = p.LabelId,
-        logits = p.Logits,
-        probabilities = p.Probabilities,
-        tokens = p.Tokens,
-        input_ids = p.InputIds,
-        time_ms = Math.Round(p.Milliseconds, 3),
-    }, CliApp.Json);
+    // A regression model (STS-B) has one output, its score: no label and no probabilities.
+    private static string ToJson(Prediction p, bool regression) => regression
+        ? JsonSerializer.Serialize(new
+        {
+            text = p.Input.Text,
+            text_pair = p.Input.TextPair,
+            score = p.Logits[0],
+            tokens = p.Tokens,
+            input_ids = p.InputIds,
+            time_ms = Math.Round(p.Milliseconds, 3),
+        }, CliApp.Json)
+        : JsonSerializer.Serialize(new
+        {
+            text = p.Input.Text,
+            text_pair = p.Input.TextPair,
+            label = p.Label,
+            label_id = p.LabelId,
+            logits = p.Logits,
+            probabilities = p.Probabilities,
+            tokens = p.Tokens,
+            input_ids = p.InputIds,
+            time_ms = Math.Round(p.Milliseconds, 3),
+        }, CliApp.Json);
 
     private static void WriteHuman(TextWriter output, TextClassifier classifier, Prediction p, double loadMs)
     {

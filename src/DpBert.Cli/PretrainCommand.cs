@@ -39,7 +39,12 @@ internal static class PretrainCommand
             var tokenizer = BertTokenizer.FromVocabFile(vocabPath);
             string corpusName = parse.GetValue(corpus)!;
             var sentences = corpusName == "glue" ? TextCorpus.GlueTrainingSentences(parse.GetValue(dataDir)) : TextCorpus.ReadLines(corpusName);
-            if (parse.GetValue(maxSentences) is int n) sentences = sentences.Take(n).ToList();
+            if (parse.GetValue(maxSentences) is int n)
+            {
+                if (n < 1) throw new CliInputException($"--max-train-samples {n}: must be at least 1");
+                sentences = sentences.Take(n).ToList();
+            }
+            if (sentences.Count == 0) throw new CliInputException($"--corpus {corpusName}: no sentences to train on");
             var options = new PretrainingOptions
             {
                 MaxSteps = parse.GetValue(maxSteps), NumTrainEpochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch),
@@ -59,7 +64,7 @@ internal static class PretrainCommand
             finally { Console.CancelKeyPress -= onCancel; printer.EndBar(); }
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"pre-training {(result.Cancelled ? "stopped" : "finished")}: {result.Steps} steps, mean MLM loss {result.TrainLoss:F4}, {result.TrainingTime:hh\\:mm\\:ss}, {result.TokensPerSecond:N0} tokens/s; model: {result.OutputDir}"));
-            return 0;
+            return result.Cancelled ? CliApp.Interrupted : 0;
         });
         return command;
     }

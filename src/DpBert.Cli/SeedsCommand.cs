@@ -30,12 +30,17 @@ internal static class SeedsCommand
             var stdout = parse.InvocationConfiguration.Output;
             var depths = parse.GetValue(staticDepths) is { } d ? ParseList(d, "--static-depths").ToHashSet() : null;
             var devSweeps = Load(parse.GetValue(dev)!, depths);
+            SameTask(devSweeps, "--dev");
+            string compared = parse.GetValue(method)!;
+            if (!devSweeps.Any(sweep => sweep.Points.Any(p => p.Method == compared)))
+                throw new CliInputException($"--method {compared}: no point of that method in the --dev sweeps (they hold {string.Join(", ", devSweeps.SelectMany(sw => sw.Points).Select(p => p.Method).Distinct())})");
             var fractions = ParseList(parse.GetValue(keep)!, "--keep");
             if (fractions.Any(f => !(f > 0 && f <= 1))) throw new CliInputException($"--keep {parse.GetValue(keep)}: every fraction must be in (0, 1]");
             var c = CultureInfo.InvariantCulture;
             if (parse.GetValue(heldOut) is { } h)
             {
                 var heldOutSweeps = Load(h, depths);
+                SameTask([.. devSweeps, .. heldOutSweeps], "--heldout and --dev");
                 if (heldOutSweeps.Count != devSweeps.Count)
                     throw new CliInputException($"--heldout has {heldOutSweeps.Count} sweeps and --dev {devSweeps.Count}: give one of each per seed, in the same order");
                 var seeds = heldOutSweeps.Zip(devSweeps).ToList();
@@ -101,6 +106,15 @@ internal static class SeedsCommand
         catch (InvalidDataException e) { throw new CliInputException(e.Message); }
         return depths is null ? sweep : sweep with { Points = sweep.Points.Where(p => p.Method != Methods.StaticDepthMethod.Instance.Name || p.KnobValue is { } k && depths.Contains(k)).ToList() };
     }).ToList();
+
+    // Sweeps of different tasks or metrics cannot be averaged.
+    private static void SameTask(List<TradeoffResult> sweeps, string option)
+    {
+        if (sweeps.Count == 0) throw new CliInputException($"{option}: no sweeps given");
+        var first = sweeps[0];
+        if (sweeps.FirstOrDefault(s => s.Task != first.Task || s.MetricName != first.MetricName) is { } other)
+            throw new CliInputException($"{option}: the sweeps are of different tasks or metrics ({first.Task} {first.MetricName} and {other.Task} {other.MetricName}); give one task's sweeps");
+    }
 
     private static List<double> ParseList(string text, string option) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t =>
         double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : throw new CliInputException($"{option}: \"{t}\" is not a number")).ToList();

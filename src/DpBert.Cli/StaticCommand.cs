@@ -42,7 +42,7 @@ internal static class StaticCommand
             var list = ParseDepths(parse.GetValue(depths)!, full.Config.NumHiddenLayers);
             var sets = GlueSets.Load(glueTask, full.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, options.MaxTrainSamples, options.MaxEvalSamples,
                 heldOut: heldOut.Read(parse));
-            string folder = parse.GetValue(output) ?? Path.Combine(modelDir, StaticDepthMethod.Instance.DefaultFolderName);
+            string folder = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine(modelDir, StaticDepthMethod.Instance.DefaultFolderName), "--output");
             var c = CultureInfo.InvariantCulture;
             foreach (int depth in list)
             {

@@ -27,6 +27,7 @@ internal static class TradeoffCommand
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(html) is { } page) OutputPaths.File(page, "--html");
             var ctx = flags.Read(parse, stderr);
             var grids = new Dictionary<AdaptiveMethod, Option<string?>>
             {

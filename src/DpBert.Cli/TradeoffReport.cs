@@ -13,7 +13,14 @@ internal static class TradeoffReport
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string page = PlotlyHtml.Page(PlotlyCharts.Tradeoff(tradeoff), $"{tradeoff.Task}: {tradeoff.MetricName} against latency");
         string temp = full + ".tmp";
-        File.WriteAllText(temp, page);
-        File.Move(temp, full, overwrite: true);
+        try
+        {
+            File.WriteAllText(temp, page);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
     }
 }

@@ -72,13 +72,12 @@ public sealed class TorchSharpPlannerTrainer
 
         Directory.CreateDirectory(outputDir);
         string logPath = Path.Combine(outputDir, TrainingLog.FileName);
-        if (File.Exists(logPath)) File.Delete(logPath);
         IReadOnlyDictionary<string, double>? lastMetrics = null;
         int globalStep = 0, batchesPerEpoch = (train.Count + o.BatchSize - 1) / o.BatchSize;
         var clock = Stopwatch.StartNew();
         var trainingTime = new Stopwatch();
         long examples = 0, tokens = 0;
-        using (var log = new TrainingLog(logPath))
+        using (var log = new TrainingLog(logPath, replace: true))
         {
             for (int epoch = 0; globalStep < total && !cancellation.IsCancellationRequested; epoch++)
             {

@@ -50,7 +50,6 @@ public sealed class TorchSharpTrainer
         var schedule = LearningRateSchedule.Create(o.LrSchedulerType, total, o.WarmupSteps, o.WarmupRatio);
         Directory.CreateDirectory(outputDir);
         string logPath = Path.Combine(outputDir, TrainingLog.FileName), bestDir = Path.Combine(outputDir, "best");
-        if (File.Exists(logPath)) File.Delete(logPath);
         int batchSize = o.PerDeviceTrainBatchSize, accumulation = o.GradientAccumulationSteps;
         int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;
         var clock = Stopwatch.StartNew();
@@ -61,7 +60,7 @@ public sealed class TorchSharpTrainer
         IReadOnlyDictionary<string, double>? bestMetrics = null, lastMetrics = null;
         bool cancelled = false, earlyStopped = false;
 
-        using var log = new TrainingLog(logPath);
+        using var log = new TrainingLog(logPath, replace: true);
         bool EvaluateAndKeepBest(double epoch)
         {
             if (eval is null) return false;

@@ -50,7 +50,7 @@ public sealed record BertBatch(int[] InputIds, int[] TokenTypeIds, int[] Attenti
         if (InputIds.Length != n || TokenTypeIds.Length != n || AttentionMask.Length != n)
             throw new ArgumentException($"batch arrays must hold B*S = {n} values (input_ids {InputIds.Length}, token_type_ids {TokenTypeIds.Length}, attention_mask {AttentionMask.Length})");
         if (SequenceLength > config.MaxPositionEmbeddings)
-            throw new ArgumentException($"sequence length {SequenceLength} exceeds the model's max_position_embeddings {config.MaxPositionEmbeddings}; truncate the input (e.g. --max-length {config.MaxPositionEmbeddings})");
+            throw new ArgumentException($"sequence length {SequenceLength} exceeds the model's max_position_embeddings {config.MaxPositionEmbeddings}; truncate the input to at most {config.MaxPositionEmbeddings} tokens (the command line's --max-length or --max-seq-length)");
         for (int i = 0; i < n; i++)
         {
             if ((uint)InputIds[i] >= (uint)config.VocabSize)

@@ -81,8 +81,10 @@ public sealed class HubClient : IDisposable
             ?? throw new FileNotFoundException($"{repoId}: the repository has no file {fileName} at revision {revision}", fileName);
 
     /// <summary>The URL a file resolves at: <c>{endpoint}/{repo}/resolve/{revision}/{file}</c>, each part escaped.</summary>
+    /// <exception cref="ArgumentException">The endpoint is not an absolute http(s) URL.</exception>
     public Uri ResolveUrl(string repoId, string fileName, string revision = "main") =>
-        new($"{Options.Endpoint.TrimEnd('/')}/{repoId}/resolve/{Uri.EscapeDataString(revision)}/{string.Join('/', fileName.Split('/').Select(Uri.EscapeDataString))}");
+        Url.Absolute($"{Options.Endpoint.TrimEnd('/')}/{repoId}/resolve/{Uri.EscapeDataString(revision)}/{string.Join('/', fileName.Split('/').Select(Uri.EscapeDataString))}",
+            $"hub endpoint \"{Options.Endpoint}\" (--endpoint, or HF_ENDPOINT)");
 
     /// <summary>Releases the HTTP connections.</summary>
     public void Dispose() => _http.Dispose();

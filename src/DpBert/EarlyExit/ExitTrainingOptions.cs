@@ -36,6 +36,7 @@ public sealed record ExitTrainingOptions
     {
         if (!(HeadLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(HeadLearningRate), $"--head-learning-rate {HeadLearningRate} must be positive");
         if (!(BackboneLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(BackboneLearningRate), $"--backbone-learning-rate {BackboneLearningRate} must be >= 0");
+        if (MaxSteps is not -1 and < 1) throw new ArgumentOutOfRangeException(nameof(MaxSteps), $"--max-steps {MaxSteps} must be positive, or -1 for epochs");
         if (MaxSteps <= 0 && !(NumTrainEpochs > 0)) throw new ArgumentOutOfRangeException(nameof(NumTrainEpochs), $"--num-train-epochs {NumTrainEpochs} must be positive");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"--per-device-train-batch-size {BatchSize} must be >= 1");
         if (MaxSeqLength < 2) throw new ArgumentOutOfRangeException(nameof(MaxSeqLength), $"--max-seq-length {MaxSeqLength} must be >= 2");

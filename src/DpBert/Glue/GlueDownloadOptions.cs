@@ -31,8 +31,9 @@ public sealed record GlueDownloadOptions
     public bool Force { get; init; }
 
     /// <summary>The URL of a downloaded file: under <see cref="BaseUrl"/> when given, else its official place.</summary>
+    /// <exception cref="ArgumentException"><see cref="BaseUrl"/> is not an absolute http(s) URL.</exception>
     internal Uri UrlOf(string fileName) => BaseUrl is { } mirror
-        ? new Uri($"{mirror.TrimEnd('/')}/{Uri.EscapeDataString(fileName)}")
+        ? Checkpoints.Url.Absolute($"{mirror.TrimEnd('/')}/{Uri.EscapeDataString(fileName)}", $"GLUE base URL \"{mirror}\"")
         : new Uri(fileName switch
         {
             GlueArchives.MrpcTrainFile or GlueArchives.MrpcTestFile => $"{OfficialMrpcBase}/{fileName}",

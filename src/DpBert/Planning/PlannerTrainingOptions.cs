@@ -98,6 +98,7 @@ public sealed record PlannerTrainingOptions
         if (!(DistillationTemperature > 0)) throw new ArgumentOutOfRangeException(nameof(DistillationTemperature), $"--distillation-temperature {DistillationTemperature} must be positive");
         if (!(BackboneLearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(BackboneLearningRate), $"--backbone-learning-rate {BackboneLearningRate} must be >= 0");
         if (!(PlannerLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(PlannerLearningRate), $"--planner-learning-rate {PlannerLearningRate} must be positive");
+        if (MaxSteps is not -1 and < 1) throw new ArgumentOutOfRangeException(nameof(MaxSteps), $"--max-steps {MaxSteps} must be positive, or -1 for epochs");
         if (MaxSteps <= 0 && !(NumTrainEpochs > 0)) throw new ArgumentOutOfRangeException(nameof(NumTrainEpochs), $"--num-train-epochs {NumTrainEpochs} must be positive");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"--per-device-train-batch-size {BatchSize} must be >= 1");
         if (EvalBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(EvalBatchSize), $"--per-device-eval-batch-size {EvalBatchSize} must be >= 1");

@@ -164,8 +164,7 @@ public sealed class Trainer
             if (_classifier is not null) CheckSamePooler(folder, _classifier.Config);
             state = TrainingCheckpoint.Load(folder, groups, optimizers) with { TotalSteps = total };
         }
-        else if (File.Exists(logPath)) File.Delete(logPath);
-        using var log = new TrainingLog(logPath);
+        using var log = new TrainingLog(logPath, replace: resumeFrom is null);
 
         int batchSize = o.BatchSize, accumulation = o.GradientAccumulationSteps;
         int batchesPerEpoch = (train.Count + batchSize - 1) / batchSize;

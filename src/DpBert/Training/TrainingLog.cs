@@ -11,13 +11,21 @@ public sealed class TrainingLog : IDisposable
 {
     /// <summary>File name inside the output folder.</summary>
     public const string FileName = "training_log.jsonl";
-    private readonly StreamWriter _writer;
+    private readonly string _path;
+    private readonly bool _replace;
+    private StreamWriter? _writer;
 
-    /// <summary>Opens (appending, so a resumed run continues the same log) <paramref name="path"/>.</summary>
-    public TrainingLog(string path)
+    /// <summary>Opens <paramref name="path"/>, appending, so a resumed run continues the same log.</summary>
+    public TrainingLog(string path) : this(path, replace: false) { }
+
+    /// <summary>
+    /// Opens <paramref name="path"/>. With <paramref name="replace"/>, an existing log (of an earlier run into the same folder) is
+    /// replaced when the first record is written, not before: a run that fails before its first step leaves it as it was.
+    /// </summary>
+    public TrainingLog(string path, bool replace)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _writer = new StreamWriter(path, append: true) { AutoFlush = true, NewLine = "\n" };
+        _path = path;
+        _replace = replace;
     }
 
     /// <summary>Records one optimizer step.</summary>
@@ -39,7 +47,15 @@ public sealed class TrainingLog : IDisposable
         Write(record);
     }
 
-    private void Write(Dictionary<string, object> record) => _writer.WriteLine(JsonSerializer.Serialize(record));
+    private void Write(Dictionary<string, object> record)
+    {
+        if (_writer is null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
+            _writer = new StreamWriter(_path, append: !_replace) { AutoFlush = true, NewLine = "\n" };
+        }
+        _writer.WriteLine(JsonSerializer.Serialize(record));
+    }
 
     /// <summary>Reads every record of a log file (for tests and the notebooks' training curves).</summary>
     public static List<Dictionary<string, JsonElement>> Read(string path)
@@ -57,5 +73,5 @@ public sealed class TrainingLog : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _writer.Dispose();
+    public void Dispose() => _writer?.Dispose();
 }

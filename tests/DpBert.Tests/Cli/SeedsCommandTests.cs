@@ -40,5 +40,11 @@ public class SeedsCommandTests
         (code, _, stderr) = Run("seeds", "--dev", Seeds("dev"), "--static-depths", "three");
         Assert.Equal(1, code);
         Assert.Contains("--static-depths: \"three\" is not a number", stderr);
+        (code, _, stderr) = Run("seeds", "--dev", $"{Mrpc("seed-42-dev.json")},{RepositoryFiles.MiniLmSweep("stsb", "seed-42-dev.json")}");
+        Assert.Equal(1, code);
+        Assert.Contains("--dev: the sweeps are of different tasks or metrics (mrpc", stderr);
+        (code, _, stderr) = Run("seeds", "--dev", Seeds("dev"), "--method", "dpbret");
+        Assert.Equal(1, code);
+        Assert.Contains("--method dpbret: no point of that method in the --dev sweeps", stderr);
     }
 }

@@ -49,6 +49,13 @@ public class TrainingCommandTests
         Assert.True(code == 0, stderr);
         Assert.Contains("pearson", stdout);
         Assert.Contains("spearmanr", stdout);
+        // predict --json gives a regression model's score, not a label and "probabilities".
+        (code, stdout, stderr) = Run("predict", "--model", temp.Path, "--json", "a man plays", "a man is playing");
+        Assert.True(code == 0, stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, doc.RootElement.GetProperty("score").ValueKind);
+        Assert.False(doc.RootElement.TryGetProperty("probabilities", out _));
+        Assert.False(doc.RootElement.TryGetProperty("label", out _));
     }
 
     [Fact]
