@@ -15,7 +15,7 @@ internal sealed class HeldOutFlags
 
     private readonly Option<string> _rows = new("--held-out-rows")
     {
-        Description = "Which rows --held-out may set aside: any (default) or whole (rows no longer row contains, mostly SST-2's " +
+        Description = "Which rows --held-out may set aside: any (default) or whole (rows not contained in a longer row: mostly SST-2's " +
             "whole sentences rather than their phrases; the rows they contain leave the training set). Single-sentence tasks only.",
         DefaultValueFactory = _ => "any",
     };

@@ -71,6 +71,8 @@ internal static class PlanCommand
                 DepthHeads = parse.GetValue(depthHeads),
             };
             options.Validate();
+            if (parse.GetValue(oraclePlans) is { } given && !(options.OracleWeight > 0))
+                throw new CliInputException($"--oracle-plans {given}: the plans are read only for the oracle term; give --oracle-weight W > 0 as well");
             var (torchSharp, device) = engine.Read(parse);
             if (torchSharp) RefuseOnTorchSharp(options);
             string modelDir = parse.GetValue(model)!;

@@ -37,7 +37,7 @@ public sealed class GlueDataset : IReadOnlyList<GlueExample>
     /// <summary>
     /// Sets <paramref name="count"/> rows aside, chosen by a shuffle seeded with <paramref name="seed"/> (the same rows
     /// every time), for choosing checkpoints, knobs and operating points without looking at the dev set. Both parts
-    /// keep file order. With <see cref="HeldOutRows.Whole"/> only rows no longer row contains are set aside, and the rows
+    /// keep file order. With <see cref="HeldOutRows.Whole"/> only rows not contained in a longer row are set aside, and the rows
     /// they contain leave the training part (which then has fewer than <c>Count - count</c> rows).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative, leaves no training row, or

@@ -45,7 +45,7 @@ internal static class WholeRowSplit
             if (IsWhole(i) && takenTexts.Add(padded[i])) taken.Add(i);
         }
         if (taken.Count < count)
-            throw new ArgumentOutOfRangeException(nameof(count), $"--held-out {count} whole rows: {source} has only {taken.Count} rows that no longer row contains");
+            throw new ArgumentOutOfRangeException(nameof(count), $"--held-out {count} whole rows: {source} has only {taken.Count} rows not contained in a longer row");
 
         // Every contiguous run of words of a taken row: the rows equal to one of them lie inside it.
         var parts = new HashSet<string>(StringComparer.Ordinal);

@@ -66,6 +66,16 @@ public class CliInputErrorTests
     }
 
     [Fact]
+    public void Oracle_plans_without_the_oracle_term_are_refused()
+    {
+        using var temp = new TempFolder();
+        var (code, _, stderr) = Run("plan", "--task", "sst2", "--model", TinyModel, "--data-dir", GlueDir, "--output", Path.Combine(temp.Path, "plan"),
+            "--oracle-plans", Path.Combine(temp.Path, "plans.jsonl"));
+        Assert.Equal(1, code);
+        Assert.Contains("give --oracle-weight W > 0 as well", stderr);
+    }
+
+    [Fact]
     public void Oracle_names_the_flag_at_fault()
     {
         using var temp = new TempFolder();
