@@ -57,9 +57,11 @@ internal static class PredictCommand
                 progress.Finish();
                 return 0;
             }
+            // The first call includes the JIT's compilation of the engine (hundreds of ms); the time reported is a second, warm call's.
+            var first = classifier.Predict(texts[0], texts.Length > 1 ? texts[1] : null);
             var prediction = classifier.Predict(texts[0], texts.Length > 1 ? texts[1] : null);
             if (parse.GetValue(json)) output.WriteLine(ToJson(prediction, classifier.Model.IsRegression));
-            else WriteHuman(output, classifier, prediction, loadMs);
+            else WriteHuman(output, classifier, prediction, loadMs, first.Milliseconds);
             return 0;
         });
         return command;
@@ -89,7 +91,7 @@ internal static class PredictCommand
             time_ms = Math.Round(p.Milliseconds, 3),
         }, CliApp.Json);
 
-    private static void WriteHuman(TextWriter output, TextClassifier classifier, Prediction p, double loadMs)
+    private static void WriteHuman(TextWriter output, TextClassifier classifier, Prediction p, double loadMs, double firstMs)
     {
         var c = CultureInfo.InvariantCulture;
         output.WriteLine(p.Input.TextPair is null ? $"input:  {p.Input.Text}" : $"input:  {p.Input.Text}\n pair:  {p.Input.TextPair}");
@@ -107,6 +109,6 @@ internal static class PredictCommand
                 output.WriteLine(string.Create(c, $"  {name}  {p.Probabilities[i]:F4}{(i == p.LabelId ? "  <- predicted" : "")}"));
             }
         }
-        output.WriteLine(string.Create(c, $"time:   {p.Milliseconds:F2} ms (tokenize + forward; model loaded in {loadMs:F0} ms)"));
+        output.WriteLine(string.Create(c, $"time:   {p.Milliseconds:F2} ms (tokenize + forward, warm; the first call took {firstMs:F0} ms with JIT compilation; model loaded in {loadMs:F0} ms)"));
     }
 }
