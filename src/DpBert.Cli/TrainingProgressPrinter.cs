@@ -23,7 +23,7 @@ internal sealed class TrainingProgressPrinter(TextWriter error) : IProgress<Trai
         switch (p.Kind)
         {
             case TrainingEventKind.Step:
-                string line = string.Create(c, $"step {p.Step}/{p.TotalSteps} | epoch {p.Epoch:F2} | loss {p.Loss:F4} | lr {p.LearningRate:E2} | {p.TokensPerSecond:N0} tok/s");
+                string line = string.Create(c, $"step {p.Step}/{p.TotalSteps} | epoch {p.Epoch:F2} | loss {p.Loss:F4} | lr {p.LearningRate:0.00e+00} | {p.TokensPerSecond:N0} tok/s");
                 if (p.Metrics is { } extra && extra.TryGetValue("gate_mean", out double gates))
                 {
                     line += string.Create(c, $" | gates {gates:F2}");

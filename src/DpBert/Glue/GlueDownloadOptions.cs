@@ -33,7 +33,9 @@ public sealed record GlueDownloadOptions
     /// <summary>The URL of a downloaded file: under <see cref="BaseUrl"/> when given, else its official place.</summary>
     /// <exception cref="ArgumentException"><see cref="BaseUrl"/> is not an absolute http(s) URL.</exception>
     internal Uri UrlOf(string fileName) => BaseUrl is { } mirror
-        ? Checkpoints.Url.Absolute($"{mirror.TrimEnd('/')}/{Uri.EscapeDataString(fileName)}", $"GLUE base URL \"{mirror}\"")
+        ? Uri.TryCreate($"{mirror.TrimEnd('/')}/{Uri.EscapeDataString(fileName)}", UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new ArgumentException($"GLUE base URL \"{mirror}\" is not an absolute http:// or https:// URL")
         : new Uri(fileName switch
         {
             GlueArchives.MrpcTrainFile or GlueArchives.MrpcTestFile => $"{OfficialMrpcBase}/{fileName}",

@@ -68,7 +68,7 @@ public class HeldOutTests
             var kept = heldOut[0].TextA.StartsWith("a fine", StringComparison.Ordinal) ? new[] { "a dull plot", "dull" } : ["a fine film ", "fine film", "a fine film"];
             Assert.Equal(kept, train.Select(e => e.TextA));
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => rows.SplitHeldOut(3, rows: HeldOutRows.Whole));
-            Assert.Contains("has only 2 rows that no longer row contains", e.Message);
+            Assert.Contains("has only 2 rows not contained in a longer row", e.Message);
             Assert.Throws<ArgumentOutOfRangeException>(() => rows.SplitHeldOut(2, rows: HeldOutRows.Whole));
         }
         finally { Directory.Delete(dir, recursive: true); }
