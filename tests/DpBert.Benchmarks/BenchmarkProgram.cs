@@ -16,6 +16,7 @@ namespace DpBert.Benchmarks;
 /// load                     BERT-base safetensors load time from a warm Hugging Face cache
 /// peak                     the FMA peak of one core and of all cores (GFLOP/s)
 /// plan-bound --model DIR --deebert DIR [--always 2] [--fit 4000] [--min-words 0] [--read-layer k] [--max-seq-length 64] [--task sst2] [--held-out 872] [--held-out-rows whole|any] [--cross-fit 0|N] [--l2 1,10,100,1000]   a classifier: a plan-success predictor per plan on the frozen model against DeeBERT (issue 18); with --cross-fit N it learns on the held-out rows (N folds) and ignores --fit and --min-words
+/// held-out-neighbours [--task cola] [--held-out 800] [--held-out-rows any|whole]   how close held-out and dev rows are to their nearest training row (issue 13)
 /// skip-probe --model DIR [--fit 2000] [--always 2] [--ridge 0.001] [--max-seq-length 64] [--second affine|attention]   SST-2: bypassed layers as the identity against affine maps or attention alone (issue 18)
 /// profile [--shape base] [--batch 1] [--seq 128] [--train 0|1] [--passes N] [--precision fp32|int8|bf16]
 ///                          per-operation time of a forward or a training step
@@ -61,14 +62,12 @@ internal static class BenchmarkProgram
                     Always = options.GetInt("always", 2), Fit = options.GetInt("fit", 4000), MinWords = options.GetInt("min-words", 0),
                     MaxLength = options.GetInt("max-seq-length", 64), ReadLayer = options.GetInt("read-layer", 0), Task = options.Get("task", "sst2"),
                     HeldOut = options.GetInt("held-out", 872), CrossFit = options.GetInt("cross-fit", 0),
-                    HeldOutRows = options.Get("held-out-rows", "whole") switch
-                    {
-                        "any" => DpBert.Glue.HeldOutRows.Any,
-                        "whole" => DpBert.Glue.HeldOutRows.Whole,
-                        var other => throw new ArgumentException($"--held-out-rows {other}: use whole or any"),
-                    },
+                    HeldOutRows = HeldOutRows(options, "whole"),
                     L2 = options.GetFloats("l2", PlanPredictabilityProbe.Options.DefaultL2),
                 });
+                break;
+            case "held-out-neighbours":
+                HeldOutNeighbourProbe.Run(options.Get("task", "cola"), options.GetInt("held-out", 800), HeldOutRows(options, "any"));
                 break;
             case "skip-probe":
                 SkipApproximationProbe.Run(options.Get("model", ""), options.GetInt("fit", 2000), options.GetInt("always", 2),
@@ -112,6 +111,13 @@ internal static class BenchmarkProgram
     }
 
     /// <summary>Prints one machine-readable result line.</summary>
+    private static DpBert.Glue.HeldOutRows HeldOutRows(Options options, string fallback) => options.Get("held-out-rows", fallback) switch
+    {
+        "any" => DpBert.Glue.HeldOutRows.Any,
+        "whole" => DpBert.Glue.HeldOutRows.Whole,
+        var other => throw new ArgumentException($"--held-out-rows {other}: use whole or any"),
+    };
+
     public static void Report(object result) => Console.WriteLine("JSON " + JsonSerializer.Serialize(result));
 
     private sealed class Options(Dictionary<string, string> values)
