@@ -32,6 +32,15 @@ internal static class EvaluateCommand
                 [AdaptiveMethods.DpBert] = parse.GetValue(theta), [AdaptiveMethods.DeeBert] = parse.GetValue(entropy),
                 [AdaptiveMethods.Pabee] = parse.GetValue(patience), [AdaptiveMethods.Static] = parse.GetValue(depth),
             };
+            var options = new Dictionary<AdaptiveMethod, Option<double?>>
+            {
+                [AdaptiveMethods.DpBert] = theta, [AdaptiveMethods.DeeBert] = entropy, [AdaptiveMethods.Pabee] = patience, [AdaptiveMethods.Static] = depth,
+            };
+            foreach (var (knobMethod, option) in options)
+            {
+                if (given[knobMethod] is not null && ctx.Methods.All(m => m.Method != knobMethod))
+                    stderr.WriteLine($"note: {option.Name} is ignored: --methods has no {knobMethod.Name}");
+            }
             double Knob(IAdaptiveClassifier m) => given.GetValueOrDefault(m.Method) ?? m.Method.DefaultKnob(config);
             var entries = ctx.Methods.Select(m => new SweepEntry(m, [Knob(m)])).ToList();
             var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));

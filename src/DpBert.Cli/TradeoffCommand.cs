@@ -33,6 +33,11 @@ internal static class TradeoffCommand
             {
                 [AdaptiveMethods.DpBert] = thetas, [AdaptiveMethods.DeeBert] = entropies, [AdaptiveMethods.Pabee] = patiences, [AdaptiveMethods.Static] = depths,
             };
+            foreach (var (knobMethod, option) in grids)
+            {
+                if (parse.GetValue(option) is not null && ctx.Methods.All(m => m.Method != knobMethod))
+                    stderr.WriteLine($"note: {option.Name} is ignored: --methods has no {knobMethod.Name}");
+            }
             var entries = ctx.Methods.Where(m => m.Method != AdaptiveMethods.Full)
                 .Select(m => new SweepEntry(m, grids.TryGetValue(m.Method, out var grid) ? Grid(parse.GetValue(grid), m) : m.Method.SweepGrid(m.Model.Config))).ToList();
             var tradeoff = TradeoffSweep.Run(ctx.Task.Name, ctx.Full, entries, ctx.Data, ctx.Metrics, ctx.Task.MainMetricName, ctx.Latency, new SweepProgress(stderr));
@@ -67,8 +72,9 @@ internal static class TradeoffCommand
         {
             if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
                 throw new CliInputException($"{method.Method.Name} knob \"{part}\" is not a number");
-            values.Add(v);
+            if (!values.Contains(v)) values.Add(v);
         }
+        if (values.Count == 0) throw new CliInputException($"{method.Method.Name} knobs \"{text}\": give at least one value, comma-separated");
         return values;
     }
 }

@@ -101,6 +101,21 @@ public class CliInputErrorTests
     }
 
     [Fact]
+    public void Knobs_that_measure_nothing_are_named()
+    {
+        using var temp = new TempFolder();
+        string[] quick = ["--task", "sst2", "--model", TinyModel, "--data-dir", GlueDir, "--max-eval-samples", "8", "--batch1-inputs", "2",
+            "--warmup", "1", "--warmup-ms", "0", "--batch-size", "4", "--output", temp.Path];
+        var (code, _, stderr) = Run(["tradeoff", .. quick, "--methods", "full,static", "--depths", ","]);
+        Assert.Equal(1, code);
+        Assert.Contains("static knobs \",\": give at least one value", stderr);
+
+        (code, _, stderr) = Run(["evaluate", .. quick, "--methods", "full", "--theta", "0.3"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("note: --theta is ignored: --methods has no dpbert", stderr);
+    }
+
+    [Fact]
     public void Evaluating_on_a_test_split_says_it_has_no_labels()
     {
         var (code, _, stderr) = Run("evaluate", "--task", "sst2", "--model", TinyModel, "--data-dir", GlueDir, "--methods", "full", "--split", "test");
