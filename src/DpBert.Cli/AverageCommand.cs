@@ -55,6 +55,7 @@ internal static class AverageCommand
             }
             ModelSoup.Average(loaded); // checks that the models agree before any scoring
 
+            if (taskName is not null) GlueSets.RequireFits(GlueTask.FromName(taskName), loaded[0].Config, folders[0]);
             Scorer? scorer = taskName is null ? null : new Scorer(GlueTask.FromName(taskName), loaded[0], parse.GetValue(dataDir), parse.GetValue(maxSeq), parse.GetValue(batch), held, stderr);
             IReadOnlyList<int> kept = Enumerable.Range(0, loaded.Count).ToList();
             IReadOnlyList<SoupStep>? steps = null;

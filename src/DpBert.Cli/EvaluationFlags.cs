@@ -57,6 +57,7 @@ internal sealed class EvaluationFlags
         };
         var precision = Precision.Read(parse, stderr);
         var (full, classifiers) = MethodCatalog.Load(modelDir, methods, m => folders.GetValueOrDefault(m));
+        GlueSets.RequireFits(task, full.Model.Config, modelDir);
         PrecisionFlag.Apply(precision, classifiers.Select(c => c.Model).Append(full.Model));
         var sets = GlueSets.Load(task, full.Tokenizer, parse.GetValue(DataDir), parse.GetValue(MaxSeq), null, parse.GetValue(MaxEval), withTrain: false,
             heldOut: HeldOut.Read(parse), evalSplit: parse.GetValue(Split) ?? task.EvaluationSplits[0]);

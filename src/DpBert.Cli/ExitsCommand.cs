@@ -53,6 +53,7 @@ internal static class ExitsCommand
             string outputDir = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine(modelDir, EarlyExitFolder.MethodName(kind)), "--output");
             OutputPaths.NotTheModel(outputDir, modelDir);
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
+            GlueSets.RequireFits(glueTask, loaded.Config, modelDir);
             var trainer = new ExitHeadTrainer(loaded.Model, loaded.Tokenizer, kind, options);
             var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval), heldOut: heldOut.Read(parse));
             stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows; {EarlyExitFolder.MethodName(kind)} heads on {modelDir}; {trainer.TotalSteps(data.Train.Count):N0} steps; output in {outputDir}");

@@ -46,6 +46,15 @@ internal sealed record GlueSets(EncodedDataset Train, EncodedDataset Eval, strin
         return new GlueSets(train, eval, split);
     }
 
+    /// <summary>Refuses a model whose head does not fit <paramref name="task"/> (another label count, or classification for regression).</summary>
+    public static void RequireFits(GlueTask task, Bert.BertConfig config, string modelDir)
+    {
+        if (config.NumLabels == task.NumLabels) return;
+        string has = config.NumLabels == 1 ? "a regression head (1 output)" : $"{config.NumLabels} labels";
+        string wants = task.IsRegression ? "a regression score (1 output)" : $"{task.NumLabels} labels";
+        throw new CliInputException($"{modelDir} has {has}; {task.Name} needs {wants}: give a model fine-tuned on {task.Name} (dpbert finetune --task {task.Name})");
+    }
+
     private static EncodedDataset Encode(GlueDataset rows, BertTokenizer tokenizer, int maxSeqLength, int? max) =>
         new(FinetuneCommand.ToExamples(rows).Take(max ?? int.MaxValue).ToList(), tokenizer, maxSeqLength);
 }

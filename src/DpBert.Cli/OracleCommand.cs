@@ -46,6 +46,7 @@ internal static class OracleCommand
             string modelDir = parse.GetValue(model)!;
             string folder = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine(modelDir, OracleMethod.Instance.DefaultFolderName), "--output");
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
+            GlueSets.RequireFits(glueTask, loaded.Config, modelDir);
             var sets = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), parse.GetValue(maxSeq), null, parse.GetValue(maxEval),
                 withTrain: false, heldOut: heldOut.Read(parse), evalSplit: parse.GetValue(split));
             var data = sets.Eval;

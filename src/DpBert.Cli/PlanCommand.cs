@@ -79,6 +79,7 @@ internal static class PlanCommand
             string outputDir = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine(modelDir, "dpbert"), "--output");
             OutputPaths.NotTheModel(outputDir, modelDir);
             var loaded = ModelFolder.LoadSequenceClassifier(modelDir);
+            GlueSets.RequireFits(glueTask, loaded.Config, modelDir);
             var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval),
                 heldOut: heldOut.Read(parse));
             stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows, {data.Eval.Count:N0} evaluation rows ({data.EvalSplit}); backbone {modelDir} ({loaded.Config.NumHiddenLayers} layers)");

@@ -39,6 +39,7 @@ internal static class StaticCommand
             options.Validate();
             string modelDir = parse.GetValue(model)!;
             var full = ModelFolder.LoadSequenceClassifier(modelDir);
+            GlueSets.RequireFits(glueTask, full.Config, modelDir);
             var list = ParseDepths(parse.GetValue(depths)!, full.Config.NumHiddenLayers);
             var sets = GlueSets.Load(glueTask, full.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, options.MaxTrainSamples, options.MaxEvalSamples,
                 heldOut: heldOut.Read(parse));

@@ -115,6 +115,19 @@ public class CliInputErrorTests
         Assert.Contains("note: --theta is ignored: --methods has no dpbert", stderr);
     }
 
+    [Theory]
+    [InlineData("evaluate")]
+    [InlineData("oracle")]
+    [InlineData("plan")]
+    public void A_model_whose_head_does_not_fit_the_task_is_refused(string command)
+    {
+        using var temp = new TempFolder();
+        string[] methods = command == "evaluate" ? ["--methods", "full"] : [];
+        var (code, _, stderr) = Run([command, .. methods, "--task", "stsb", "--model", TinyModel, "--data-dir", GlueDir, "--output", Path.Combine(temp.Path, "out"), "--max-eval-samples", "4"]);
+        Assert.Equal(1, code);
+        Assert.Contains($"{TinyModel} has 2 labels; stsb needs a regression score (1 output)", stderr);
+    }
+
     [Fact]
     public void Evaluating_on_a_test_split_says_it_has_no_labels()
     {
