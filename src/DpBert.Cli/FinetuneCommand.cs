@@ -62,6 +62,7 @@ internal static class FinetuneCommand
             try { init = ModelInitialization.ForSequenceClassification(parse.GetValue(model)!, labelNames, parse.GetValue(vocab) ?? DefaultPaths.UncasedVocabulary(), options, progress: downloads, status: downloads); }
             finally { downloads.Finish(); }
             foreach (string note in init.Notes) stderr.WriteLine(note);
+            if (parse.GetValue(resume) is { } resumed) stderr.WriteLine($"resuming from {resumed}: its weights, optimizer state and place in the data replace these");
             int positions = init.Model.Config.MaxPositionEmbeddings;
             if (options.MaxSeqLength > positions)
             {

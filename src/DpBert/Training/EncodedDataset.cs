@@ -20,6 +20,27 @@ public sealed class EncodedDataset
     /// <summary>Token count of each example, specials included.</summary>
     public int[] Lengths { get; }
 
+    /// <summary>
+    /// What identifies these rows, e.g. <c>4963 rows, sha256 1f0c...</c>: a hash of every row's token and segment ids, label
+    /// and score, in order. A resumed run compares it with its checkpoint's, since the same batches need the same rows.
+    /// </summary>
+    public string Fingerprint()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Span<byte> scalar = stackalloc byte[8];
+        for (int i = 0; i < Count; i++)
+        {
+            BitConverter.TryWriteBytes(scalar, _ids[i].Length);
+            hash.AppendData(scalar[..4]);
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_ids[i].AsSpan()));
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_types[i].AsSpan()));
+            BitConverter.TryWriteBytes(scalar, Labels[i]);
+            BitConverter.TryWriteBytes(scalar[4..], Scores[i]);
+            hash.AppendData(scalar);
+        }
+        return $"{Count} rows, sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}";
+    }
+
     /// <summary>Tokenizes <paramref name="examples"/> with <paramref name="tokenizer"/>, truncating to <paramref name="maxLength"/>.</summary>
     public EncodedDataset(IReadOnlyList<LabeledExample> examples, BertTokenizer tokenizer, int maxLength)
     {

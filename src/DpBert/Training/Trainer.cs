@@ -157,12 +157,18 @@ public sealed class Trainer
         string checkpointDir = Path.Combine(outputDir, "checkpoint");
         string bestDir = Path.Combine(outputDir, "best");
 
-        var state = new TrainerState(0, 0, 0, total, double.NaN, 0, 0);
+        string rows = train.Fingerprint();
+        var state = new TrainerState(0, 0, 0, total, double.NaN, 0, 0, rows);
         if (resumeFrom is not null)
         {
             string folder = AtomicFolder.Resolve(resumeFrom) ?? throw new DirectoryNotFoundException($"checkpoint not found: {resumeFrom}");
             if (_classifier is not null) CheckSamePooler(folder, _classifier.Config);
-            state = TrainingCheckpoint.Load(folder, groups, optimizers) with { TotalSteps = total };
+            var saved = TrainingCheckpoint.Load(folder, groups, optimizers);
+            // More (or fewer) steps over the same rows is allowed, as transformers allows it; other rows would not replay the same batches.
+            if (saved.TrainingRows is { } was && was != rows)
+                throw new InvalidDataException($"{Path.Combine(folder, TrainingCheckpoint.StateFileName)}: the run being resumed trained on {was}; this run has {rows}. " +
+                    "A run resumes on the rows it started with (the same task, files, --max-train-samples, --held-out and --max-seq-length)");
+            state = saved with { TotalSteps = total, TrainingRows = rows };
         }
         using var log = new TrainingLog(logPath, replace: resumeFrom is null);
 

@@ -127,6 +127,14 @@ public class TrainerTests
         var straightLog = File.ReadAllLines(Path.Combine(temp.Path, "straight", TrainingLog.FileName));
         var splitLog = File.ReadAllLines(Path.Combine(split, TrainingLog.FileName));
         Assert.Equal(straightLog, splitLog);
+
+        // Other rows would not replay the same batches: refused, naming both sets of rows.
+        var fewer = new EncodedDataset(ToyTask(72, 4), Tokenizer, 16);
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer(NewModel(TinyConfig()), Tokenizer, options)
+            .Train(fewer, null, Accuracy, "accuracy", Path.Combine(temp.Path, "other"), resumeFrom: Path.Combine(split, "checkpoint")));
+        Assert.Contains($"the run being resumed trained on {train.Fingerprint()}; this run has {fewer.Fingerprint()}", e.Message);
+        Assert.StartsWith("80 rows, sha256 ", train.Fingerprint());
+        Assert.NotEqual(train.Fingerprint(), new EncodedDataset(ToyTask(80, 4), Tokenizer, 3).Fingerprint());
     }
 
     [Theory]
