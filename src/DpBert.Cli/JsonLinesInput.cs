@@ -21,6 +21,7 @@ internal static class JsonLinesInput
             if (string.IsNullOrWhiteSpace(line)) continue;
             inputs.Add(Parse(line, path, lineNumber));
         }
+        if (inputs.Count == 0) throw new CliInputException($"{path}: no inputs (expected one JSON object such as {{\"text\": \"...\"}} per line)");
         return inputs;
     }
 

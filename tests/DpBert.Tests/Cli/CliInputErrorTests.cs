@@ -21,6 +21,11 @@ public class CliInputErrorTests
         var (code, _, stderr) = Run("predict", "--model", TinyModel, "--input", input);
         Assert.Equal(1, code);
         Assert.Contains($"{input}:2: \"text\" is not valid UTF-16 text", stderr);
+
+        File.WriteAllText(input, "\n\n");
+        (code, _, stderr) = Run("predict", "--model", TinyModel, "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains($"{input}: no inputs", stderr);
     }
 
     [Theory]
