@@ -15,7 +15,7 @@ internal static class DownloadCommand
     private static Command Glue()
     {
         var tasks = new Option<string>("--tasks") { Description = "Comma-separated tasks (cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, wnli) or all.", Required = true };
-        var output = new Option<string>("--output") { Description = "Folder for the glue_data layout (default: data/glue).", DefaultValueFactory = _ => GlueDataFolder.DefaultRelativePath };
+        var output = new Option<string>("--output") { Description = "Folder for the glue_data layout.", DefaultValueFactory = _ => GlueDataFolder.DefaultRelativePath };
         var baseUrl = new Option<string?>("--base-url") { Description = $"A mirror serving every file under one URL (default: ${GlueDownloadOptions.BaseUrlVariable}, else the official URLs)." };
         var sha256 = new Option<string[]>("--sha256") { Description = "Expected hash of a downloaded file, as FILE=HEX (e.g. SST-2.zip=3f2a...); repeatable.", AllowMultipleArgumentsPerToken = true };
         var force = new Option<bool>("--force") { Description = "Replace task folders that already exist." };

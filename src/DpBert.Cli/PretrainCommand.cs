@@ -15,7 +15,7 @@ internal static class PretrainCommand
     public static Command Create()
     {
         var defaults = new PretrainingOptions();
-        var preset = new Option<string>("--preset") { Description = "Model shape: bert-tiny, bert-mini, bert-small, bert-medium, bert-base.", DefaultValueFactory = _ => "bert-mini" };
+        var preset = new Option<string>("--preset") { Description = "Model shape: bert-tiny, bert-mini, bert-small, bert-medium, bert-base, or L{layers}-H{hidden} (e.g. L6-H256; hidden a multiple of 64).", DefaultValueFactory = _ => "bert-mini" };
         var corpus = new Option<string>("--corpus") { Description = "\"glue\" (GLUE training sentences) or a text file with one sentence per line.", DefaultValueFactory = _ => "glue" };
         var output = new Option<string>("--output") { Description = "Output folder for the pre-trained model.", DefaultValueFactory = _ => Path.Combine("runs", "pretrain") };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder for --corpus glue; default $GLUE_DIR, then data/glue." };

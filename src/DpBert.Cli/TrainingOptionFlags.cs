@@ -28,7 +28,7 @@ internal sealed class TrainingOptionFlags
     private readonly Option<int> _accumulation = new("--gradient-accumulation-steps") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
     private readonly Option<float?> _hiddenDropout = new("--hidden-dropout-prob") { Description = "Override the config's hidden dropout." };
     private readonly Option<float?> _attentionDropout = new("--attention-probs-dropout-prob") { Description = "Override the config's attention dropout." };
-    private readonly Option<double> _layerDrop = new("--layer-drop") { Description = "Probability that an input bypasses each layer after the first during training (DPBERT stage one; 0 = off).", DefaultValueFactory = _ => 0 };
+    private readonly Option<double> _layerDrop = new("--layer-drop") { Description = "Probability that an input bypasses each layer after the first during training (LayerDrop, so that the model tolerates skipped layers; 0 = off).", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _noShuffle = new("--no-shuffle") { Description = "Batches in file order, no length bucketing." };
     private readonly Option<int?> _evalSteps = new("--eval-steps") { Description = "Evaluate every N steps (and at each epoch end)." };
     private readonly Option<int?> _patience = new("--early-stopping-patience") { Description = "Stop after N evaluations without improvement." };
