@@ -53,7 +53,7 @@ internal static class AverageCommand
                 stderr.WriteLine($"loading {folder}");
                 loaded.Add(ModelFolder.LoadSequenceClassifier(folder));
             }
-            ModelSoup.Average(loaded); // checks that the models agree before any scoring
+            ModelSoup.RequireCompatible(loaded);
 
             if (taskName is not null) GlueSets.RequireFits(GlueTask.FromName(taskName), loaded[0].Config, folders[0]);
             Scorer? scorer = taskName is null ? null : new Scorer(GlueTask.FromName(taskName), loaded[0], parse.GetValue(dataDir), parse.GetValue(maxSeq), parse.GetValue(batch), held, stderr);

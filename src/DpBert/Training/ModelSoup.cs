@@ -19,10 +19,8 @@ public static class ModelSoup
     /// (the message names both folders and what differs).</exception>
     public static LoadedModel Average(IReadOnlyList<LoadedModel> models)
     {
-        ArgumentNullException.ThrowIfNull(models);
-        if (models.Count == 0) throw new ArgumentException("a model soup needs at least one model", nameof(models));
+        RequireCompatible(models);
         var first = models[0];
-        foreach (var other in models.Skip(1)) RequireCompatible(first, other);
         var soup = BertForSequenceClassification.CreateEmpty(first.Config);
         var target = soup.Parameters.Data;
         var sums = new double[target.Length];
@@ -62,6 +60,15 @@ public static class ModelSoup
             best = withIt;
         }
         return (kept, steps);
+    }
+
+    /// <summary>Checks that <paramref name="models"/> can be averaged, before any work is spent on them.</summary>
+    /// <exception cref="ArgumentException">No models, or two that differ (see <see cref="Average"/>).</exception>
+    public static void RequireCompatible(IReadOnlyList<LoadedModel> models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        if (models.Count == 0) throw new ArgumentException("a model soup needs at least one model", nameof(models));
+        foreach (var other in models.Skip(1)) RequireCompatible(models[0], other);
     }
 
     private static void RequireCompatible(LoadedModel a, LoadedModel b)
