@@ -28,6 +28,8 @@ internal static class FinetuneCommand
         var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, trainFile, validationFile, vocab, resume, poolerInput };
         o.AddTo(command);
         heldOut.AddTo(command);
+        var distillation = new DistillationFlags();
+        distillation.AddTo(command);
         var engine = new EngineFlags();
         engine.AddTo(command);
         command.SetAction(parse =>
@@ -39,6 +41,8 @@ internal static class FinetuneCommand
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
             if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");
+            var (teachers, distillationWeight, temperature) = distillation.Read(parse);
+            if (torchSharp && teachers.Count > 0) throw new CliInputException("--teacher: the TorchSharp engine does not distil; use --engine core");
             string outputDir = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name), "--output");
             string? data = parse.GetValue(dataDir);
             var held = heldOut.Read(parse);
@@ -73,9 +77,12 @@ internal static class FinetuneCommand
             if (parse.GetValue(resume) is null && File.Exists(Path.Combine(outputDir, Checkpoints.ModelFolder.WeightsFileName)))
                 stderr.WriteLine($"note: {outputDir} already holds a model; this run replaces it when it saves its first checkpoint");
             stderr.WriteLine($"{glueTask.Name}: {train.Count:N0} training rows from {train.FilePath}, {eval.Count:N0} evaluation rows from {eval.FilePath}");
-            var trainSet = new EncodedDataset(ToExamples(train), init.Tokenizer, options.MaxSeqLength);
+            var trainRows = ToExamples(train);
+            var trainSet = new EncodedDataset(trainRows, init.Tokenizer, options.MaxSeqLength);
             var evalSet = new EncodedDataset(ToExamples(eval), init.Tokenizer, options.MaxSeqLength);
-            var trainer = new Trainer(init.Model, init.Tokenizer, options);
+            var teacher = teachers.Count == 0 ? null
+                : DistillationFlags.Targets(teachers, distillationWeight, temperature, glueTask, trainRows, options.MaxSeqLength, options.PerDeviceEvalBatchSize, stderr);
+            var trainer = new Trainer(init.Model, init.Tokenizer, options, teacher);
             stderr.WriteLine($"{trainer.TotalSteps(train.Count):N0} optimizer steps; output in {outputDir}");
 
             using var cancel = new CancellationTokenSource();

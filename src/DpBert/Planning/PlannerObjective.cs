@@ -138,14 +138,7 @@ public sealed class PlannerObjective : ITrainingObjective, ITrainingLayerHook, I
         float taskLoss = _model.TaskLoss(dLogits, logits, labels, targets, b);
         double loss = taskLoss;
         double alpha = _options.DistillationWeight;
-        if (alpha > 0)
-        {
-            if (teacherLogits.Length != b * n) throw new ArgumentException($"distillation needs {b * n} teacher logits, got {teacherLogits.Length}", nameof(teacherLogits));
-            var dDistill = new float[b * n];
-            double distill = Distillation.Loss(dDistill, logits, teacherLogits, b, n, _model.IsRegression, _options.DistillationTemperature);
-            loss = (1 - alpha) * taskLoss + alpha * distill;
-            for (int i = 0; i < b * n; i++) dLogits[i] = (float)((1 - alpha) * dLogits[i] + alpha * dDistill[i]);
-        }
+        if (alpha > 0) loss = Distillation.Blend(dLogits, taskLoss, logits, teacherLogits, b, n, _model.IsRegression, alpha, _options.DistillationTemperature);
         double budget = Reinforce ? _probabilityMean : _gateMean;
         loss += _options.Lambda * (budget - _options.Rho) * (budget - _options.Rho) + _options.LayerCost * _gateMean;
         if (_options.OracleWeight > 0) loss += _options.OracleWeight * _oracleLoss;

@@ -59,10 +59,11 @@ public sealed class Trainer
     /// <summary>
     /// Prepares fine-tuning of <paramref name="model"/> (<see cref="ClassificationObjective"/>, with random layer drop
     /// when <see cref="TrainingOptions.LayerDrop"/> is set). Dropout overrides and the pooler input must already be in
-    /// the model's configuration (<see cref="ApplyConfigOverrides"/>).
+    /// the model's configuration (<see cref="ApplyConfigOverrides"/>). With <paramref name="teacher"/>, the loss blends the
+    /// task loss with distillation from the teachers' logits of the training rows given to <c>Train</c>.
     /// </summary>
-    public Trainer(BertForSequenceClassification model, BertTokenizer tokenizer, TrainingOptions options)
-        : this(new ClassificationObjective(model, tokenizer, options), ValidatedLoop(options))
+    public Trainer(BertForSequenceClassification model, BertTokenizer tokenizer, TrainingOptions options, TeacherTargets? teacher = null)
+        : this(new ClassificationObjective(model, tokenizer, options, teacher), ValidatedLoop(options))
     {
         _classifier = model;
         _evalBatchSize = options.PerDeviceEvalBatchSize;

@@ -88,6 +88,41 @@ public class TrainingCommandTests
         Assert.Contains("the pooler now reads cls; its weights were trained reading mean", stderr);
     }
 
+    [Fact]
+    public void Finetune_distils_from_a_teacher_with_another_vocabulary()
+    {
+        using var temp = new TempFolder();
+        // The student reads bert-base-uncased's 30,522 tokens, the teacher (the golden tiny model) its own 4,096.
+        var (code, _, stderr) = Run("finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir,
+            "--output", temp.Path, "--max-train-samples", "64", "--max-eval-samples", "32", "--max-steps", "2", "--max-seq-length", "32",
+            "--teacher", GoldenFiles.TinyModelFolder, "--distillation-weight", "0.7");
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"teacher 1: {GoldenFiles.TinyModelFolder}", stderr);
+        Assert.Contains("the teachers' logits on 64 training rows took", stderr);
+        Assert.Contains("distillation weight 0.7, temperature 2", stderr);
+        var steps = File.ReadLines(Path.Combine(temp.Path, "training_log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("task_loss", out _)).ToList();
+        Assert.Equal(2, steps.Count);
+        Assert.All(steps, s => Assert.NotEqual(s.GetProperty("task_loss").GetDouble(), s.GetProperty("loss").GetDouble(), 3));
+    }
+
+    [Theory]
+    [InlineData("sst2", new[] { "--distillation-weight", "0.5" }, "--distillation-weight needs --teacher")]
+    [InlineData("sst2", new[] { "--distillation-temperature", "3" }, "--distillation-temperature needs --teacher")]
+    [InlineData("sst2", new[] { "--teacher", "TINY", "--distillation-weight", "0" }, "--distillation-weight 0: must be in (0, 1]")]
+    [InlineData("sst2", new[] { "--teacher", "TINY", "--distillation-temperature", "-1" }, "--distillation-temperature -1: must be positive")]
+    [InlineData("stsb", new[] { "--teacher", "TINY" }, "has 2 labels; stsb needs a regression score (1 output)")]
+    [InlineData("sst2", new[] { "--teacher", "TINY", "--engine", "torchsharp" }, "--teacher: the TorchSharp engine does not distil")]
+    public void Bad_distillation_flags_are_clear_errors(string task, string[] flags, string message)
+    {
+        using var temp = new TempFolder();
+        var (code, _, stderr) = Run(["finetune", "--task", task, "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir, "--output", temp.Path,
+            "--max-train-samples", "16", "--max-steps", "1", .. flags.Select(f => f == "TINY" ? GoldenFiles.TinyModelFolder : f)]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, stderr);
+        Assert.False(File.Exists(Path.Combine(temp.Path, "model.safetensors")));
+    }
+
     [Theory]
     [InlineData(new[] { "--warmup-steps", "3", "--warmup-ratio", "0.1" }, "not both")]
     [InlineData(new[] { "--learning-rate", "-1" }, "--learning-rate -1")]

@@ -1,9 +1,10 @@
-namespace DpBert.Planning;
+namespace DpBert.Training;
 
 /// <summary>
 /// Knowledge distillation from a teacher's logits: for classification
 /// <c>T^2 * KL(softmax(teacher / T) || softmax(student / T))</c> averaged over rows (Hinton et al.), for
-/// regression the mean squared difference of the two outputs.
+/// regression the mean squared difference of the two outputs. Used by fine-tuning from teachers
+/// (<see cref="TeacherTargets"/>) and by DPBERT's stage two (the full-depth model as teacher).
 /// </summary>
 public static class Distillation
 {
@@ -36,6 +37,21 @@ public static class Distillation
             }
         }
         return temperature * temperature * loss / rows;
+    }
+
+    /// <summary>
+    /// Blends a task loss with distillation: <c>(1 - weight) * taskLoss + weight * distillation</c>, and the same blend of
+    /// the gradients, in place: <paramref name="dLogits"/> holds the task loss's gradient on entry and the blend's on return.
+    /// </summary>
+    /// <returns>The blended loss.</returns>
+    public static double Blend(Span<float> dLogits, double taskLoss, ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, int rows, int classes, bool regression,
+        double weight, double temperature)
+    {
+        if (teacher.Length != rows * classes) throw new ArgumentException($"distillation needs {rows * classes} teacher logits, got {teacher.Length}", nameof(teacher));
+        var dDistill = new float[rows * classes];
+        double distill = Loss(dDistill, student, teacher, rows, classes, regression, temperature);
+        for (int i = 0; i < rows * classes; i++) dLogits[i] = (float)((1 - weight) * dLogits[i] + weight * dDistill[i]);
+        return (1 - weight) * taskLoss + weight * distill;
     }
 
     private static void Softmax(ReadOnlySpan<float> logits, double temperature, double[] output)
