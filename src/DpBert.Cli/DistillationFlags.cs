@@ -69,7 +69,10 @@ internal sealed class DistillationFlags
             log.WriteLine($"teacher {members.Count}: {loaded.Folder}");
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var logits = TeacherTargets.MeanLogits(members, batchSize);
+        var bar = new ProgressLine(log, members.Count * rows.Count, "teachers' logits");
+        float[] logits;
+        try { logits = TeacherTargets.MeanLogits(members, batchSize, bar); }
+        finally { bar.Finish(); }
         log.WriteLine($"the teachers' logits on {rows.Count:N0} training rows took {clock.Elapsed.TotalSeconds:F0} s; distillation weight {weight}, temperature {temperature}");
         return new TeacherTargets(logits, weight, temperature);
     }

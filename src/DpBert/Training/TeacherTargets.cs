@@ -27,14 +27,14 @@ public sealed record TeacherTargets(float[] Logits, double Weight, double Temper
 
     /// <summary>
     /// The mean logits of <paramref name="teachers"/> over the same rows: each teacher runs (no dropout, every layer) over its
-    /// own encoding of them (<c>Rows</c>, tokenised with that teacher's vocabulary), in batches of <paramref name="batchSize"/>.
+    /// own encoding of them (<c>Rows</c>, tokenised with that teacher's vocabulary), in batches of <paramref name="batchSize"/> rows of similar length.
     /// </summary>
     /// <param name="teachers">The members, each with the training rows encoded for it.</param>
     /// <param name="batchSize">Rows per forward pass.</param>
-    /// <param name="progress">Receives (teacher index, rows done) as batches finish.</param>
+    /// <param name="progress">Receives the rows done so far, over all teachers (of teachers × rows), as batches finish.</param>
     /// <exception cref="ArgumentException">No teacher, or the teachers disagree on the rows or the label count.</exception>
     public static float[] MeanLogits(IReadOnlyList<(BertForSequenceClassification Model, EncodedDataset Rows)> teachers, int batchSize,
-        IProgress<(int Teacher, int Rows)>? progress = null)
+        IProgress<int>? progress = null)
     {
         if (teachers.Count == 0) throw new ArgumentException("at least one teacher is needed", nameof(teachers));
         int rows = teachers[0].Rows.Count, labels = teachers[0].Model.Config.NumLabels;
@@ -44,12 +44,16 @@ public sealed record TeacherTargets(float[] Logits, double Weight, double Temper
             var (model, data) = teachers[t];
             if (data.Count != rows) throw new ArgumentException($"teacher {t + 1} is given {data.Count} rows, teacher 1 {rows}", nameof(teachers));
             if (model.Config.NumLabels != labels) throw new ArgumentException($"teacher {t + 1} has {model.Config.NumLabels} labels, teacher 1 {labels}", nameof(teachers));
-            foreach (var (start, indices, batch) in data.InBatches(batchSize, model.Config.PadTokenId))
+            // Rows of similar length batched together: SST-2's phrases are a fifth of the longest row, so padding every
+            // batch to its longest row in file order would cost several times the work.
+            var byLength = Enumerable.Range(0, rows).OrderBy(i => data.Lengths[i]).ToArray();
+            for (int start = 0; start < rows; start += batchSize)
             {
-                var logits = model.Forward(batch);
-                int count = indices.Length;
-                for (int i = 0; i < count * labels; i++) mean[start * labels + i] += logits[i] / teachers.Count;
-                progress?.Report((t, start + count));
+                var indices = byLength.AsSpan(start, Math.Min(batchSize, rows - start));
+                var logits = model.Forward(data.Batch(indices, model.Config.PadTokenId));
+                for (int r = 0; r < indices.Length; r++)
+                    for (int c = 0; c < labels; c++) mean[indices[r] * labels + c] += logits[r * labels + c] / teachers.Count;
+                progress?.Report(t * rows + start + indices.Length);
             }
         }
         return mean;

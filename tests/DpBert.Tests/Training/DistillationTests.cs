@@ -128,8 +128,11 @@ public class DistillationTests
         var data = new EncodedDataset(rows, Tokenizer, 16);
         var a = NewModel(TinyConfig(0), seed: 11);
         var b = NewModel(TinyConfig(0), seed: 12);
-        var mean = TeacherTargets.MeanLogits([(a, data), (b, data)], batchSize: 3);
-        // Each row alone, batch of one: the batch size and padding must not change the teachers' logits.
+        var reports = new List<int>();
+        var mean = TeacherTargets.MeanLogits([(a, data), (b, data)], batchSize: 3, new SyncProgress<int>(reports.Add));
+        Assert.Equal(2 * rows.Count, reports[^1]);
+        Assert.Equal(reports.Order(), reports);
+        // Each row alone, batch of one: batches of rows sorted by length, and their padding, must not change or move a row's logits.
         for (int i = 0; i < rows.Count; i++)
         {
             var one = new EncodedDataset([rows[i]], Tokenizer, 16);
