@@ -56,7 +56,7 @@ internal static class ExitsCommand
             GlueSets.RequireFits(glueTask, loaded.Config, modelDir);
             var trainer = new ExitHeadTrainer(loaded.Model, loaded.Tokenizer, kind, options);
             var data = GlueSets.Load(glueTask, loaded.Tokenizer, parse.GetValue(dataDir), options.MaxSeqLength, parse.GetValue(maxTrain), parse.GetValue(maxEval), heldOut: heldOut.Read(parse));
-            stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows; {EarlyExitFolder.MethodName(kind)} heads on {modelDir}; {trainer.TotalSteps(data.Train.Count):N0} steps; output in {outputDir}");
+            stderr.WriteLine($"{glueTask.Name}: {data.Train.Count:N0} training rows; {EarlyExitFolder.MethodName(kind)} heads on {modelDir}; {Counted.Of(trainer.TotalSteps(data.Train.Count), "step")}; output in {outputDir}");
             var printer = new TrainingProgressPrinter(stderr);
             EarlyExitClassifier classifier;
             try { classifier = trainer.Train(data.Train, outputDir, printer); }

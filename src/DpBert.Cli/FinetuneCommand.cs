@@ -83,7 +83,7 @@ internal static class FinetuneCommand
             var teacher = teachers.Count == 0 ? null
                 : DistillationFlags.Targets(teachers, distillationWeight, temperature, glueTask, trainRows, options.MaxSeqLength, options.PerDeviceEvalBatchSize, stderr);
             var trainer = new Trainer(init.Model, init.Tokenizer, options, teacher);
-            stderr.WriteLine($"{trainer.TotalSteps(train.Count):N0} optimizer steps; output in {outputDir}");
+            stderr.WriteLine($"{Counted.Of(trainer.TotalSteps(train.Count), "optimizer step")}; output in {outputDir}");
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); stderr.WriteLine("\nstopping after this step; writing a resumable checkpoint..."); };
@@ -150,7 +150,7 @@ internal static class FinetuneCommand
     {
         var c = CultureInfo.InvariantCulture;
         stdout.WriteLine();
-        stdout.WriteLine($"{task.Name} fine-tuning {(result.Cancelled ? "stopped" : result.EarlyStopped ? "stopped early" : "finished")}: {result.Steps} steps, training time {result.TrainingTime:hh\\:mm\\:ss}, {result.ExamplesPerSecond.ToString("N1", c)} examples/s, {result.TokensPerSecond.ToString("N0", c)} tokens/s");
+        stdout.WriteLine($"{task.Name} fine-tuning {(result.Cancelled ? "stopped" : result.EarlyStopped ? "stopped early" : "finished")}: {Counted.Of(result.Steps, "step")}, training time {result.TrainingTime:hh\\:mm\\:ss}, {result.ExamplesPerSecond.ToString("N1", c)} examples/s, {result.TokensPerSecond.ToString("N0", c)} tokens/s");
         var rows = new List<(string Split, IReadOnlyDictionary<string, double> Metrics)>();
         if (result.BestMetrics is not null) rows.Add(($"{evalSplit} (best)", result.BestMetrics));
         rows.AddRange(extra);

@@ -108,7 +108,7 @@ internal static class PlanCommand
             }
             var trainer = new PlannerTrainer(loaded.Model, loaded.Tokenizer, options) { OracleTargets = oracle };
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{trainer.TotalSteps(data.Train.Count):N0} steps; {GateEstimators.Name(options.Estimator)} gates, rho {options.Rho}, lambda {options.Lambda}, layer cost {options.LayerCost}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}{(options.DepthHeads ? ", a head per plan length" : "")}; output in {outputDir}"));
+                $"{Counted.Of(trainer.TotalSteps(data.Train.Count), "step")}; {GateEstimators.Name(options.Estimator)} gates, rho {options.Rho}, lambda {options.Lambda}, layer cost {options.LayerCost}, k {options.AlwaysRunLayers}, distillation {options.DistillationWeight}{(options.DepthHeads ? ", a head per plan length" : "")}; output in {outputDir}"));
             if (!torchSharp && (options.DistillationWeight > 0 || options.Estimator == GateEstimator.Reinforce))
                 stderr.WriteLine($"computing the full-depth model's logits on the training set ({(options.DistillationWeight > 0 ? "distillation targets" : "the policy gradient's baseline")})...");
             using var cancel = new CancellationTokenSource();
@@ -127,7 +127,7 @@ internal static class PlanCommand
             var c = CultureInfo.InvariantCulture;
             stdout.WriteLine();
             bool stopped = cancel.IsCancellationRequested;
-            stdout.WriteLine($"{glueTask.Name} planner {(stopped ? "stopped" : "trained")}: {result.Steps} steps, training time {result.TrainingTime:hh\\:mm\\:ss}");
+            stdout.WriteLine($"{glueTask.Name} planner {(stopped ? "stopped" : "trained")}: {Counted.Of(result.Steps, "step")}, training time {result.TrainingTime:hh\\:mm\\:ss}");
             if (result.FinalMetrics is { } m)
                 stdout.WriteLine($"{data.EvalSplit} at theta {options.EvalTheta.ToString(c)}: {string.Join("  ", m.Select(kv => $"{kv.Key}={kv.Value.ToString("F4", c)}"))}");
             stdout.WriteLine($"dpbert model: {result.OutputDir}");

@@ -63,7 +63,7 @@ internal static class PretrainCommand
             try { result = new MaskedLmPretrainer(model, tokenizer, options).Train(sentences, parse.GetValue(output)!, printer, cancel.Token); }
             finally { Console.CancelKeyPress -= onCancel; printer.EndBar(); }
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"pre-training {(result.Cancelled ? "stopped" : "finished")}: {result.Steps} steps, mean MLM loss {result.TrainLoss:F4}, {result.TrainingTime:hh\\:mm\\:ss}, {result.TokensPerSecond:N0} tokens/s; model: {result.OutputDir}"));
+                $"pre-training {(result.Cancelled ? "stopped" : "finished")}: {Counted.Of(result.Steps, "step")}, mean MLM loss {result.TrainLoss:F4}, {result.TrainingTime:hh\\:mm\\:ss}, {result.TokensPerSecond:N0} tokens/s; model: {result.OutputDir}"));
             return result.Cancelled ? CliApp.Interrupted : 0;
         });
         return command;

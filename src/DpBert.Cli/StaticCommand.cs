@@ -50,13 +50,13 @@ internal static class StaticCommand
                 var truncated = full.Model.FirstLayers(depth);
                 var trainer = new Trainer(truncated, full.Tokenizer, options);
                 string depthFolder = StaticDepthMethod.DepthFolder(folder, depth);
-                stderr.WriteLine($"{glueTask.Name}: depth {depth} of {full.Config.NumHiddenLayers}, {sets.Train.Count:N0} training rows, {trainer.TotalSteps(sets.Train.Count):N0} steps, best checkpoint on {sets.EvalSplit}; output in {depthFolder}");
+                stderr.WriteLine($"{glueTask.Name}: depth {depth} of {full.Config.NumHiddenLayers}, {sets.Train.Count:N0} training rows, {Counted.Of(trainer.TotalSteps(sets.Train.Count), "step")}, best checkpoint on {sets.EvalSplit}; output in {depthFolder}");
                 var printer = new TrainingProgressPrinter(stderr);
                 TrainingResult result;
                 try { result = trainer.Train(sets.Train, sets.Eval, (d, p) => FinetuneCommand.Metrics(glueTask, sets.EvalSplit, d, p), glueTask.MainMetricName, depthFolder, printer); }
                 finally { printer.EndBar(); }
                 string metric = result.BestMetrics is { } m && m.TryGetValue(glueTask.MainMetricName, out double v) ? v.ToString("F4", c) : "n/a";
-                stdout.WriteLine($"static depth {depth}: {result.Steps} steps, {sets.EvalSplit} {glueTask.MainMetricName} {metric}; model: {depthFolder}");
+                stdout.WriteLine($"static depth {depth}: {Counted.Of(result.Steps, "step")}, {sets.EvalSplit} {glueTask.MainMetricName} {metric}; model: {depthFolder}");
             }
             return 0;
         });

@@ -82,9 +82,12 @@ public class TrainingCommandTests
         Assert.Contains("\"dpbert_pooler_input\": \"mean\"", File.ReadAllText(Path.Combine(temp.Path, "config.json")));
 
         // Fine-tuning that folder again with the other pooler input says its pooler was trained reading the mean.
-        (code, _, stderr) = Run("finetune", "--task", "sst2", "--model", temp.Path, "--data-dir", GlueDir, "--output", Path.Combine(temp.Path, "again"),
+        string stdout;
+        (code, stdout, stderr) = Run("finetune", "--task", "sst2", "--model", temp.Path, "--data-dir", GlueDir, "--output", Path.Combine(temp.Path, "again"),
             "--max-train-samples", "64", "--max-eval-samples", "32", "--max-steps", "1", "--max-seq-length", "32", "--pooler-input", "cls");
         Assert.True(code == 0, stderr);
+        Assert.Contains("1 optimizer step;", stderr);
+        Assert.Contains("sst2 fine-tuning finished: 1 step, training time", stdout);
         Assert.Contains("the pooler now reads cls; its weights were trained reading mean", stderr);
     }
 
