@@ -43,6 +43,7 @@ internal static class FinetuneCommand
             if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");
             var (teachers, distillationWeight, temperature) = distillation.Read(parse);
             if (torchSharp && teachers.Count > 0) throw new CliInputException("--teacher: the TorchSharp engine does not distil; use --engine core");
+            if (torchSharp && options.RDropAlpha > 0) throw new CliInputException("--rdrop-alpha: the TorchSharp engine does not run R-Drop; use --engine core");
             string outputDir = OutputPaths.Folder(parse.GetValue(output) ?? Path.Combine("runs", glueTask.Name), "--output");
             string? data = parse.GetValue(dataDir);
             var held = heldOut.Read(parse);

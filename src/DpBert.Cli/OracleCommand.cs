@@ -72,7 +72,10 @@ internal static class OracleCommand
             var c = CultureInfo.InvariantCulture;
             stdout.WriteLine(string.Create(c, $"oracle on {glueTask.Name} {sets.EvalSplit} ({data.Count:N0} inputs): {oracle.MeanLayers:F2} of {loaded.Config.NumHiddenLayers} layers on average"));
             stdout.WriteLine($"inputs by layers run: {string.Join("  ", histogram.Select((n, d) => $"{d}:{n}").Where((_, d) => histogram[d] > 0))}");
-            stdout.WriteLine(string.Create(c, $"{diversity.DistinctPlans} distinct plans, entropy {diversity.EntropyBits:F2} bits; layers run vs the full model's confidence r = {diversity.LayersVsConfidence:F2}, vs length r = {diversity.LayersVsLength:F2}"));
+            // A correlation is undefined when every input runs as many layers (or, for confidence, on a regression model).
+            string R(double r) => double.IsNaN(r) ? "n/a" : r.ToString("F2", c);
+            string why = histogram.Count(n => n > 0) == 1 ? " (every input runs as many layers)" : loaded.Model.IsRegression ? " (a regression model has no confidence)" : "";
+            stdout.WriteLine(string.Create(c, $"{diversity.DistinctPlans} distinct plans, entropy {diversity.EntropyBits:F2} bits; layers run vs the full model's confidence r = {R(diversity.LayersVsConfidence)}, vs length r = {R(diversity.LayersVsLength)}{why}"));
             stdout.WriteLine($"most used plans: {string.Join(", ", diversity.TopPlans.Select(p => string.Create(c, $"{p.Plan} {p.Share:P1}")))}");
             stdout.WriteLine($"plans: {Path.Combine(folder, OracleMethod.PlansFileName)} (measure them with --methods full,oracle,...)");
             return 0;

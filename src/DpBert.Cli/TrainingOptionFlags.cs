@@ -28,6 +28,7 @@ internal sealed class TrainingOptionFlags
     private readonly Option<int> _accumulation = new("--gradient-accumulation-steps") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
     private readonly Option<float?> _hiddenDropout = new("--hidden-dropout-prob") { Description = "Override the config's hidden dropout." };
     private readonly Option<float?> _attentionDropout = new("--attention-probs-dropout-prob") { Description = "Override the config's attention dropout." };
+    private readonly Option<double> _rdropAlpha = new("--rdrop-alpha") { Description = "R-Drop: run each batch twice with different dropout masks and add alpha times the two predictions' symmetric KL divergence (squared difference for regression) to the loss; a step costs two (0: off).", DefaultValueFactory = _ => 0 };
     private readonly Option<double> _layerDrop = new("--layer-drop") { Description = "Probability that an input bypasses each layer after the first during training (LayerDrop, so that the model tolerates skipped layers; 0 = off).", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> _noShuffle = new("--no-shuffle") { Description = "Batches in file order, no length bucketing." };
     private readonly Option<int?> _evalSteps = new("--eval-steps") { Description = "Evaluate every N steps (and at each epoch end)." };
@@ -37,7 +38,7 @@ internal sealed class TrainingOptionFlags
     {
         foreach (var option in new Option[] { _maxSeqLength, _learningRate, _epochs, _maxSteps, _batch, _evalBatch, _seed, _maxTrain, _maxEval,
             _warmupSteps, _warmupRatio, _weightDecay, _layerLrDecay, _beta1, _beta2, _epsilon, _maxGradNorm, _scheduler, _accumulation,
-            _hiddenDropout, _attentionDropout, _layerDrop, _noShuffle, _evalSteps, _patience })
+            _hiddenDropout, _attentionDropout, _layerDrop, _rdropAlpha, _noShuffle, _evalSteps, _patience })
             command.Options.Add(option);
     }
 
@@ -66,6 +67,7 @@ internal sealed class TrainingOptionFlags
         AttentionProbsDropoutProb = p.GetValue(_attentionDropout),
         Shuffle = !p.GetValue(_noShuffle),
         LayerDrop = p.GetValue(_layerDrop),
+        RDropAlpha = p.GetValue(_rdropAlpha),
         EvalSteps = p.GetValue(_evalSteps),
         EarlyStoppingPatience = p.GetValue(_patience),
     };

@@ -28,6 +28,7 @@ public sealed class TorchSharpTrainer
     public TorchSharpTrainer(TorchBert model, BertTokenizer tokenizer, TrainingOptions options)
     {
         options.Validate();
+        if (options.RDropAlpha > 0) throw new ArgumentException($"--rdrop-alpha {options.RDropAlpha}: R-Drop is not supported by the TorchSharp engine; use --engine core", nameof(options));
         if (options.LayerDrop > 0) throw new ArgumentException($"--layer-drop {options.LayerDrop}: layer drop is not supported by the TorchSharp engine; use --engine core", nameof(options));
         _model = model;
         _tokenizer = tokenizer;

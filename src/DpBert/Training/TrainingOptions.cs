@@ -71,6 +71,12 @@ public sealed record TrainingOptions
     /// </summary>
     public double LayerDrop { get; init; }
 
+    /// <summary>
+    /// <c>--rdrop-alpha</c>: R-Drop's weight (<see cref="RDrop"/>): each batch runs forward twice with different dropout
+    /// masks and the loss adds alpha times the two passes' disagreement; 0 (the default) is off. A step then costs two.
+    /// </summary>
+    public double RDropAlpha { get; init; }
+
     /// <summary>The loop settings of a fine-tuning run (its main metric is given to <see cref="Trainer.Train(EncodedDataset, EncodedDataset?, MetricFunction, string, string, IProgress{TrainingProgress}?, CancellationToken, string?)"/>).</summary>
     public TrainingLoopOptions ToLoopOptions() => new()
     {
@@ -108,6 +114,7 @@ public sealed record TrainingOptions
         Require(MaxEvalSamples is null or >= 1, "--max-eval-samples", MaxEvalSamples, "must be at least 1");
         Require(EarlyStoppingPatience is null or >= 1, "--early-stopping-patience", EarlyStoppingPatience, "must be at least 1");
         Require(LayerDrop is >= 0 and < 1, "--layer-drop", LayerDrop, "must be in [0, 1)");
+        Require(RDropAlpha >= 0 && double.IsFinite(RDropAlpha), "--rdrop-alpha", RDropAlpha, "must be a number, 0 or more");
         Require(HiddenDropoutProb is null or (>= 0 and < 1), "--hidden-dropout-prob", HiddenDropoutProb, "must be in [0, 1)");
         Require(AttentionProbsDropoutProb is null or (>= 0 and < 1), "--attention-probs-dropout-prob", AttentionProbsDropoutProb, "must be in [0, 1)");
         _ = LearningRateSchedule.ParseKind(LrSchedulerType);

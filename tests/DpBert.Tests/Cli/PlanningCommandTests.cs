@@ -27,6 +27,11 @@ public class PlanningCommandTests
         Assert.True(code == 0, stderr);
         Assert.Contains("oracle on sst2 dev (20 inputs):", stdout);
         Assert.Equal(20, File.ReadAllLines(Path.Combine(model, "oracle", "oracle_plans.jsonl")).Length);
+        Assert.DoesNotContain("NaN", stdout);
+        // One input runs one plan: its correlations are undefined, and say why.
+        (code, stdout, stderr) = Run(["oracle", .. data, "--max-eval-samples", "1", "--output", Path.Combine(temp.Path, "oracle-1")]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("confidence r = n/a, vs length r = n/a (every input runs as many layers)", stdout);
         (code, stdout, stderr) = Run(["static", .. data, "--depths", "1", "--max-steps", "3", "--max-train-samples", "48", "--held-out", "16", "--per-device-train-batch-size", "16"]);
         Assert.True(code == 0, stderr);
         Assert.Contains("best checkpoint on heldout", stderr);

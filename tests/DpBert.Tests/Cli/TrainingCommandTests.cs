@@ -11,6 +11,15 @@ public class TrainingCommandTests
     private static string GlueDir => Path.Combine(GoldenFiles.SharedFolder, "glue");
     private static string Vocab => Path.Combine(GoldenFiles.SharedFolder, "vocab", "bert-base-uncased", "vocab.txt");
 
+    /// <summary>finetune of a new bert-tiny on 64 SST-2 rows for two steps, written to <paramref name="output"/>, with <paramref name="flags"/>.</summary>
+    private static (int Code, string Stdout, string Stderr) FinetuneTinyTwoSteps(string output, params string[] flags) =>
+        Run(["finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir, "--output", output,
+            "--max-train-samples", "64", "--max-eval-samples", "32", "--max-steps", "2", "--max-seq-length", "32", .. flags]);
+
+    /// <summary>The step records of the run in <paramref name="folder"/> that hold <paramref name="key"/>.</summary>
+    private static List<JsonElement> StepsWith(string folder, string key) =>
+        File.ReadLines(Path.Combine(folder, "training_log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.TryGetProperty(key, out _)).ToList();
+
     [Fact]
     public void Pretrain_then_finetune_runs_and_writes_a_loadable_model_and_log()
     {
@@ -62,8 +71,7 @@ public class TrainingCommandTests
     public void Finetune_with_a_mean_pooler_keeps_it_in_the_model_folder()
     {
         using var temp = new TempFolder();
-        var (code, _, stderr) = Run("finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir,
-            "--output", temp.Path, "--max-train-samples", "64", "--max-eval-samples", "32", "--max-steps", "2", "--max-seq-length", "32", "--pooler-input", "mean");
+        var (code, _, stderr) = FinetuneTinyTwoSteps(temp.Path, "--pooler-input", "mean");
         Assert.True(code == 0, stderr);
         Assert.Contains("\"dpbert_pooler_input\": \"mean\"", File.ReadAllText(Path.Combine(temp.Path, "config.json")));
         Assert.Equal(DpBert.Bert.TokenPooling.Mean, DpBert.Checkpoints.ModelFolder.LoadSequenceClassifier(temp.Path).Model.Config.PoolerInput);
@@ -96,17 +104,26 @@ public class TrainingCommandTests
     {
         using var temp = new TempFolder();
         // The student reads bert-base-uncased's 30,522 tokens, the teacher (the golden tiny model) its own 4,096.
-        var (code, _, stderr) = Run("finetune", "--task", "sst2", "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir,
-            "--output", temp.Path, "--max-train-samples", "64", "--max-eval-samples", "32", "--max-steps", "2", "--max-seq-length", "32",
-            "--teacher", GoldenFiles.TinyModelFolder, "--distillation-weight", "0.7");
+        var (code, _, stderr) = FinetuneTinyTwoSteps(temp.Path, "--teacher", GoldenFiles.TinyModelFolder, "--distillation-weight", "0.7");
         Assert.True(code == 0, stderr);
         Assert.Contains($"teacher 1: {GoldenFiles.TinyModelFolder}", stderr);
         Assert.Contains("the teachers' logits on 64 training rows took", stderr);
         Assert.Contains("distillation weight 0.7, temperature 2", stderr);
-        var steps = File.ReadLines(Path.Combine(temp.Path, "training_log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
-            .Where(e => e.TryGetProperty("task_loss", out _)).ToList();
+        var steps = StepsWith(temp.Path, "task_loss");
         Assert.Equal(2, steps.Count);
         Assert.All(steps, s => Assert.NotEqual(s.GetProperty("task_loss").GetDouble(), s.GetProperty("loss").GetDouble(), 3));
+    }
+
+    [Fact]
+    public void Finetune_with_rdrop_logs_how_much_the_two_passes_disagree()
+    {
+        using var temp = new TempFolder();
+        var (code, _, stderr) = FinetuneTinyTwoSteps(temp.Path, "--rdrop-alpha", "1");
+        Assert.True(code == 0, stderr);
+        var steps = StepsWith(temp.Path, "disagreement");
+        Assert.Equal(2, steps.Count);
+        // Dropout differs between the passes, so their predictions do too.
+        Assert.All(steps, s => Assert.True(s.GetProperty("disagreement").GetDouble() > 0));
     }
 
     [Theory]
@@ -116,7 +133,8 @@ public class TrainingCommandTests
     [InlineData("sst2", new[] { "--teacher", "TINY", "--distillation-temperature", "-1" }, "--distillation-temperature -1: must be positive")]
     [InlineData("stsb", new[] { "--teacher", "TINY" }, "has 2 labels; stsb needs a regression score (1 output)")]
     [InlineData("sst2", new[] { "--teacher", "TINY", "--engine", "torchsharp" }, "--teacher: the TorchSharp engine does not distil")]
-    public void Bad_distillation_flags_are_clear_errors(string task, string[] flags, string message)
+    [InlineData("sst2", new[] { "--rdrop-alpha", "1", "--engine", "torchsharp" }, "--rdrop-alpha: the TorchSharp engine does not run R-Drop")]
+    public void Bad_distillation_and_rdrop_flags_are_clear_errors(string task, string[] flags, string message)
     {
         using var temp = new TempFolder();
         var (code, _, stderr) = Run(["finetune", "--task", task, "--model", "bert-tiny", "--vocab", Vocab, "--data-dir", GlueDir, "--output", temp.Path,
@@ -132,6 +150,7 @@ public class TrainingCommandTests
     [InlineData(new[] { "--lr-scheduler-type", "bogus" }, "bogus")]
     [InlineData(new[] { "--bogus-flag", "1" }, "--bogus-flag")]
     [InlineData(new[] { "--pooler-input", "max" }, "--pooler-input max: expected cls or mean")]
+    [InlineData(new[] { "--rdrop-alpha", "-1" }, "--rdrop-alpha -1: must be a number, 0 or more")]
     public void Bad_flags_are_clear_errors(string[] flags, string message)
     {
         var (code, _, stderr) = Run(["finetune", "--task", "rte", "--data-dir", GlueDir, "--vocab", Vocab, .. flags]);
