@@ -41,6 +41,9 @@ public sealed class ClassificationObjective : ITrainingObjective
     public IReadOnlyList<ParameterGroup> Groups { get; }
 
     /// <inheritdoc/>
+    public string? TargetsFingerprint => _teacher?.Fingerprint();
+
+    /// <inheritdoc/>
     public ObjectiveStep ForwardBackward(EncodedDataset data, int[] indices, IReadOnlyList<ParameterSet> gradients, StepContext context)
     {
         var batch = data.Batch(indices, _model.Config.PadTokenId);

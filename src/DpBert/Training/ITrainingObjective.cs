@@ -19,6 +19,12 @@ public interface ITrainingObjective
     /// </summary>
     ObjectiveStep ForwardBackward(EncodedDataset data, int[] indices, IReadOnlyList<ParameterSet> gradients, StepContext context);
 
+    /// <summary>
+    /// What the objective learns from besides the training rows (e.g. <see cref="TeacherTargets"/>), as a short fingerprint
+    /// that a resumed run must match; null when it learns from the rows alone.
+    /// </summary>
+    string? TargetsFingerprint => null;
+
     /// <summary>Writes the model folder of the current weights into the existing, empty <paramref name="folder"/>: configuration, every group's weights file, tokenizer and the method's own files.</summary>
     void WriteModel(string folder);
 }

@@ -17,6 +17,10 @@ public sealed record TeacherTargets(float[] Logits, double Weight, double Temper
     /// <summary>The default temperature (as DistilBERT's task distillation and DPBERT's stage two).</summary>
     public const double DefaultTemperature = 2.0;
 
+    /// <summary>A short fingerprint of the teachers' logits (a SHA-256 of their bits), which a resumed run must keep.</summary>
+    public string Fingerprint() =>
+        $"teachers' logits sha256 {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Logits.AsSpan())))[..16]}";
+
     /// <summary>Checks the weight and temperature; the message names the flag.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()

@@ -159,6 +159,7 @@ public sealed class Trainer
         string bestDir = Path.Combine(outputDir, "best");
 
         string rows = train.Fingerprint();
+        if (_objective.TargetsFingerprint is { } targets) rows += $", learning from {targets}";
         var state = new TrainerState(0, 0, 0, total, double.NaN, 0, 0, rows);
         if (resumeFrom is not null)
         {
@@ -168,7 +169,7 @@ public sealed class Trainer
             // More (or fewer) steps over the same rows is allowed, as transformers allows it; other rows would not replay the same batches.
             if (saved.TrainingRows is { } was && was != rows)
                 throw new InvalidDataException($"{Path.Combine(folder, TrainingCheckpoint.StateFileName)}: the run being resumed trained on {was}; this run has {rows}. " +
-                    "A run resumes on the rows it started with (the same task, files, --max-train-samples, --held-out and --max-seq-length)");
+                    "A run resumes on the rows it started with (the same task, files, --max-train-samples, --held-out and --max-seq-length) and learns from the same teachers");
             state = saved with { TotalSteps = total, TrainingRows = rows };
         }
         using var log = new TrainingLog(logPath, replace: resumeFrom is null);

@@ -15,7 +15,7 @@ namespace DpBert.Training;
 /// <param name="BestMetric">Best value of the main metric so far (NaN before the first evaluation).</param>
 /// <param name="BestStep">Step of <paramref name="BestMetric"/>.</param>
 /// <param name="EvaluationsWithoutImprovement">For early stopping.</param>
-/// <param name="TrainingRows">The training set's <see cref="EncodedDataset.Fingerprint"/> (null in checkpoints written before it was recorded).</param>
+/// <param name="TrainingRows">The training set's <see cref="EncodedDataset.Fingerprint"/>, and the objective's <see cref="ITrainingObjective.TargetsFingerprint"/> when it has one (null in checkpoints written before it was recorded).</param>
 public sealed record TrainerState(int GlobalStep, int Epoch, int BatchInEpoch, int TotalSteps, double BestMetric, int BestStep, int EvaluationsWithoutImprovement,
     string? TrainingRows = null);
 

@@ -89,6 +89,32 @@ public class DistillationTests
     }
 
     [Fact]
+    public void A_run_resumes_only_with_the_teachers_it_started_with()
+    {
+        var data = new EncodedDataset(Sentences(32, seed: 6).Select(r => r.Row).ToList(), Tokenizer, 16);
+        var options = new TrainingOptions { MaxSteps = 4, PerDeviceTrainBatchSize = 8, LearningRate = 1e-3 };
+        var rng = new Random(7);
+        TeacherTargets Teacher() => new(Enumerable.Range(0, data.Count * 2).Select(_ => (float)rng.NextDouble()).ToArray(), 0.5, 2);
+        var teacher = Teacher();
+        using var temp = new TempFolder();
+        using var cancel = new CancellationTokenSource();
+        var progress = new SyncProgress<TrainingProgress>(e => { if (e.Kind == TrainingEventKind.Step && e.Step == 2) cancel.Cancel(); });
+        new Trainer(NewModel(TinyConfig(0.1f), seed: 1), Tokenizer, options, teacher).Train(data, null, temp.Path, progress, cancel.Token);
+        string checkpoint = Path.Combine(temp.Path, "checkpoint");
+
+        // Other teachers, or none, would not continue the same run: refused, naming what each learns from.
+        foreach (var other in new[] { Teacher(), null })
+        {
+            var e = Assert.Throws<InvalidDataException>(() => new Trainer(NewModel(TinyConfig(0.1f), seed: 1), Tokenizer, options, other)
+                .Train(data, null, Path.Combine(temp.Path, "other"), resumeFrom: checkpoint));
+            Assert.Contains($"trained on {data.Fingerprint()}, learning from {teacher.Fingerprint()}; this run has {data.Fingerprint()}" +
+                (other is null ? "." : $", learning from {other.Fingerprint()}."), e.Message);
+        }
+        var resumed = new Trainer(NewModel(TinyConfig(0.1f), seed: 1), Tokenizer, options, teacher).Train(data, null, temp.Path, resumeFrom: checkpoint);
+        Assert.Equal(4, resumed.Steps);
+    }
+
+    [Fact]
     public void Ensemble_logits_are_the_mean_of_each_teachers_own_and_mismatches_are_refused()
     {
         var rows = Sentences(10, seed: 8).Select(r => r.Row).ToList();
