@@ -24,8 +24,9 @@ internal static class FinetuneCommand
         var resume = new Option<string?>("--resume-from-checkpoint") { Description = "Continue a run from its checkpoint/ folder exactly." };
         var heldOut = new HeldOutFlags("Set N training rows aside (fixed seed) and pick the best checkpoint on them; the dev set is only reported.");
         var poolerInput = new Option<string?>("--pooler-input") { Description = "What the classifier's pooler reads: cls (the [CLS] row, as Hugging Face) or mean (the mean of the real tokens, as sentence-transformers pools all-MiniLM-L6-v2); default: the model's config.json, else cls." };
+        var layers = new Option<int?>("--num-hidden-layers") { Description = "Keep only the encoder's first N layers of --model (a shallower, faster model; the later layers' weights are left out); default: all.", HelpName = "n" };
         var o = new TrainingOptionFlags();
-        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, trainFile, validationFile, vocab, resume, poolerInput };
+        var command = new Command("finetune", "Fine-tune a BERT classifier on a GLUE task.") { task, model, output, dataDir, trainFile, validationFile, vocab, resume, poolerInput, layers };
         o.AddTo(command);
         heldOut.AddTo(command);
         var distillation = new DistillationFlags();
@@ -37,7 +38,7 @@ internal static class FinetuneCommand
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
             var glueTask = GlueTask.FromName(parse.GetValue(task)!);
-            var options = o.Read(parse) with { PoolerInput = ParsePoolerInput(parse.GetValue(poolerInput)) ?? (parse.GetValue(resume) is { } from ? Trainer.CheckpointPoolerInput(from) : null) };
+            var options = o.Read(parse) with { NumHiddenLayers = parse.GetValue(layers), PoolerInput = ParsePoolerInput(parse.GetValue(poolerInput)) ?? (parse.GetValue(resume) is { } from ? Trainer.CheckpointPoolerInput(from) : null) };
             options.Validate();
             var (torchSharp, device) = engine.Read(parse);
             if (torchSharp && parse.GetValue(resume) is not null) throw new CliInputException("--resume-from-checkpoint: the TorchSharp engine writes no resumable checkpoint; use --engine core");

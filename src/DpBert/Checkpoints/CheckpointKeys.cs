@@ -43,4 +43,26 @@ internal static class CheckpointKeys
             if (key.StartsWith(root, StringComparison.Ordinal)) return BasePrefix + key;
         return null;
     }
+
+    private const string LayerKey = "encoder.layer.";
+
+    /// <summary>The encoder layer a key belongs to (<c>bert.encoder.layer.3.output.dense.weight</c>: 3), or null for any other key.</summary>
+    public static int? EncoderLayerOf(string key)
+    {
+        int at = SegmentStart(key, LayerKey);
+        if (at < 0) return null;
+        int start = at + LayerKey.Length, end = key.IndexOf('.', start);
+        return end > start && int.TryParse(key.AsSpan(start, end - start), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int layer) ? layer : null;
+    }
+
+    /// <summary>Whether <paramref name="key"/> belongs to encoder layer <paramref name="layer"/> or a later one (0-based).</summary>
+    public static bool IsEncoderLayerAtOrAfter(string key, int layer) => EncoderLayerOf(key) >= layer;
+
+    /// <summary>Where the dotted path segment <paramref name="segment"/> starts in <paramref name="key"/>: at the start or right after a '.', so "xembeddings." does not match; -1 when nowhere.</summary>
+    public static int SegmentStart(string key, string segment)
+    {
+        for (int at = key.IndexOf(segment, StringComparison.Ordinal); at >= 0; at = key.IndexOf(segment, at + 1, StringComparison.Ordinal))
+            if (at == 0 || key[at - 1] == '.') return at;
+        return -1;
+    }
 }

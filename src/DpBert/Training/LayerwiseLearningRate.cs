@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace DpBert.Training;
 
@@ -46,23 +45,7 @@ public static class LayerwiseLearningRate
         if (!(decay > 0 && decay <= 1)) throw new ArgumentOutOfRangeException(nameof(decay), decay, "the layer-wise learning-rate decay must be in (0, 1]");
     }
 
-    private const string LayerKey = "encoder.layer.", EmbeddingsKey = "embeddings.";
+    private static int? LayerOf(string name) => Checkpoints.CheckpointKeys.EncoderLayerOf(name);
 
-    private static int? LayerOf(string name)
-    {
-        int at = KeyStart(name, LayerKey);
-        if (at < 0) return null;
-        int start = at + LayerKey.Length, end = name.IndexOf('.', start);
-        return end > start && int.TryParse(name.AsSpan(start, end - start), NumberStyles.None, CultureInfo.InvariantCulture, out int layer) ? layer : null;
-    }
-
-    private static bool IsEmbedding(string name) => KeyStart(name, EmbeddingsKey) >= 0;
-
-    // Where the path segment sequence `key` starts in `name`: at the start or right after a '.', so "xembeddings." does not match.
-    private static int KeyStart(string name, string key)
-    {
-        for (int at = name.IndexOf(key, StringComparison.Ordinal); at >= 0; at = name.IndexOf(key, at + 1, StringComparison.Ordinal))
-            if (at == 0 || name[at - 1] == '.') return at;
-        return -1;
-    }
+    private static bool IsEmbedding(string name) => Checkpoints.CheckpointKeys.SegmentStart(name, "embeddings.") >= 0;
 }

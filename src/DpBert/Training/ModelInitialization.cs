@@ -36,7 +36,9 @@ public static class ModelInitialization
         {
             if (vocabPath is null || !File.Exists(vocabPath)) throw new FileNotFoundException($"preset {model} needs a vocabulary: pass --vocab <vocab.txt> (not found: {vocabPath ?? "none given"})");
             var tokenizer = BertTokenizer.FromVocabFile(vocabPath);
-            var config = Trainer.ApplyConfigOverrides(BertPresets.Create(model, tokenizer.Vocabulary.Count, labelNames.Count) with { Id2Label = id2label }, options);
+            var preset = BertPresets.Create(model, tokenizer.Vocabulary.Count, labelNames.Count);
+            RequireLayers(options, model, preset.NumHiddenLayers);
+            var config = Trainer.ApplyConfigOverrides(preset with { Id2Label = id2label }, options);
             var fresh = BertForSequenceClassification.CreateEmpty(config);
             BertInitializer.Initialize(fresh.Parameters, config, options.Seed);
             notes.Add($"{model} initialised from scratch ({fresh.Parameters.Count:N0} parameters, vocabulary {vocabPath})");
@@ -44,10 +46,14 @@ public static class ModelInitialization
         }
         string folder = ModelSource.ResolveFolder(model, hub, progress, status: status);
         var loadedConfig = BertConfig.Load(Path.Combine(folder, ModelFolder.ConfigFileName));
+        int layers = loadedConfig.NumHiddenLayers;
+        RequireLayers(options, model, layers);
         var taskConfig = Trainer.ApplyConfigOverrides(loadedConfig with { NumLabelsValue = labelNames.Count, Id2Label = id2label }, options);
         var classifier = BertForSequenceClassification.CreateEmpty(taskConfig);
         var loadOptions = new ParameterLoadOptions
         {
+            // The layers --num-hidden-layers leaves out.
+            IgnoredKeys = [.. ParameterLoadOptions.DefaultIgnoredKeys, .. Enumerable.Range(taskConfig.NumHiddenLayers, layers - taskConfig.NumHiddenLayers).Select(l => $"*encoder.layer.{l}.*")],
             AllowMissing = key => key.StartsWith("classifier.", StringComparison.Ordinal) || key.StartsWith("bert.pooler.", StringComparison.Ordinal),
             // A head fine-tuned for another label count cannot be reused: it is re-initialised (and said so).
             AllowShapeMismatch = key => key.StartsWith("classifier.", StringComparison.Ordinal),
@@ -65,9 +71,18 @@ public static class ModelInitialization
         bool poolerLoaded = !report.Missing.Any(k => k.StartsWith("bert.pooler.", StringComparison.Ordinal));
         if (poolerLoaded && loadedConfig.PoolerInput != taskConfig.PoolerInput)
             notes.Add($"note: the pooler now reads {TokenPoolings.Name(taskConfig.PoolerInput)}; its weights were trained reading {TokenPoolings.Name(loadedConfig.PoolerInput)} (--pooler-input)");
-        if (report.Ignored.Count > 0) notes.Add($"ignored {report.Ignored.Count} checkpoint tensors ({string.Join(", ", report.Ignored.Take(3))}{(report.Ignored.Count > 3 ? ", ..." : "")})");
+        int kept = taskConfig.NumHiddenLayers;
+        if (kept < layers) notes.Add($"kept the first {kept} of {layers} layers (--num-hidden-layers): the weights of layer{(layers - kept > 1 ? $"s {kept + 1}-{layers}" : $" {layers}")} are left out");
+        var ignored = report.Ignored.Where(k => !CheckpointKeys.IsEncoderLayerAtOrAfter(k, kept)).ToList();
+        if (ignored.Count > 0) notes.Add($"ignored {ignored.Count} checkpoint tensors ({string.Join(", ", ignored.Take(3))}{(ignored.Count > 3 ? ", ..." : "")})");
         classifier.Parameters.MarkChanged();
         notes.Insert(0, $"loaded {model}{(folder == Path.GetFullPath(model) ? "" : $" from {folder}")} ({classifier.Parameters.Count:N0} parameters, {Path.GetFileName(report.Path)})");
         return new InitializedModel(classifier, BertTokenizer.FromFolder(folder), notes);
+    }
+
+    private static void RequireLayers(TrainingOptions options, string model, int layers)
+    {
+        if (options.NumHiddenLayers > layers)
+            throw new ArgumentException($"--num-hidden-layers {options.NumHiddenLayers}: {model} has {layers} layers; keep at most that many");
     }
 }

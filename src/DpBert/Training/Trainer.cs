@@ -78,9 +78,10 @@ public sealed class Trainer
     /// <summary>What is trained.</summary>
     public ITrainingObjective Objective => _objective;
 
-    /// <summary>The configuration with <c>--hidden-dropout-prob</c> / <c>--attention-probs-dropout-prob</c> / <c>--pooler-input</c> applied.</summary>
+    /// <summary>The configuration with <c>--num-hidden-layers</c> / <c>--hidden-dropout-prob</c> / <c>--attention-probs-dropout-prob</c> / <c>--pooler-input</c> applied.</summary>
     public static BertConfig ApplyConfigOverrides(BertConfig config, TrainingOptions options) => (config with
     {
+        NumHiddenLayers = options.NumHiddenLayers ?? config.NumHiddenLayers,
         HiddenDropoutProb = options.HiddenDropoutProb ?? config.HiddenDropoutProb,
         AttentionProbsDropoutProb = options.AttentionProbsDropoutProb ?? config.AttentionProbsDropoutProb,
         ClassifierDropout = options.HiddenDropoutProb is not null ? null : config.ClassifierDropout,

@@ -72,6 +72,13 @@ public sealed record TrainingOptions
     public double LayerDrop { get; init; }
 
     /// <summary>
+    /// <c>--num-hidden-layers</c>: keep only the encoder's first N layers of the model fine-tuned from (a shallower, faster
+    /// model; the later layers' weights are left out, as Hugging Face's <c>from_pretrained(..., num_hidden_layers=N)</c>
+    /// does); null keeps them all. Not more than the model has.
+    /// </summary>
+    public int? NumHiddenLayers { get; init; }
+
+    /// <summary>
     /// <c>--rdrop-alpha</c>: R-Drop's weight (<see cref="RDrop"/>): each batch runs forward twice with different dropout
     /// masks and the loss adds alpha times the two passes' disagreement; 0 (the default) is off. A step then costs two.
     /// </summary>
@@ -114,6 +121,7 @@ public sealed record TrainingOptions
         Require(MaxEvalSamples is null or >= 1, "--max-eval-samples", MaxEvalSamples, "must be at least 1");
         Require(EarlyStoppingPatience is null or >= 1, "--early-stopping-patience", EarlyStoppingPatience, "must be at least 1");
         Require(LayerDrop is >= 0 and < 1, "--layer-drop", LayerDrop, "must be in [0, 1)");
+        Require(NumHiddenLayers is null or >= 1, "--num-hidden-layers", NumHiddenLayers, "must be at least 1");
         Require(RDropAlpha >= 0 && double.IsFinite(RDropAlpha), "--rdrop-alpha", RDropAlpha, "must be a number, 0 or more");
         Require(HiddenDropoutProb is null or (>= 0 and < 1), "--hidden-dropout-prob", HiddenDropoutProb, "must be in [0, 1)");
         Require(AttentionProbsDropoutProb is null or (>= 0 and < 1), "--attention-probs-dropout-prob", AttentionProbsDropoutProb, "must be in [0, 1)");

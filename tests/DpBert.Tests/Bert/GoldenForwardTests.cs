@@ -58,6 +58,30 @@ public class GoldenForwardTests
     });
 
     [Fact]
+    public void Fine_tuning_from_the_first_layer_only_starts_from_hugging_faces_first_hidden_state()
+    {
+        // finetune --num-hidden-layers 1: the model's encoder output is what transformers computed after layer 1 of 2.
+        var init = DpBert.Training.ModelInitialization.ForSequenceClassification(GoldenFiles.TinyModelFolder, ["negative", "positive"], null,
+            new DpBert.Training.TrainingOptions { NumHiddenLayers = 1 });
+        Assert.Equal(1, init.Model.Config.NumHiddenLayers);
+        Assert.Contains("kept the first 1 of 2 layers (--num-hidden-layers): the weights of layer 2 are left out", init.Notes);
+        Assert.DoesNotContain(init.Notes, n => n.StartsWith("ignored", StringComparison.Ordinal));
+        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(GoldenFiles.TinyModelFolder, "golden.json")));
+        foreach (var b in golden.RootElement.GetProperty("batches").EnumerateArray())
+        {
+            var batch = BertBatch.FromRows(Ints2(b, "input_ids"), Ints2(b, "token_type_ids"), Ints2(b, "attention_mask"));
+            var recorder = new HiddenStateRecorder();
+            init.Model.Forward(batch, recorder);
+            Assert.Equal(2, recorder.States.Count);
+            KernelAssert.Close(Flatten(b.GetProperty("hidden_states")[1]), recorder.States[1], Tolerance, 0, $"{b.GetProperty("name").GetString()} hidden_states[1]");
+        }
+        var e = Assert.Throws<ArgumentException>(() => DpBert.Training.ModelInitialization.ForSequenceClassification(GoldenFiles.TinyModelFolder, ["negative", "positive"], null,
+            new DpBert.Training.TrainingOptions { NumHiddenLayers = 3 }));
+        Assert.Contains("--num-hidden-layers 3: ", e.Message);
+        Assert.Contains("has 2 layers; keep at most that many", e.Message);
+    }
+
+    [Fact]
     public void Skipping_every_layer_leaves_the_embedding_output()
     {
         var model = LoadTinyModel();

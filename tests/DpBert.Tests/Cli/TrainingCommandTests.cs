@@ -115,6 +115,18 @@ public class TrainingCommandTests
     }
 
     [Fact]
+    public void Finetune_can_keep_the_first_layers_only()
+    {
+        using var temp = new TempFolder();
+        var (code, _, stderr) = FinetuneTinyTwoSteps(temp.Path, "--num-hidden-layers", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"num_hidden_layers\": 1", File.ReadAllText(Path.Combine(temp.Path, "config.json")));
+        (code, _, stderr) = FinetuneTinyTwoSteps(Path.Combine(temp.Path, "more"), "--num-hidden-layers", "3");
+        Assert.Equal(1, code);
+        Assert.Contains("--num-hidden-layers 3: bert-tiny has 2 layers; keep at most that many", stderr);
+    }
+
+    [Fact]
     public void Finetune_with_rdrop_logs_how_much_the_two_passes_disagree()
     {
         using var temp = new TempFolder();
@@ -151,6 +163,7 @@ public class TrainingCommandTests
     [InlineData(new[] { "--bogus-flag", "1" }, "--bogus-flag")]
     [InlineData(new[] { "--pooler-input", "max" }, "--pooler-input max: expected cls or mean")]
     [InlineData(new[] { "--rdrop-alpha", "-1" }, "--rdrop-alpha -1: must be a number, 0 or more")]
+    [InlineData(new[] { "--num-hidden-layers", "0" }, "--num-hidden-layers 0: must be at least 1")]
     public void Bad_flags_are_clear_errors(string[] flags, string message)
     {
         var (code, _, stderr) = Run(["finetune", "--task", "rte", "--data-dir", GlueDir, "--vocab", Vocab, .. flags]);
