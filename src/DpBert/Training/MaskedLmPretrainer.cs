@@ -18,6 +18,11 @@ public sealed record PretrainingOptions
     /// (every token's hidden state the same, MLM loss stuck at the unigram level ~7.5).
     /// </summary>
     public double LearningRate { get; init; } = 3e-4;
+    /// <summary>
+    /// The peak rate <c>dpbert pretrain --model</c> uses by default when it continues a pre-trained model: 5e-5, the
+    /// default of Hugging Face's <c>run_mlm.py</c> (a from-scratch rate would wash out what the model knows).
+    /// </summary>
+    public const double ContinuedLearningRate = 5e-5;
     /// <summary>[--warmup-ratio] linear warm-up fraction.</summary>
     public double WarmupRatio { get; init; } = 0.05;
     /// <summary>[--weight-decay] decoupled decay (not on biases and LayerNorm).</summary>

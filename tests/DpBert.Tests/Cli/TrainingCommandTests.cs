@@ -50,6 +50,37 @@ public class TrainingCommandTests
     }
 
     [Fact]
+    public void Pretrain_continues_a_model_on_one_tasks_text_and_finetune_starts_from_it()
+    {
+        using var temp = new TempFolder();
+        string adapted = Path.Combine(temp.Path, "adapted");
+        var (code, stdout, stderr) = Run("pretrain", "--model", GoldenFiles.TinyModelFolder, "--corpus", "glue:rte", "--data-dir", GlueDir, "--output", adapted,
+            "--max-train-samples", "64", "--max-steps", "3", "--per-device-train-batch-size", "16", "--max-seq-length", "80");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("no masked-LM head in the checkpoint, initialised as Hugging Face does: cls.predictions.transform.dense.weight", stderr);
+        // The golden model has 64 positions: the longer --max-seq-length is lowered, and run_mlm.py's learning rate is the default.
+        Assert.Contains("--max-seq-length 80 is more than the model's 64 positions (max_position_embeddings): using 64", stderr);
+        Assert.Contains("on 64 sentences (glue:rte), learning rate 0.00005", stderr);
+        Assert.Contains("pre-training finished: 3 steps", stdout);
+        // The adapted encoder starts a classifier; its masked-LM head is left out.
+        string run = Path.Combine(temp.Path, "rte");
+        (code, _, stderr) = Run("finetune", "--task", "rte", "--model", adapted, "--data-dir", GlueDir, "--output", run,
+            "--max-train-samples", "32", "--max-eval-samples", "16", "--max-steps", "1", "--max-seq-length", "64");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("initialised as Hugging Face does: bert.pooler.dense.weight, bert.pooler.dense.bias, classifier.weight, classifier.bias", stderr);
+
+        (code, _, stderr) = Run("pretrain", "--model", GoldenFiles.TinyModelFolder, "--preset", "bert-tiny", "--output", adapted);
+        Assert.Equal(1, code);
+        Assert.Contains("--preset and --model: give one", stderr);
+        (code, _, stderr) = Run("pretrain", "--model", GoldenFiles.TinyModelFolder, "--corpus", "glue:cola,nope", "--data-dir", GlueDir, "--output", adapted);
+        Assert.Equal(1, code);
+        Assert.Contains("--corpus glue:cola,nope: unknown GLUE task 'nope'", stderr);
+        (code, _, stderr) = Run("pretrain", "--model", GoldenFiles.TinyModelFolder, "--vocab", Vocab, "--output", adapted);
+        Assert.Equal(1, code);
+        Assert.Contains("--vocab: a model continued with --model keeps its own vocabulary", stderr);
+    }
+
+    [Fact]
     public void Finetune_regression_task_reports_pearson_and_spearman()
     {
         using var temp = new TempFolder();

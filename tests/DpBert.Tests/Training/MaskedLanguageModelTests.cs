@@ -129,9 +129,17 @@ public class MaskedLanguageModelTests
         File.WriteAllLines(temp.File("c.txt"), ["first line", "", "  second  ", "   "]);
         Assert.Equal(["first line", "second"], TextCorpus.ReadLines(temp.File("c.txt")));
         Assert.Throws<FileNotFoundException>(() => TextCorpus.ReadLines(temp.File("missing.txt")));
-        var glue = TextCorpus.GlueTrainingSentences(Path.Combine(GoldenFiles.SharedFolder, "glue"));
+        string glueDir = Path.Combine(GoldenFiles.SharedFolder, "glue");
+        var glue = TextCorpus.GlueTrainingSentences(glueDir);
         // SST-2 67,349 + CoLA 8,551 + MRPC 2x3,668 + STS-B 2x5,749 + RTE 2x2,490 + WNLI 2x635 (QNLI has no train file here).
         Assert.Equal(67349 + 8551 + 2 * 3668 + 2 * 5749 + 2 * 2490 + 2 * 635, glue.Count);
+        // One task's own text (task-adaptive pre-training): CoLA's training sentences, in file order; RTE's both segments.
+        var cola = TextCorpus.GlueTrainingSentences(glueDir, [DpBert.Glue.GlueTask.FromName("cola")]);
+        Assert.Equal(8551, cola.Count);
+        Assert.Equal("Our friends won't buy this analysis, let alone the next one we propose.", cola[0]);
+        Assert.Equal(8551 + 2 * 2490, TextCorpus.GlueTrainingSentences(glueDir, [DpBert.Glue.GlueTask.FromName("cola"), DpBert.Glue.GlueTask.FromName("rte")]).Count);
+        var missing = Assert.Throws<FileNotFoundException>(() => TextCorpus.GlueTrainingSentences(glueDir, [DpBert.Glue.GlueTask.FromName("qnli")]));
+        Assert.StartsWith("qnli: no training file (", missing.Message);
     }
 
     [Fact]
@@ -153,5 +161,10 @@ public class MaskedLanguageModelTests
         Assert.Contains(init.Notes, n => n.Contains("classifier.weight"));
         Assert.Equal(model.Parameters.Span("bert.encoder.layer.1.output.dense.weight").ToArray(),
             init.Model.Parameters.Span("bert.encoder.layer.1.output.dense.weight").ToArray());
+        // ... and continues pre-training with its own head, not a new one.
+        var continued = ModelInitialization.ForMaskedLanguageModel(temp.Path, seed: 99);
+        Assert.DoesNotContain(continued.Notes, n => n.Contains("masked-LM head", StringComparison.Ordinal));
+        foreach (var p in model.Parameters.Parameters)
+            Assert.Equal(model.Parameters.Span(p).ToArray(), continued.Model.Parameters.Span(p.Name).ToArray());
     }
 }
