@@ -12,7 +12,7 @@ internal sealed class EvaluationFlags
 {
     private readonly LatencyOptions _d = new();
     public Option<string> Task { get; } = new("--task") { Description = "GLUE task.", Required = true };
-    public Option<string> Model { get; } = new("--model") { Description = "Folder of the model fine-tuned at full depth.", Required = true };
+    public Option<string> Model { get; } = new("--model") { Description = "Folder (or Hugging Face model id) of the model fine-tuned at full depth.", Required = true };
     public Option<string> Methods { get; } = new("--methods") { Description = $"Comma-separated, from {string.Join(", ", AdaptiveMethods.Known.Select(m => m.Name))} (the oracle bound only when named; it reads --oracle).", DefaultValueFactory = _ => string.Join(",", AdaptiveMethods.All.Select(m => m.Name)) };
     public Option<string?> DpBert { get; } = new("--dpbert") { Description = "DPBERT folder (default: <model>/dpbert, from dpbert plan)." };
     public Option<string?> DeeBert { get; } = new("--deebert") { Description = "DeeBERT folder (default: <model>/deebert, from dpbert exits)." };

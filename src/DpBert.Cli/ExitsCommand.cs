@@ -16,7 +16,7 @@ internal static class ExitsCommand
         var d = new ExitTrainingOptions();
         var method = new Option<string>("--method") { Description = "deebert (heads only, backbone frozen) or pabee (heads and backbone jointly).", Required = true };
         var task = new Option<string>("--task") { Description = "GLUE task the model was fine-tuned on.", Required = true };
-        var model = new Option<string>("--model") { Description = "Folder of a model fine-tuned at full depth.", Required = true };
+        var model = new Option<string>("--model") { Description = "Folder (or Hugging Face model id) of a model fine-tuned at full depth.", Required = true };
         var output = new Option<string?>("--output") { Description = "Output folder (default: <model>/<method>)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
         var headLr = new Option<double>("--head-learning-rate") { Description = "Peak learning rate of the exit heads.", DefaultValueFactory = _ => d.HeadLearningRate };

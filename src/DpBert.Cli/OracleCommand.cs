@@ -19,7 +19,7 @@ internal static class OracleCommand
     public static Command Create()
     {
         var task = new Option<string>("--task") { Description = "GLUE task the model was fine-tuned on.", Required = true };
-        var model = new Option<string>("--model") { Description = "Folder of the model fine-tuned at full depth.", Required = true };
+        var model = new Option<string>("--model") { Description = "Folder (or Hugging Face model id) of the model fine-tuned at full depth.", Required = true };
         var k = new Option<int>("--always-run-layers") { Description = "Layers every plan runs (k).", DefaultValueFactory = _ => 1 };
         var split = new Option<string?>("--split") { Description = "dev (default), heldout (with --held-out N) or train." };
         var heldOut = new HeldOutFlags("Training rows set aside (fixed seed), as in finetune, plan and exits.");

@@ -18,7 +18,7 @@ internal static class PlanCommand
     {
         var d = new PlannerTrainingOptions();
         var task = new Option<string>("--task") { Description = "GLUE task the model was fine-tuned on.", Required = true };
-        var model = new Option<string>("--model") { Description = "Folder of a model fine-tuned at full depth on the task (stage one: dpbert finetune).", Required = true };
+        var model = new Option<string>("--model") { Description = "Folder (or Hugging Face model id) of a model fine-tuned at full depth on the task (stage one: dpbert finetune).", Required = true };
         var output = new Option<string?>("--output") { Description = "Output folder (default: <model>/dpbert)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
         var rho = new Option<double>("--rho") { Description = "Target fraction of the planned layers to run, in (0, 1].", DefaultValueFactory = _ => d.Rho };

@@ -18,7 +18,7 @@ internal static class StaticCommand
     public static Command Create()
     {
         var task = new Option<string>("--task") { Description = "GLUE task the model was fine-tuned on.", Required = true };
-        var model = new Option<string>("--model") { Description = "Folder of the model fine-tuned at full depth.", Required = true };
+        var model = new Option<string>("--model") { Description = "Folder (or Hugging Face model id) of the model fine-tuned at full depth.", Required = true };
         var depths = new Option<string>("--depths") { Description = "Depths to fine-tune, comma-separated (e.g. 2,3,4).", Required = true };
         var output = new Option<string?>("--output") { Description = "Folder of the depth models (default: <model>/static)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "GLUE folder; default: $GLUE_DIR, then data/glue." };
